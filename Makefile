@@ -1,0 +1,63 @@
+# One entry point for people and CI. Every target installs what it needs (uv, then the locked
+# workspace) by itself: nothing here depends on what someone installed by hand.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON ?= $(shell command -v python3)
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+
+SERVICES := order product tenant provisioner
+PACKAGE_order := order-service
+PACKAGE_product := product-service
+PACKAGE_tenant := tenant-service
+PACKAGE_provisioner := provisioner
+TEMPLATES := $(wildcard infra/*.yaml) $(wildcard services/*/template.yaml)
+TYPED := -p tenant_context $(foreach p,order_service product_service tenant_service provisioner,-p $(p).domain -p $(p).ports -p $(p).app)
+
+.PHONY: help uv sync lint test package run bench replay clean check-service
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
+
+uv: ## install uv when the machine has none (through pip, into .tools/)
+	@test -x "$(UV)" || python3 -m pip install --quiet --disable-pip-version-check --target .tools uv
+
+sync: uv ## install the whole locked workspace into .venv
+	@$(UV) sync --locked --all-packages --quiet
+
+lint: sync ## ruff, mypy (domain, ports, app), import-linter, cfn-lint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy $(TYPED)
+	$(BIN)/lint-imports --no-cache
+	$(if $(TEMPLATES),$(BIN)/cfn-lint $(TEMPLATES),@echo "cfn-lint: no templates yet")
+
+check-service:
+	@test -z "$(SERVICE)" || [[ " $(SERVICES) " == *" $(SERVICE) "* ]] || { echo "SERVICE must be one of: $(SERVICES)"; exit 2; }
+
+ifeq ($(SERVICE),)
+test: lint ## lint, then every test (SERVICE=order: that service's tests alone, in its own environment)
+	$(BIN)/pytest shared/tenant-context/tests $(foreach s,$(SERVICES),services/$(s)/tests) tests
+else
+test: check-service uv
+	UV_PROJECT_ENVIRONMENT=$(CURDIR)/.venvs/$(SERVICE) $(UV) sync --locked --package $(PACKAGE_$(SERVICE)) --quiet
+	cd services/$(SERVICE) && $(CURDIR)/.venvs/$(SERVICE)/bin/pytest tests
+endif
+
+package: check-service uv ## SERVICE=order: a Lambda zip in dist/ with that service, tenant-context and their runtime dependencies
+	@test -n "$(SERVICE)" || { echo "usage: make package SERVICE=<$(SERVICES)>"; exit 2; }
+	rm -rf build/$(SERVICE) dist/$(SERVICE).zip && mkdir -p build/$(SERVICE)/python dist
+	# boto3 and botocore are left out: the Lambda Python runtime provides them.
+	$(UV) export --locked --quiet --package $(PACKAGE_$(SERVICE)) --no-dev --no-hashes --no-editable \
+		--no-emit-package boto3 --no-emit-package botocore --no-emit-package s3transfer \
+		--format requirements-txt -o build/$(SERVICE)/requirements.txt
+	$(UV) pip install --quiet --no-deps --no-compile --target build/$(SERVICE)/python \
+		--python-platform x86_64-manylinux2014 --python-version 3.11 -r build/$(SERVICE)/requirements.txt
+	cd build/$(SERVICE)/python && zip -qrX $(CURDIR)/dist/$(SERVICE).zip . -x '*/__pycache__/*'
+	@echo "dist/$(SERVICE).zip: $$(du -h dist/$(SERVICE).zip | cut -f1)"
+
+clean: ## remove environments, build output and local state
+	rm -rf .venv .venvs build dist .local .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Orders and their saga state: placed, confirmed, rejected, cancelled."""

@@ -1,0 +1,1 @@
+"""Use cases: one function or class per command or query."""

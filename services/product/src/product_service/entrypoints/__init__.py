@@ -1,0 +1,1 @@
+"""Lambda handlers: parse, call one use case, map the result. Thin."""

@@ -1,0 +1,1 @@
+"""typing.Protocol interfaces the domain and use cases need."""

@@ -1,0 +1,1 @@
+"""Tenants, their users and tiers; the Lambda authorizer that says who may do what."""

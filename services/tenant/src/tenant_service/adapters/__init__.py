@@ -1,0 +1,1 @@
+"""Implementations of the ports: DynamoDB, Fauna, EventBridge, in-memory."""

@@ -1,0 +1,1 @@
+"""Entities, value objects, domain events and rules. Pure: no I/O."""

@@ -1,0 +1,25 @@
+"""Tenant enrichment for Powertools' Logger and Metrics, duck-typed so this package imports
+neither: every log line carries tenant_id and correlation_id."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from tenant_context.context import require_tenant_id
+
+
+class AppendsKeys(Protocol):
+    def append_keys(self, **additional_keys: Any) -> None: ...
+
+
+class AddsMetadata(Protocol):
+    def add_metadata(self, key: str, value: Any) -> None: ...
+
+
+def enrich_logger(logger: AppendsKeys, *, tenant_id: str, correlation_id: str | None) -> None:
+    logger.append_keys(tenant_id=require_tenant_id(tenant_id), correlation_id=correlation_id)
+
+
+def enrich_metrics(metrics: AddsMetadata, *, tenant_id: str) -> None:
+    # Metadata, not a dimension: one dimension per tenant would multiply metric cost by tenants.
+    metrics.add_metadata(key="tenant_id", value=require_tenant_id(tenant_id))
