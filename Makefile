@@ -56,7 +56,7 @@ package: check-service uv ## SERVICE=order: a Lambda zip in dist/ with that serv
 		--format requirements-txt -o build/$(SERVICE)/requirements.txt
 	$(UV) pip install --quiet --no-deps --no-compile --target build/$(SERVICE)/python \
 		--python-platform x86_64-manylinux2014 --python-version 3.11 -r build/$(SERVICE)/requirements.txt
-	cd build/$(SERVICE)/python && zip -qrX $(CURDIR)/dist/$(SERVICE).zip . -x '*/__pycache__/*'
+	cd build/$(SERVICE)/python && zip -qrX $(CURDIR)/dist/$(SERVICE).zip . -x '*/__pycache__/*' -x '.lock' -x 'bin/*'
 	@echo "dist/$(SERVICE).zip: $$(du -h dist/$(SERVICE).zip | cut -f1)"
 
 clean: ## remove environments, build output and local state

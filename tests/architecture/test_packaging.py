@@ -1,0 +1,43 @@
+"""`make package SERVICE=x` ships that service alone: its code, tenant-context and its runtime
+dependencies, without boto3 (the Lambda runtime has it) and without any other service."""
+
+from __future__ import annotations
+
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = {
+    "order": "order_service",
+    "product": "product_service",
+    "tenant": "tenant_service",
+    "provisioner": "provisioner",
+}
+
+
+@pytest.mark.parametrize("service", ["order", "provisioner"])
+def test_a_package_holds_one_service_and_no_other(service):
+    subprocess.run(["make", "-s", "package", f"SERVICE={service}"], cwd=ROOT, check=True)
+
+    with zipfile.ZipFile(ROOT / "dist" / f"{service}.zip") as archive:
+        top_level = {name.split("/", 1)[0] for name in archive.namelist()}
+
+    assert PACKAGES[service] in top_level
+    assert "tenant_context" in top_level
+    assert "pydantic" in top_level
+    others = set(PACKAGES.values()) - {PACKAGES[service]}
+    assert not top_level & others, f"other services shipped: {top_level & others}"
+    assert not top_level & {"boto3", "botocore", "s3transfer"}
+    assert not top_level & {"pytest", "moto", "_pytest"}, "dev dependencies shipped"
+
+
+def test_an_unknown_service_is_refused():
+    result = subprocess.run(
+        ["make", "-s", "package", "SERVICE=billing"], cwd=ROOT, capture_output=True, text=True
+    )
+
+    assert result.returncode != 0
+    assert "SERVICE must be one of" in result.stdout + result.stderr
