@@ -19,7 +19,9 @@ LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 SOURCES = [ROOT / "shared/tenant-context/src", *sorted(ROOT.glob("services/*/src"))]
 
 
-def _lint_copy(tmp_path: Path, violation: tuple[str, str] | None) -> subprocess.CompletedProcess[str]:
+def _lint_copy(
+    tmp_path: Path, violation: tuple[str, str] | None
+) -> subprocess.CompletedProcess[str]:
     roots = []
     for src in SOURCES:
         copy = tmp_path / src.parent.name
