@@ -14,7 +14,7 @@ PACKAGE_order := order-service
 PACKAGE_product := product-service
 PACKAGE_tenant := tenant-service
 PACKAGE_provisioner := provisioner
-TEMPLATES := $(wildcard infra/*.yaml) $(wildcard services/*/template.yaml)
+TEMPLATES := $(strip $(wildcard infra/*.yaml) $(wildcard services/*/template.yaml))
 TYPED := -p tenant_context $(foreach p,order_service product_service tenant_service provisioner,-p $(p).domain -p $(p).ports -p $(p).app)
 
 .PHONY: help uv sync lint test package run bench replay clean check-service
