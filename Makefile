@@ -40,7 +40,7 @@ check-service:
 
 ifeq ($(SERVICE),)
 test: lint ## lint, then every test (SERVICE=order: that service's tests alone, in its own environment)
-	$(BIN)/pytest shared/tenant-context/tests $(foreach s,$(SERVICES),services/$(s)/tests) tests
+	$(BIN)/pytest shared/tenant-context/tests $(wildcard $(foreach s,$(SERVICES),services/$(s)/tests)) tests
 else
 test: check-service uv
 	UV_PROJECT_ENVIRONMENT=$(CURDIR)/.venvs/$(SERVICE) $(UV) sync --locked --package $(PACKAGE_$(SERVICE)) --quiet
