@@ -1,0 +1,40 @@
+"""Domain errors are types; entrypoints map them to HTTP status codes in one place."""
+
+from __future__ import annotations
+
+
+class OrderError(Exception):
+    """Base of every order-service domain error. The message names the problem."""
+
+
+class InvalidOrder(OrderError):
+    """An order that breaks a rule of its own (no lines, too many lines, quantity below 1)."""
+
+
+class UnknownProducts(OrderError):
+    def __init__(self, product_ids: list[str]) -> None:
+        self.product_ids = sorted(product_ids)
+        super().__init__(f"unknown product ids: {', '.join(self.product_ids)}")
+
+
+class OrderNotFound(OrderError):
+    def __init__(self, order_id: str) -> None:
+        self.order_id = order_id
+        super().__init__(f"order {order_id} not found")
+
+
+class OrderNotCancellable(OrderError):
+    def __init__(self, order_id: str, status: str) -> None:
+        super().__init__(f"order {order_id} is {status} and cannot be cancelled")
+
+
+class InvalidPageToken(OrderError):
+    """next_token is not one this service issued for this tenant."""
+
+
+class EventAlreadyProcessed(OrderError):
+    """The processed-event marker exists: the effect of this event is already committed."""
+
+
+class ConcurrentUpdate(OrderError):
+    """Another writer changed the order since it was read; read it again and retry."""

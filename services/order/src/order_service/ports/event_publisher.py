@@ -1,0 +1,14 @@
+"""The bus the outbox relay publishes to."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from order_service.ports.outbox import OutboxMessage
+
+
+class EventPublisher(Protocol):
+    def publish(self, messages: Sequence[OutboxMessage]) -> list[str]:
+        """Publish; returns the event ids that failed (to be retried), empty when all went."""
+        ...

@@ -1,0 +1,164 @@
+"""Use cases on the in-memory fakes: what is committed, and what reaches the outbox."""
+
+from __future__ import annotations
+
+import pytest
+
+from order_service.adapters.memory_order_repository import MemoryOrderRepository, MemoryStore
+from order_service.adapters.memory_product_catalogue import MemoryProductCatalogue
+from order_service.app.orders import Orders
+from order_service.app.outbox import Cause
+from order_service.app.reactions import Reactions
+from order_service.domain.errors import OrderNotFound, UnknownProducts
+from order_service.domain.order import OrderLine, OrderStatus
+
+
+@pytest.fixture
+def store():
+    return MemoryStore()
+
+
+@pytest.fixture
+def orders(store):
+    return Orders(MemoryOrderRepository(store), MemoryProductCatalogue(store))
+
+
+@pytest.fixture
+def reactions(store):
+    return Reactions(MemoryOrderRepository(store), MemoryProductCatalogue(store))
+
+
+def line(product_id="p-1", quantity=2):
+    return OrderLine(product_id=product_id, quantity=quantity)
+
+
+def kinds(store):
+    return [m.detail_type for m in store.outbox]
+
+
+def test_placing_an_order_commits_it_with_order_placed_in_the_envelope(
+    store, orders, reactions, acme
+):
+    reactions.product_created(acme, "p-1")
+
+    order = orders.place(acme, [line()], Cause(correlation_id="corr-1"))
+
+    assert orders.get(acme, order.id).status is OrderStatus.PENDING
+    [message] = store.outbox
+    assert message.detail_type == "OrderPlaced"
+    assert message.detail["data"] == {
+        "order_id": order.id,
+        "lines": [{"product_id": "p-1", "quantity": 2}],
+    }
+    metadata = message.detail["metadata"]
+    assert (metadata["tenant_id"], metadata["correlation_id"]) == ("t-acme", "corr-1")
+    assert (metadata["tier"], metadata["region_group"], metadata["producer"]) == (
+        "basic",
+        "us",
+        "saas.order",
+    )
+
+
+def test_an_unknown_product_is_refused_and_nothing_is_written(store, orders, reactions, acme):
+    reactions.product_created(acme, "p-1")
+
+    with pytest.raises(UnknownProducts, match="p-404"):
+        orders.place(acme, [line(), line("p-404")], Cause())
+
+    assert orders.list(acme, limit=20, next_token=None).orders == []
+    assert store.outbox == []
+
+
+def test_another_tenants_product_is_unknown(orders, reactions, acme, globex):
+    reactions.product_created(globex, "p-1")
+
+    with pytest.raises(UnknownProducts):
+        orders.place(acme, [line()], Cause())
+
+
+def test_a_deleted_product_stays_unknown_even_when_its_creation_arrives_late(
+    orders, reactions, acme
+):
+    reactions.product_deleted(acme, "p-1")
+    reactions.product_created(acme, "p-1")
+
+    with pytest.raises(UnknownProducts):
+        orders.place(acme, [line()], Cause())
+
+
+def test_stock_reserved_confirms_once_even_when_delivered_twice(store, orders, reactions, acme):
+    reactions.product_created(acme, "p-1")
+    order = orders.place(acme, [line()], Cause())
+
+    first = reactions.stock_reserved(acme, order.id, Cause("c", event_id="e-1"))
+    second = reactions.stock_reserved(acme, order.id, Cause("c", event_id="e-1"))
+
+    assert first is not None
+    assert second is None
+    assert orders.get(acme, order.id).status is OrderStatus.CONFIRMED
+    assert kinds(store) == ["OrderPlaced", "OrderConfirmed"]
+    confirmed = store.outbox[-1].detail["metadata"]
+    assert (confirmed["causation_id"], confirmed["correlation_id"]) == ("e-1", "c")
+
+
+def test_a_rejection_keeps_its_reason(orders, reactions, acme):
+    reactions.product_created(acme, "p-1")
+    order = orders.place(acme, [line(quantity=10)], Cause())
+
+    reactions.stock_reservation_rejected(acme, order.id, "p-1: 10 > 3", Cause(event_id="e-1"))
+
+    stored = orders.get(acme, order.id)
+    assert (stored.status, stored.reason) == (OrderStatus.REJECTED, "p-1: 10 > 3")
+
+
+def test_stock_reserved_for_a_cancelled_order_publishes_order_cancelled_again(
+    store, orders, reactions, acme
+):
+    reactions.product_created(acme, "p-1")
+    order = orders.place(acme, [line()], Cause())
+    orders.cancel(acme, order.id, Cause())
+
+    reactions.stock_reserved(acme, order.id, Cause(event_id="e-late"))
+
+    assert orders.get(acme, order.id).status is OrderStatus.CANCELLED
+    assert kinds(store) == ["OrderPlaced", "OrderCancelled", "OrderCancelled"]
+
+
+def test_cancelling_a_confirmed_order_asks_for_its_stock_back(store, orders, reactions, acme):
+    reactions.product_created(acme, "p-1")
+    order = orders.place(acme, [line()], Cause())
+    reactions.stock_reserved(acme, order.id, Cause(event_id="e-1"))
+
+    cancelled = orders.cancel(acme, order.id, Cause())
+    again = orders.cancel(acme, order.id, Cause())
+
+    assert cancelled.status is again.status is OrderStatus.CANCELLED
+    assert kinds(store) == ["OrderPlaced", "OrderConfirmed", "OrderCancelled"]
+    assert store.outbox[-1].detail["data"]["lines"] == [{"product_id": "p-1", "quantity": 2}]
+
+
+def test_another_tenants_order_is_not_found(orders, reactions, acme, globex):
+    reactions.product_created(acme, "p-1")
+    order = orders.place(acme, [line()], Cause())
+
+    with pytest.raises(OrderNotFound):
+        orders.get(globex, order.id)
+    with pytest.raises(OrderNotFound):
+        orders.cancel(globex, order.id, Cause())
+    assert orders.list(globex, limit=20, next_token=None).orders == []
+
+
+def test_an_event_for_an_order_the_tenant_does_not_have_changes_nothing(store, reactions, acme):
+    assert reactions.stock_reserved(acme, "o-missing", Cause(event_id="e-1")) is None
+    assert store.outbox == []
+
+
+def test_deprovisioning_a_tenant_purges_only_its_orders(orders, reactions, acme, globex):
+    for ctx in (acme, globex):
+        reactions.product_created(ctx, "p-1")
+        orders.place(ctx, [line()], Cause())
+
+    reactions.tenant_deprovisioned(acme)
+
+    assert orders.list(acme, limit=20, next_token=None).orders == []
+    assert len(orders.list(globex, limit=20, next_token=None).orders) == 1
