@@ -1,0 +1,1 @@
+"""Event and HTTP contracts: export from code, drift check, reader checks, history gate."""

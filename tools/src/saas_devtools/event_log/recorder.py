@@ -1,0 +1,73 @@
+"""Lambda handler: record every event from the `saas-event-log-events` queue into the event log.
+
+An event without a valid envelope is reported as a batch item failure with the reason logged, so
+after the queue's retries it lands in `saas-event-log-events-dlq`; the rest of the batch is kept.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from pydantic import BaseModel, ConfigDict, Field
+
+from saas_devtools.event_log.dynamodb_event_log import DynamoDBEventLog
+from saas_devtools.event_log.logged_event import TABLE_NAME, LoggedEvent, UnloggableEvent
+
+logger = Logger(service="event-log")
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+class Settings(BaseModel):
+    """The function's environment, checked at cold start."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    table_name: str = Field(TABLE_NAME, alias="EVENT_LOG_TABLE")
+    retention_days: int = Field(0, ge=0, alias="EVENT_LOG_RETENTION_DAYS")  # 0: keep forever
+    region: str = Field("us-east-1", alias="AWS_REGION")
+    aws_endpoint_url: str | None = Field(None, alias="AWS_ENDPOINT_URL")
+
+
+@cache
+def event_log() -> DynamoDBEventLog:
+    """Built once per process and reused by warm invocations."""
+    settings = Settings.model_validate(dict(os.environ))
+    import boto3  # imported here: the handler module stays light to import
+
+    client = boto3.client(
+        "dynamodb", region_name=settings.region, endpoint_url=settings.aws_endpoint_url
+    )
+    retention = timedelta(days=settings.retention_days) if settings.retention_days else None
+    return DynamoDBEventLog(client, settings.table_name, retention)
+
+
+def record_handler(record: SQSRecord) -> None:
+    try:
+        event = LoggedEvent.from_sqs_body(record.body)
+    except UnloggableEvent as exc:
+        logger.error("event not recorded", reason=str(exc), message_id=record.message_id)
+        raise
+    event_log().record(event, now=datetime.now(UTC))
+    logger.info(
+        "event recorded",
+        tenant_id=event.tenant_id,
+        detail_type=event.detail_type,
+        event_id=event.event_id,
+    )
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
