@@ -1,20 +1,16 @@
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
-from tenant_context import RegionGroup, Role, TenantContext, Tier
+# The helpers beside this file (order_testkit) import as a module of their own.
+sys.path.insert(0, str(Path(__file__).parent))
 
+from order_testkit import tenant
 
-def tenant(
-    tenant_id: str = "t-acme",
-    *,
-    tier: Tier = Tier.BASIC,
-    region_group: RegionGroup = RegionGroup.US,
-    role: Role = Role.TENANT_USER,
-) -> TenantContext:
-    return TenantContext(
-        tenant_id=tenant_id, role=role, user_id="u-1", tier=tier, region_group=region_group
-    )
+from tenant_context import TenantContext
 
 
 @pytest.fixture

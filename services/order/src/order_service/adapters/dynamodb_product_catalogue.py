@@ -3,6 +3,7 @@ delete so a ProductCreated delivered after its ProductDeleted does not bring the
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,14 +18,13 @@ class DynamoDBProductCatalogue:
 
     def record_created(self, ctx: TenantContext, product_id: str) -> None:
         client = self._tables.client(ctx)
-        try:
+        # Known already, or deleted for good: either way nothing to do.
+        with contextlib.suppress(client.exceptions.ConditionalCheckFailedException):
             client.put_item(
                 TableName=self._tables.data_table(ctx),
                 Item={**self._key(ctx, product_id), "deleted": {"BOOL": False}},
                 ConditionExpression="attribute_not_exists(pk)",
             )
-        except client.exceptions.ConditionalCheckFailedException:
-            pass  # known already, or deleted for good
 
     def record_deleted(self, ctx: TenantContext, product_id: str) -> None:
         self._tables.client(ctx).put_item(
