@@ -1,0 +1,69 @@
+"""IdentityProvider on a Cognito user pool.
+
+Users carry `custom:tenant_id` and belong to the group of their role. The temporary password is
+ours (so a local invitation can carry it); the first login answers NEW_PASSWORD_REQUIRED.
+`send_invitation=True` lets Cognito email the invitation itself (in AWS); locally it is
+suppressed and the FileInvitationSender writes it instead.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from tenant_service.domain.errors import UserAlreadyExists
+from tenant_service.domain.users import Invitation, UserRole
+
+
+def temporary_password() -> str:
+    """16 random characters with each class a default Cognito password policy asks for."""
+    alphabet = string.ascii_letters + string.digits
+    body = "".join(secrets.choice(alphabet) for _ in range(12))
+    return (
+        body
+        + secrets.choice(string.ascii_uppercase)
+        + secrets.choice(string.ascii_lowercase)
+        + secrets.choice(string.digits)
+        + secrets.choice("!#%+-=?@^_")
+    )
+
+
+class CognitoIdentityProvider:
+    def __init__(self, client: Any, *, user_pool_id: str, send_invitation: bool) -> None:
+        self._client = client
+        self._pool = user_pool_id
+        self._send_invitation = send_invitation
+
+    def create_user(self, *, tenant_id: str, email: str, role: UserRole) -> Invitation:
+        password = temporary_password()
+        request: dict[str, Any] = {
+            "UserPoolId": self._pool,
+            "Username": email,
+            "TemporaryPassword": password,
+            "UserAttributes": [
+                {"Name": "email", "Value": email},
+                {"Name": "email_verified", "Value": "true"},
+                {"Name": "custom:tenant_id", "Value": tenant_id},
+            ],
+        }
+        if self._send_invitation:
+            request["DesiredDeliveryMediums"] = ["EMAIL"]
+        else:
+            request["MessageAction"] = "SUPPRESS"
+        try:
+            created = self._client.admin_create_user(**request)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "UsernameExistsException":
+                raise UserAlreadyExists(email) from None
+            raise
+        # With email as the pool's username attribute Cognito names the user itself.
+        username = created["User"]["Username"]
+        self._client.admin_add_user_to_group(
+            UserPoolId=self._pool, Username=username, GroupName=role.value
+        )
+        return Invitation(
+            to=email, username=username, temporary_password=password, tenant_id=tenant_id
+        )

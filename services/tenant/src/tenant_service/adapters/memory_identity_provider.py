@@ -1,0 +1,28 @@
+"""In-memory IdentityProvider and InvitationSender for unit tests and `BACKEND=memory`."""
+
+from __future__ import annotations
+
+from tenant_service.domain.errors import UserAlreadyExists
+from tenant_service.domain.users import Invitation, UserRole
+
+
+class MemoryIdentityProvider:
+    def __init__(self) -> None:
+        self.users: dict[str, tuple[str, str, UserRole]] = {}  # email -> (username, tenant, role)
+
+    def create_user(self, *, tenant_id: str, email: str, role: UserRole) -> Invitation:
+        if email in self.users:
+            raise UserAlreadyExists(email)
+        username = f"user-{len(self.users) + 1}"
+        self.users[email] = (username, tenant_id, role)
+        return Invitation(
+            to=email, username=username, temporary_password="Temp-Passw0rd!", tenant_id=tenant_id
+        )
+
+
+class MemoryInvitationSender:
+    def __init__(self) -> None:
+        self.sent: list[Invitation] = []
+
+    def send(self, invitation: Invitation) -> None:
+        self.sent.append(invitation)

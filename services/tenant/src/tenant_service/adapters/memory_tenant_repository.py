@@ -1,0 +1,96 @@
+"""In-memory TenantRepository for unit tests and `BACKEND=memory`: same rules as DynamoDB."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tenant_service.adapters import page_token
+from tenant_service.domain.errors import ConcurrentModification, UserAlreadyExists
+from tenant_service.domain.tenant import Tenant
+from tenant_service.domain.users import TenantUser
+from tenant_service.ports.tenant_directory import TenantStanding
+from tenant_service.ports.tenant_repository import OutboxEvent, Page
+
+
+class MemoryTenantRepository:
+    def __init__(self) -> None:
+        self.tenants: dict[str, Tenant] = {}
+        self.users: dict[tuple[str, str], TenantUser] = {}
+        self.outbox: list[OutboxEvent] = []
+        self.processed: set[tuple[str, str]] = set()
+
+    def get(self, tenant_id: str) -> Tenant | None:
+        return self.tenants.get(tenant_id)
+
+    def list(self, *, limit: int, next_token: str | None) -> Page[Tenant]:
+        start = page_token.decode(next_token, fields=("tenant_id",))
+        ids = sorted(self.tenants)
+        if start is not None:
+            ids = [i for i in ids if i > start["tenant_id"]]
+        chosen = ids[:limit]
+        more = len(ids) > limit
+        token = page_token.encode({"tenant_id": chosen[-1]}) if more else None
+        return Page(items=[self.tenants[i] for i in chosen], next_token=token)
+
+    def add(self, tenant: Tenant, events: Sequence[OutboxEvent]) -> None:
+        if tenant.id in self.tenants:
+            raise ConcurrentModification(tenant.id)
+        self.tenants[tenant.id] = tenant
+        self.outbox.extend(events)
+
+    def save(
+        self,
+        tenant: Tenant,
+        events: Sequence[OutboxEvent],
+        *,
+        processed_event_id: str | None = None,
+        new_user: TenantUser | None = None,
+    ) -> None:
+        stored = self.tenants.get(tenant.id)
+        if stored is None or stored.version != tenant.version - 1:
+            raise ConcurrentModification(tenant.id)
+        if processed_event_id and (tenant.id, processed_event_id) in self.processed:
+            raise ConcurrentModification(tenant.id)
+        if new_user and (new_user.tenant_id, new_user.username) in self.users:
+            raise UserAlreadyExists(new_user.email)
+        self.tenants[tenant.id] = tenant
+        self.outbox.extend(events)
+        if processed_event_id:
+            self.processed.add((tenant.id, processed_event_id))
+        if new_user:
+            self.users[(new_user.tenant_id, new_user.username)] = new_user
+
+    def was_processed(self, tenant_id: str, event_id: str) -> bool:
+        return (tenant_id, event_id) in self.processed
+
+    def mark_processed(self, tenant_id: str, event_id: str) -> None:
+        self.processed.add((tenant_id, event_id))
+
+    def add_user(self, user: TenantUser, events: Sequence[OutboxEvent]) -> None:
+        if (user.tenant_id, user.username) in self.users:
+            raise UserAlreadyExists(user.email)
+        self.users[(user.tenant_id, user.username)] = user
+        self.outbox.extend(events)
+
+    def list_users(
+        self, tenant_id: str, *, limit: int, next_token: str | None
+    ) -> Page[TenantUser]:
+        start = page_token.decode(next_token, fields=("username",))
+        names = sorted(u for t, u in self.users if t == tenant_id)
+        if start is not None:
+            names = [n for n in names if n > start["username"]]
+        chosen = names[:limit]
+        token = page_token.encode({"username": chosen[-1]}) if len(names) > limit else None
+        return Page(items=[self.users[(tenant_id, n)] for n in chosen], next_token=token)
+
+    def standing(self, tenant_id: str) -> TenantStanding | None:
+        """Also the authorizer's TenantDirectory."""
+        tenant = self.tenants.get(tenant_id)
+        if tenant is None:
+            return None
+        return TenantStanding(
+            tenant_id=tenant.id,
+            status=tenant.status.value,
+            tier=tenant.tier.value,
+            region_group=tenant.region_group.value,
+        )

@@ -1,0 +1,133 @@
+"""The authorizer's decision: who the token says the caller is, and which routes it may call.
+
+Returns the IAM policy API Gateway caches per token, so it lists every method ARN the role may
+call (a cached answer stays right on every route), plus a Deny of the requested ARN when that
+route is not allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tenant_service.domain import permissions
+from tenant_service.domain.tenant import TenantStatus
+from tenant_service.ports.clock import Clock
+from tenant_service.ports.tenant_directory import TenantDirectory, TenantStanding
+from tenant_service.ports.token_verifier import InvalidToken, TokenVerifier
+
+# Most privileged first: a user in several groups acts with the highest role.
+_ROLE_BY_GROUP = (permissions.SYSTEM_ADMIN, permissions.TENANT_ADMIN, permissions.TENANT_USER)
+TENANT_CLAIM = "custom:tenant_id"
+
+
+class Unauthorized(Exception):
+    """A bad token: API Gateway answers 401 when the authorizer raises "Unauthorized"."""
+
+
+@dataclass(frozen=True, slots=True)
+class MethodArn:
+    prefix: str  # arn:aws:execute-api:<region>:<account>:<api id>/<stage>
+    method: str
+    path: str  # "/tenants/t-1"
+
+    @classmethod
+    def parse(cls, arn: str) -> MethodArn:
+        head, sep, resource = arn.partition("/")
+        parts = resource.split("/", 2)
+        if not sep or len(parts) < 2 or not head.startswith("arn:"):
+            raise ValueError(f"not an execute-api method ARN: {arn!r}")
+        stage, method = parts[0], parts[1]
+        path = "/" + (parts[2] if len(parts) > 2 else "")
+        return cls(prefix=f"{head}/{stage}", method=method.upper(), path=path)
+
+    def of(self, permission: permissions.Permission) -> str:
+        path = "/".join(
+            "*" if part.startswith("{") else part for part in permission.path.strip("/").split("/")
+        )
+        return f"{self.prefix}/{permission.method}/{path}"
+
+
+class CachedTenantDirectory:
+    """Tenant standing cached for `ttl_seconds`: a suspension takes effect within that time."""
+
+    def __init__(self, source: TenantDirectory, clock: Clock, ttl_seconds: float) -> None:
+        self._source = source
+        self._clock = clock
+        self._ttl = ttl_seconds
+        self._entries: dict[str, tuple[float, TenantStanding | None]] = {}
+
+    def standing(self, tenant_id: str) -> TenantStanding | None:
+        now = self._clock.monotonic()
+        cached = self._entries.get(tenant_id)
+        if cached is not None and now - cached[0] < self._ttl:
+            return cached[1]
+        value = self._source.standing(tenant_id)
+        self._entries[tenant_id] = (now, value)
+        return value
+
+
+def _role(claims: Mapping[str, Any]) -> str:
+    groups = claims.get("cognito:groups") or []
+    if isinstance(groups, str):
+        groups = [groups]
+    for role in _ROLE_BY_GROUP:
+        if role in groups:
+            return role
+    raise Unauthorized(f"no known role in cognito:groups {groups!r}")
+
+
+def _policy(principal_id: str, statements: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "principalId": principal_id,
+        "policyDocument": {"Version": "2012-10-17", "Statement": statements},
+    }
+
+
+def _statement(effect: str, resources: list[str]) -> dict[str, Any]:
+    return {"Action": "execute-api:Invoke", "Effect": effect, "Resource": resources}
+
+
+class Authorizer:
+    def __init__(self, verifier: TokenVerifier, tenants: TenantDirectory) -> None:
+        self._verifier = verifier
+        self._tenants = tenants
+
+    def authorize(self, token: str | None, method_arn: str) -> dict[str, Any]:
+        if not token:
+            raise Unauthorized("no token")
+        if token.lower().startswith("bearer "):
+            token = token[7:].strip()
+        try:
+            claims = self._verifier.verify(token)
+        except InvalidToken as exc:
+            raise Unauthorized(str(exc)) from None
+        role = _role(claims)
+        user_id = claims.get("sub")
+        if not isinstance(user_id, str) or not user_id:
+            raise Unauthorized("token has no subject")
+        try:
+            arn = MethodArn.parse(method_arn)
+        except ValueError as exc:
+            raise Unauthorized(str(exc)) from None
+        everything = f"{arn.prefix}/*/*"
+
+        context = {"tenant_id": "", "role": role, "user_id": user_id, "tier": "", "region_group": ""}
+        if role != permissions.SYSTEM_ADMIN:
+            tenant_id = claims.get(TENANT_CLAIM)
+            if not isinstance(tenant_id, str) or not tenant_id.strip():
+                raise Unauthorized(f"token has no {TENANT_CLAIM}")
+            standing = self._tenants.standing(tenant_id)
+            if standing is None or standing.status != TenantStatus.ACTIVE.value:
+                return _policy(user_id, [_statement("Deny", [everything])]) | {"context": context}
+            context.update(
+                tenant_id=tenant_id, tier=standing.tier, region_group=standing.region_group
+            )
+
+        allowed = [arn.of(p) for p in permissions.routes_for(role)]
+        statements = [_statement("Allow", allowed)] if allowed else []
+        requested = permissions.match_route(arn.method, arn.path)
+        if requested is None or role not in requested.roles:
+            statements.append(_statement("Deny", [method_arn]))
+        return _policy(user_id, statements) | {"context": context}

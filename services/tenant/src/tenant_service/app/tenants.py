@@ -1,0 +1,105 @@
+"""Use cases on tenants: onboarding, reading, changing and offboarding them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tenant_context import Principal, Role
+
+from tenant_service.app.outbox import outbox_event
+from tenant_service.domain.errors import TenantNotFound
+from tenant_service.domain.tenant import RegionGroup, Tenant, Tier
+from tenant_service.ports.clock import Clock, IdGenerator
+from tenant_service.ports.tenant_repository import Page, TenantRepository
+
+
+class Forbidden(Exception):
+    """The caller's role may not do this (the authorizer normally stops it first)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterTenant:
+    name: str
+    tier: Tier
+    region_group: RegionGroup
+    admin_email: str
+    config: dict[str, str]
+
+
+def require_system_admin(caller: Principal) -> None:
+    if caller.role is not Role.SYSTEM_ADMIN:
+        raise Forbidden(f"{caller.role.value} may not manage tenants")
+
+
+class TenantUseCases:
+    def __init__(self, repository: TenantRepository, clock: Clock, ids: IdGenerator) -> None:
+        self._repository = repository
+        self._clock = clock
+        self._ids = ids
+
+    def register(self, caller: Principal, command: RegisterTenant) -> Tenant:
+        require_system_admin(caller)
+        tenant, event = Tenant.register(
+            tenant_id=self._ids.new_id(),
+            name=command.name,
+            tier=command.tier,
+            region_group=command.region_group,
+            admin_email=command.admin_email,
+            config=command.config,
+            now=self._clock.now(),
+        )
+        self._repository.add(tenant, [outbox_event(tenant, event)])
+        return tenant
+
+    def get(self, caller: Principal, tenant_id: str) -> Tenant:
+        # Another tenant's record does not exist for a TenantAdmin: 404, never 403.
+        if caller.role is not Role.SYSTEM_ADMIN and caller.tenant_id != tenant_id:
+            raise TenantNotFound(tenant_id)
+        if caller.role is Role.TENANT_USER:
+            raise TenantNotFound(tenant_id)
+        return self._load(tenant_id)
+
+    def list(self, caller: Principal, *, limit: int, next_token: str | None) -> Page[Tenant]:
+        require_system_admin(caller)
+        return self._repository.list(limit=limit, next_token=next_token)
+
+    def update(
+        self,
+        caller: Principal,
+        tenant_id: str,
+        *,
+        tier: Tier | None,
+        config: dict[str, str] | None,
+    ) -> Tenant:
+        require_system_admin(caller)
+        tenant = self._load(tenant_id)
+        changed, event = tenant.update(tier=tier, config=config, now=self._clock.now())
+        self._repository.save(changed, [outbox_event(changed, event)])
+        return changed
+
+    def suspend(self, caller: Principal, tenant_id: str) -> Tenant:
+        require_system_admin(caller)
+        tenant = self._load(tenant_id)
+        changed, event = tenant.suspend(self._clock.now())
+        self._repository.save(changed, [outbox_event(changed, event)])
+        return changed
+
+    def activate(self, caller: Principal, tenant_id: str) -> Tenant:
+        require_system_admin(caller)
+        tenant = self._load(tenant_id)
+        changed, event = tenant.activate(self._clock.now())
+        self._repository.save(changed, [outbox_event(changed, event)])
+        return changed
+
+    def offboard(self, caller: Principal, tenant_id: str) -> Tenant:
+        require_system_admin(caller)
+        tenant = self._load(tenant_id)
+        changed, event = tenant.request_offboarding(self._clock.now())
+        self._repository.save(changed, [outbox_event(changed, event)])
+        return changed
+
+    def _load(self, tenant_id: str) -> Tenant:
+        tenant = self._repository.get(tenant_id)
+        if tenant is None:
+            raise TenantNotFound(tenant_id)
+        return tenant

@@ -1,0 +1,42 @@
+"""Domain errors: types, mapped to HTTP status codes in one place (entrypoints/api.py)."""
+
+from __future__ import annotations
+
+
+class TenantError(Exception):
+    """Base of every error the tenant domain raises on purpose."""
+
+
+class TenantNotFound(TenantError):
+    def __init__(self, tenant_id: str) -> None:
+        super().__init__(f"tenant {tenant_id!r} not found")
+        self.tenant_id = tenant_id
+
+
+class TransitionNotAllowed(TenantError):
+    """The lifecycle does not allow this change from the tenant's current status (409)."""
+
+    def __init__(self, tenant_id: str, current: str, action: str) -> None:
+        super().__init__(f"tenant {tenant_id!r} is {current}: cannot {action}")
+        self.tenant_id = tenant_id
+        self.current = current
+        self.action = action
+
+
+class ConcurrentModification(TenantError):
+    """Someone else changed the tenant between our read and our write (409)."""
+
+    def __init__(self, tenant_id: str) -> None:
+        super().__init__(f"tenant {tenant_id!r} was changed concurrently; retry")
+        self.tenant_id = tenant_id
+
+
+class UserAlreadyExists(TenantError):
+    def __init__(self, email: str) -> None:
+        super().__init__(f"a user with email {email!r} already exists")
+        self.email = email
+
+
+class InvalidPageToken(TenantError):
+    def __init__(self) -> None:
+        super().__init__("next_token is not a token this API issued")

@@ -1,0 +1,269 @@
+"""HTTP API of the tenant service: tenants (SystemAdmin; a TenantAdmin reads its own) and users
+(a TenantAdmin, inside its own tenant). The caller comes only from the authorizer context."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from tenant_context import InvalidTenantContext, Principal
+
+from tenant_service.app.tenants import Forbidden, RegisterTenant
+from tenant_service.container import Container
+from tenant_service.domain.errors import (
+    ConcurrentModification,
+    InvalidPageToken,
+    TenantError,
+    TenantNotFound,
+    TransitionNotAllowed,
+    UserAlreadyExists,
+)
+from tenant_service.domain.tenant import RegionGroup, Tenant, Tier, validate_config
+from tenant_service.domain.users import TenantUser, UserRole
+
+logger = Logger(service="tenant")
+metrics = Metrics(namespace="saas", service="tenant")
+tracer = Tracer(service="tenant")
+app = APIGatewayRestResolver(enable_validation=True)
+container = Container()
+
+IDEMPOTENCY = IdempotencyConfig(
+    event_key_jmespath="key",
+    payload_validation_jmespath="body",
+    expires_after_seconds=24 * 3600,
+)
+TenantId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+Limit = Annotated[int, Query(ge=1, le=100)]
+NextToken = Annotated[str | None, Query(min_length=1, max_length=2048)]
+
+
+# request and response bodies
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+Config = dict[str, Annotated[str, Field(max_length=1024)]]
+# A pragmatic address check (Cognito does the rest); pydantic's EmailStr needs another package.
+EmailStr = Annotated[
+    str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+]
+
+
+class NewTenant(_Body):
+    name: str = Field(min_length=1, max_length=100)
+    tier: Tier
+    region_group: RegionGroup
+    admin_email: EmailStr
+    config: Config = Field(default_factory=dict)
+
+    _config = field_validator("config")(validate_config)
+
+
+class TenantChange(_Body):
+    tier: Tier | None = None
+    config: Config | None = None
+
+    @field_validator("config")
+    @classmethod
+    def _valid_config(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        return None if value is None else validate_config(value)
+
+
+class NewUser(_Body):
+    email: EmailStr
+    role: Literal["TenantAdmin", "TenantUser"]
+
+
+class Accepted(BaseModel):
+    id: str
+    status: str
+
+
+class TenantOut(BaseModel):
+    id: str
+    name: str
+    tier: Tier
+    region_group: RegionGroup
+    status: str
+    status_reason: str | None = None
+    config: dict[str, str]
+
+    @classmethod
+    def of(cls, tenant: Tenant) -> TenantOut:
+        return cls(
+            id=tenant.id,
+            name=tenant.name,
+            tier=tenant.tier,
+            region_group=tenant.region_group,
+            status=tenant.status.value,
+            status_reason=tenant.status_reason,
+            config=tenant.config,
+        )
+
+
+class TenantPage(BaseModel):
+    items: list[TenantOut]
+    next_token: str | None = None
+
+
+class UserOut(BaseModel):
+    username: str
+    email: str
+    role: str
+
+    @classmethod
+    def of(cls, user: TenantUser) -> UserOut:
+        return cls(username=user.username, email=user.email, role=user.role.value)
+
+
+class UserPage(BaseModel):
+    items: list[UserOut]
+    next_token: str | None = None
+
+
+class Problem(BaseModel):
+    statusCode: int  # noqa: N815  (the shape Powertools uses for its own 422)
+    message: str
+
+
+def _doc(model: type[BaseModel]) -> dict[str, Any]:
+    return {"description": model.__name__, "content": {"application/json": {"model": model}}}
+
+
+# domain errors -> HTTP status, in this one place
+_STATUS: dict[type[Exception], HTTPStatus] = {
+    TenantNotFound: HTTPStatus.NOT_FOUND,
+    TransitionNotAllowed: HTTPStatus.CONFLICT,
+    ConcurrentModification: HTTPStatus.CONFLICT,
+    UserAlreadyExists: HTTPStatus.CONFLICT,
+    InvalidPageToken: HTTPStatus.BAD_REQUEST,
+    Forbidden: HTTPStatus.FORBIDDEN,
+    InvalidTenantContext: HTTPStatus.FORBIDDEN,
+    IdempotencyValidationError: HTTPStatus.UNPROCESSABLE_ENTITY,
+}
+
+
+def _problem(status: HTTPStatus, message: str) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=Problem(statusCode=status, message=message).model_dump_json(),
+    )
+
+
+@app.exception_handler([TenantError, Forbidden, InvalidTenantContext, IdempotencyValidationError])
+def _domain_error(error: Exception) -> Response[str]:
+    status = next(s for kind, s in _STATUS.items() if isinstance(error, kind))
+    if isinstance(error, IdempotencyValidationError):
+        message = "Idempotency-Key was already used with a different request body"
+    else:
+        message = str(error)
+    return _problem(status, message)
+
+
+def _caller() -> Principal:
+    request_context = app.current_event.raw_event.get("requestContext") or {}
+    return Principal.from_authorizer(request_context.get("authorizer"))
+
+
+# tenants
+def _register(request: dict[str, Any]) -> dict[str, Any]:
+    body = NewTenant.model_validate(request["body"])
+    tenant = container.tenants().register(
+        Principal.from_authorizer(request["caller"]),
+        RegisterTenant(
+            name=body.name,
+            tier=body.tier,
+            region_group=body.region_group,
+            admin_email=str(body.admin_email),
+            config=body.config,
+        ),
+    )
+    metrics.add_metric(name="TenantsRegistered", unit=MetricUnit.Count, value=1)
+    return Accepted(id=tenant.id, status=tenant.status.value).model_dump()
+
+
+@app.post("/tenants", responses={202: _doc(Accepted), 422: _doc(Problem)})
+def register_tenant(body: NewTenant) -> Response[Accepted]:
+    caller = _caller()
+    request = {
+        "body": body.model_dump(mode="json"),
+        "caller": {"role": caller.role.value, "user_id": caller.user_id, "tenant_id": ""},
+    }
+    key = app.current_event.headers.get("Idempotency-Key")
+    if key:
+        # Keys are the caller's own: another admin's equal key is another request.
+        request["key"] = f"{caller.user_id}:{key}"
+        answer = idempotent_function(
+            data_keyword_argument="request",
+            persistence_store=container.idempotency_store(),
+            config=IDEMPOTENCY,
+        )(_register)(request=request)
+    else:
+        answer = _register(request)
+    return Response(HTTPStatus.ACCEPTED, content_types.APPLICATION_JSON, Accepted(**answer))
+
+
+@app.get("/tenants")
+def list_tenants(limit: Limit = 20, next_token: NextToken = None) -> TenantPage:
+    page = container.tenants().list(_caller(), limit=limit, next_token=next_token)
+    return TenantPage(items=[TenantOut.of(t) for t in page.items], next_token=page.next_token)
+
+
+@app.get("/tenants/<tenant_id>", responses={404: _doc(Problem)})
+def get_tenant(tenant_id: TenantId) -> TenantOut:
+    return TenantOut.of(container.tenants().get(_caller(), tenant_id))
+
+
+@app.patch("/tenants/<tenant_id>", responses={404: _doc(Problem), 409: _doc(Problem)})
+def update_tenant(tenant_id: TenantId, body: TenantChange) -> TenantOut:
+    if body.tier is None and body.config is None:
+        return _problem(HTTPStatus.BAD_REQUEST, "nothing to change: give tier and/or config")  # type: ignore[return-value]
+    tenant = container.tenants().update(_caller(), tenant_id, tier=body.tier, config=body.config)
+    return TenantOut.of(tenant)
+
+
+@app.post("/tenants/<tenant_id>/suspend", responses={409: _doc(Problem)})
+def suspend_tenant(tenant_id: TenantId) -> TenantOut:
+    return TenantOut.of(container.tenants().suspend(_caller(), tenant_id))
+
+
+@app.post("/tenants/<tenant_id>/activate", responses={409: _doc(Problem)})
+def activate_tenant(tenant_id: TenantId) -> TenantOut:
+    return TenantOut.of(container.tenants().activate(_caller(), tenant_id))
+
+
+@app.delete("/tenants/<tenant_id>", responses={202: _doc(TenantOut), 409: _doc(Problem)})
+def offboard_tenant(tenant_id: TenantId) -> Response[TenantOut]:
+    tenant = container.tenants().offboard(_caller(), tenant_id)
+    return Response(HTTPStatus.ACCEPTED, content_types.APPLICATION_JSON, TenantOut.of(tenant))
+
+
+# users
+@app.post("/users", responses={201: _doc(UserOut), 409: _doc(Problem)})
+def create_user(body: NewUser) -> Response[UserOut]:
+    user = container.users().create(_caller(), email=str(body.email), role=UserRole(body.role))
+    return Response(HTTPStatus.CREATED, content_types.APPLICATION_JSON, UserOut.of(user))
+
+
+@app.get("/users")
+def list_users(limit: Limit = 20, next_token: NextToken = None) -> UserPage:
+    page = container.users().list(_caller(), limit=limit, next_token=next_token)
+    return UserPage(items=[UserOut.of(u) for u in page.items], next_token=page.next_token)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    IDEMPOTENCY.register_lambda_context(context)
+    return app.resolve(event, context)

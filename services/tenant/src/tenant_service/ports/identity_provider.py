@@ -1,0 +1,19 @@
+"""The identity provider (Cognito): creates users who can log in and belong to one tenant."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from tenant_service.domain.users import Invitation, UserRole
+
+
+class IdentityProvider(Protocol):
+    def create_user(self, *, tenant_id: str, email: str, role: UserRole) -> Invitation:
+        """Create the user with a temporary password (first login must set a new one), put it in
+        the role's group and return what the invitation must say. UserAlreadyExists when the
+        email is taken."""
+        ...
+
+
+class InvitationSender(Protocol):
+    def send(self, invitation: Invitation) -> None: ...

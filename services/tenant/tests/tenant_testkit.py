@@ -1,0 +1,130 @@
+"""Helpers for the tenant service tests: fakes, wiring, API Gateway events."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tenant_service.adapters.memory_dead_letters import MemoryDeadLetters, MemoryEventPublisher
+from tenant_service.adapters.memory_identity_provider import (
+    MemoryIdentityProvider,
+    MemoryInvitationSender,
+)
+from tenant_service.adapters.memory_idempotency_store import MemoryIdempotencyStore
+from tenant_service.adapters.memory_tenant_repository import MemoryTenantRepository
+from tenant_service.container import Container, Settings
+
+SYSTEM_ADMIN = {"role": "SystemAdmin", "user_id": "root", "tenant_id": ""}
+
+
+def admin_of(tenant_id: str) -> dict[str, str]:
+    return {"role": "TenantAdmin", "user_id": f"admin-{tenant_id}", "tenant_id": tenant_id}
+
+
+def user_of(tenant_id: str) -> dict[str, str]:
+    return {"role": "TenantUser", "user_id": f"user-{tenant_id}", "tenant_id": tenant_id}
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.at = datetime(2026, 1, 1, tzinfo=UTC)
+        self.seconds = 1000.0
+
+    def now(self) -> datetime:
+        return self.at
+
+    def monotonic(self) -> float:
+        return self.seconds
+
+    def advance(self, seconds: float) -> None:
+        self.seconds += seconds
+        self.at += timedelta(seconds=seconds)
+
+
+class SequentialIds:
+    def __init__(self) -> None:
+        self.n = 0
+
+    def new_id(self) -> str:
+        self.n += 1
+        return f"t{self.n}"
+
+
+class Wiring:
+    """The container with every adapter replaced by its in-memory fake."""
+
+    def __init__(self) -> None:
+        self.container = Container()
+        self.repository = MemoryTenantRepository()
+        self.identity = MemoryIdentityProvider()
+        self.invitations = MemoryInvitationSender()
+        self.publisher = MemoryEventPublisher()
+        self.dead_letters = MemoryDeadLetters()
+        self.idempotency = MemoryIdempotencyStore()
+        self.clock = FakeClock()
+        self.ids = SequentialIds()
+        c = self.container
+        c.settings.override(Settings(BACKEND="memory"))
+        c.repository.override(self.repository)
+        c.identity.override(self.identity)
+        c.invitations.override(self.invitations)
+        c.publisher.override(self.publisher)
+        c.dead_letters.override(self.dead_letters)
+        c.idempotency_store.override(self.idempotency)
+        c.clock.override(self.clock)
+        c.ids.override(self.ids)
+
+
+class LambdaContext:
+    function_name = "tenant-api"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:tenant-api"
+    aws_request_id = "req-1"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 30_000
+
+
+def rest_event(
+    method: str,
+    path: str,
+    *,
+    caller: dict[str, str] | None,
+    body: Any = None,
+    query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    resource: str | None = None,
+) -> dict[str, Any]:
+    """An API Gateway REST proxy event as the authorizer would let it through."""
+    return {
+        "resource": resource or path,
+        "path": path,
+        "httpMethod": method,
+        "headers": {"Content-Type": "application/json", **(headers or {})},
+        "multiValueHeaders": {},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": resource or path,
+            "httpMethod": method,
+            "path": f"/prod{path}",
+            "stage": "prod",
+            "requestId": "req-1",
+            "accountId": "123456789012",
+            "apiId": "api1",
+            "identity": {"sourceIp": "127.0.0.1"},
+            **({"authorizer": {**caller, "principalId": caller["user_id"]}} if caller else {}),
+        },
+        "body": body if body is None or isinstance(body, str) else json.dumps(body),
+        "isBase64Encoded": False,
+    }
+
+
+def call(api: Any, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
+    answer = api.handler(rest_event(method, path, **kwargs), LambdaContext())
+    body = json.loads(answer["body"]) if answer.get("body") else None
+    return answer["statusCode"], body
