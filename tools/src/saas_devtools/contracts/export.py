@@ -33,7 +33,9 @@ def expected_files(service: Service) -> dict[Path, str]:
         files[event_schema_path(service, detail_type, major)] = render(schema)
     app = service.api_app()
     if app is not None:
-        files[service.contracts_dir / "openapi.json"] = render(app.get_openapi_json_schema())
+        # Powertools returns the document as JSON text; re-rendered so every file has one form.
+        document = json.loads(app.get_openapi_json_schema())
+        files[service.contracts_dir / "openapi.json"] = render(document)
     return files
 
 
