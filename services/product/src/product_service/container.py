@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, Literal
 
 from dependency_injector import containers, providers
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from product_service.app.catalogue import Catalogue
+from product_service.app.stock import StockKeeper
 
 PRODUCER = "saas.product"
+DEFAULT_REGION_MAP = {"us": "us-east-1", "eu": "eu-west-1", "global": "us-east-1"}
 
 
 class Settings(BaseModel):
@@ -21,11 +26,94 @@ class Settings(BaseModel):
     region: str = Field("us-east-1", alias="AWS_REGION")
     aws_endpoint_url: str | None = Field(None, alias="AWS_ENDPOINT_URL")
     event_bus_name: str = Field("saas", alias="EVENT_BUS_NAME")
+    region_map: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_REGION_MAP), alias="REGION_MAP"
+    )
+    products_table: str = Field("saas-products", alias="PRODUCTS_TABLE")
+    premium_table_pattern: str = Field("tenant-{tenant_id}-products", alias="PREMIUM_TABLE_PATTERN")
+    fauna_endpoint: str | None = Field(None, alias="FAUNA_ENDPOINT")
+    fauna_secret: str | None = Field(None, alias="FAUNA_SECRET")
+    fauna_child_db_pattern: str = Field("tenant_{tenant_id}", alias="FAUNA_CHILD_DB_PATTERN")
+
+    @field_validator("region_map", mode="before")
+    @classmethod
+    def _json_map(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
+
+    @field_validator("fauna_secret")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value or None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
         return cls.model_validate(dict(os.environ if environ is None else environ))
 
 
+# Adapters are imported where they are built: a handler pays only for the backend it uses.
+def _regional_clients(settings: Settings) -> Any:
+    from product_service.adapters.aws_regional_clients import RegionalClients
+
+    return RegionalClients(settings.region_map, settings.aws_endpoint_url)
+
+
+def _memory_store() -> Any:
+    from product_service.adapters.memory_product_store import MemoryProductStore
+
+    return MemoryProductStore()
+
+
+def _dynamodb_store(settings: Settings, clients: Any) -> Any:
+    from product_service.adapters.dynamodb_product_store import DynamoDBProductStore
+
+    return DynamoDBProductStore(
+        clients,
+        pooled_table=settings.products_table,
+        premium_table_pattern=settings.premium_table_pattern,
+    )
+
+
+def _fauna_store(settings: Settings) -> Any:
+    from product_service.adapters.fauna_product_store import FaunaProductStore
+
+    if not settings.fauna_secret:
+        raise ValueError("BACKEND=fauna needs FAUNA_SECRET")
+    return FaunaProductStore(
+        secret=settings.fauna_secret,
+        endpoint=settings.fauna_endpoint,
+        child_db_pattern=settings.fauna_child_db_pattern,
+    )
+
+
+def _event_publisher(settings: Settings, clients: Any) -> Any:
+    from product_service.adapters.eventbridge_event_publisher import EventBridgeEventPublisher
+
+    # The relay publishes to the bus of its own region: the outbox table's region.
+    return EventBridgeEventPublisher(
+        clients.client("events", settings.region), bus_name=settings.event_bus_name
+    )
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(Settings.from_environ)
+    regional_clients = providers.Singleton(_regional_clients, settings)
+    store = providers.Selector(
+        providers.Callable(lambda s: s.backend, settings),
+        memory=providers.Singleton(_memory_store),
+        dynamodb=providers.Singleton(_dynamodb_store, settings, regional_clients),
+        fauna=providers.Singleton(_fauna_store, settings),
+    )
+    event_publisher = providers.Singleton(_event_publisher, settings, regional_clients)
+    catalogue = providers.Factory(Catalogue, store)
+    stock_keeper = providers.Factory(StockKeeper, store)
+
+
+_container: Container | None = None
+
+
+def container() -> Container:
+    """The process-wide container (built on first use, reused by warm invocations)."""
+    global _container
+    if _container is None:
+        _container = Container()
+    return _container

@@ -1,1 +1,1 @@
-"""Use cases: one function or class per command or query."""
+"""Use cases: one method per command or query, on domain and ports only."""

@@ -1,1 +1,1 @@
-"""Entities, value objects, domain events and rules. Pure: no I/O."""
+"""The product domain: pure Python and pydantic, no I/O."""

@@ -1,0 +1,189 @@
+"""HTTP API of the catalogue: /products. Thin: parse, call one use case, map the result.
+
+The tenant comes from the authorizer context only (TenantContext.from_event), never from the
+path, query or body. Domain errors become HTTP statuses in ERROR_STATUS, the one place."""
+
+# No `from __future__ import annotations`: Powertools reads the route signatures at runtime.
+
+from decimal import Decimal
+from typing import Annotated
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field
+
+from product_service.container import container
+from product_service.domain.errors import (
+    ConcurrentChange,
+    InvalidPageRequest,
+    InvalidProduct,
+    ProductError,
+    ProductNotFound,
+)
+from product_service.domain.model import Product
+from tenant_context import InvalidTenantContext, Role, TenantContext, enrich_logger
+
+logger = Logger(service="product")
+tracer = Tracer(service="product")
+app = APIGatewayRestResolver(enable_validation=True)
+
+READERS = frozenset({Role.TENANT_ADMIN, Role.TENANT_USER})
+WRITERS = frozenset({Role.TENANT_ADMIN})
+
+ERROR_STATUS: dict[type[ProductError], int] = {
+    ProductNotFound: 404,
+    InvalidProduct: 422,
+    InvalidPageRequest: 400,
+    ConcurrentChange: 409,
+}
+
+
+class ProductIn(BaseModel):
+    """A product as a TenantAdmin writes it (POST creates, PUT replaces every field)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    sku: str = Field(min_length=1, max_length=100)
+    price: Decimal = Field(ge=0, decimal_places=2, description="Amount with two places.")
+    stock: int = Field(ge=0, strict=True)
+
+
+class ProductOut(BaseModel):
+    id: str
+    name: str
+    sku: str
+    price: str = Field(pattern=r"^\d+\.\d{2}$", examples=["12.50"])
+    stock: int
+
+    @classmethod
+    def of(cls, product: Product) -> "ProductOut":
+        return cls(
+            id=product.id,
+            name=product.name,
+            sku=product.sku,
+            price=f"{product.price:.2f}",
+            stock=product.stock,
+        )
+
+
+class ProductPage(BaseModel):
+    items: list[ProductOut]
+    next_token: str | None = None
+
+
+class Forbidden(Exception):
+    pass
+
+
+def _tenant(allowed: frozenset[Role]) -> TenantContext:
+    tenant = TenantContext.from_event(app.current_event.raw_event)
+    enrich_logger(logger, tenant_id=tenant.tenant_id, correlation_id=_correlation_id())
+    if tenant.role not in allowed:
+        raise Forbidden(f"role {tenant.role.value} may not do this")
+    return tenant
+
+
+def _correlation_id() -> str | None:
+    return app.current_event.headers.get("x-correlation-id") or (
+        app.current_event.request_context.request_id
+    )
+
+
+def _error(status: int, message: str) -> Response[str]:
+    import json
+
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps({"message": message}),
+    )
+
+
+@app.exception_handler(ProductError)
+def _domain_error(error: ProductError) -> Response[str]:
+    status = next((s for kind, s in ERROR_STATUS.items() if isinstance(error, kind)), 400)
+    return _error(status, str(error))
+
+
+@app.exception_handler(InvalidTenantContext)
+def _no_tenant(error: InvalidTenantContext) -> Response[str]:
+    return _error(403, f"not allowed: {error}")
+
+
+@app.exception_handler(Forbidden)
+def _forbidden(error: Forbidden) -> Response[str]:
+    return _error(403, str(error))
+
+
+@app.post(
+    "/products",
+    summary="Create a product (TenantAdmin)",
+    responses={
+        201: {
+            "description": "Created: the product, its id in `id`",
+            "content": {"application/json": {"model": ProductOut}},
+        }
+    },
+)
+@tracer.capture_method
+def create_product(body: ProductIn) -> tuple[ProductOut, int]:
+    tenant = _tenant(WRITERS)
+    product = (
+        container()
+        .catalogue()
+        .create(tenant, **body.model_dump(), correlation_id=_correlation_id())
+    )
+    logger.info("product created", product_id=product.id)
+    return ProductOut.of(product), 201
+
+
+@app.get("/products", summary="List the tenant's products (TenantAdmin, TenantUser)")
+@tracer.capture_method
+def list_products(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    next_token: Annotated[str | None, Query(min_length=1)] = None,
+) -> ProductPage:
+    tenant = _tenant(READERS)
+    page = container().catalogue().list(tenant, limit=limit, next_token=next_token)
+    return ProductPage(items=[ProductOut.of(p) for p in page.items], next_token=page.next_token)
+
+
+@app.get("/products/<product_id>", summary="Read one product (TenantAdmin, TenantUser)")
+@tracer.capture_method
+def get_product(product_id: Annotated[str, Path(min_length=1)]) -> ProductOut:
+    tenant = _tenant(READERS)
+    return ProductOut.of(container().catalogue().get(tenant, product_id))
+
+
+@app.put("/products/<product_id>", summary="Replace a product (TenantAdmin)")
+@tracer.capture_method
+def replace_product(product_id: Annotated[str, Path(min_length=1)], body: ProductIn) -> ProductOut:
+    tenant = _tenant(WRITERS)
+    product = (
+        container()
+        .catalogue()
+        .replace(tenant, product_id, **body.model_dump(), correlation_id=_correlation_id())
+    )
+    return ProductOut.of(product)
+
+
+@app.delete(
+    "/products/<product_id>",
+    summary="Delete a product (TenantAdmin)",
+    responses={204: {"description": "Deleted"}},
+)
+@tracer.capture_method
+def delete_product(product_id: Annotated[str, Path(min_length=1)]) -> Response[str]:
+    tenant = _tenant(WRITERS)
+    container().catalogue().delete(tenant, product_id, correlation_id=_correlation_id())
+    return Response(status_code=204, body="")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
+    return app.resolve(event, context)
