@@ -1,1 +1,1 @@
-"""Use cases: one function or class per command or query."""
+"""Use cases: reconcile a tenant's environment with a change to its record."""

@@ -1,1 +1,2 @@
-"""Entities, value objects, domain events and rules. Pure: no I/O."""
+"""The provisioner's domain: tenants as the stream shows them, their desired environment,
+convergence rules over a stack's state, and the events published. Pure: no I/O."""

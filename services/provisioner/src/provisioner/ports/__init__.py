@@ -1,1 +1,1 @@
-"""typing.Protocol interfaces the domain and use cases need."""
+"""What the provisioner needs from the outside world, as typing.Protocol interfaces."""

@@ -1,0 +1,201 @@
+"""TenantStacks on CloudFormation, in the tenant's region, through the region group's deployment
+role (STS AssumeRole with its ExternalId; the session name names the tenant for CloudTrail)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from provisioner.domain.environment import DesiredEnvironment, StackRef
+from provisioner.domain.errors import StackOperationRejected
+from provisioner.domain.stack import StackEvent, StackState
+
+TENANT_TAG = "saas:tenant-id"
+_NO_UPDATES = "No updates are to be performed"
+# Credentials are refreshed this long before they expire.
+_EXPIRY_MARGIN_SECONDS = 300
+_EVENT_PAGES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentRole:
+    role_arn: str
+    external_id: str
+
+
+class MissingDeploymentRole(LookupError):
+    def __init__(self, region_group: str) -> None:
+        super().__init__(f"no deployment role is configured for region group {region_group!r}")
+
+
+ClientFactory = Callable[..., Any]
+
+
+class DeploymentSessions:
+    """CloudFormation clients acting as a region group's deployment role, one per tenant and
+    region, cached (bounded) until shortly before their credentials expire."""
+
+    def __init__(
+        self,
+        sts: Any,
+        roles: Mapping[str, DeploymentRole],
+        client_factory: ClientFactory,
+        max_cached: int = 64,
+    ) -> None:
+        self._sts = sts
+        self._roles = roles
+        self._client_factory = client_factory
+        self._max_cached = max_cached
+        self._cache: OrderedDict[tuple[str, str, str], tuple[float, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def cloudformation(self, ref: StackRef) -> Any:
+        key = (ref.region_group.value, ref.region, ref.tenant_id)
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached and cached[0] - _EXPIRY_MARGIN_SECONDS > time.time():
+                self._cache.move_to_end(key)
+                return cached[1]
+        role = self._roles.get(ref.region_group.value)
+        if role is None:
+            raise MissingDeploymentRole(ref.region_group.value)
+        credentials = self._sts.assume_role(
+            RoleArn=role.role_arn,
+            RoleSessionName=f"provision-{ref.tenant_id}"[:64],
+            ExternalId=role.external_id,
+        )["Credentials"]
+        client = self._client_factory(
+            "cloudformation",
+            region_name=ref.region,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
+        with self._lock:
+            self._cache[key] = (credentials["Expiration"].timestamp(), client)
+            while len(self._cache) > self._max_cached:
+                self._cache.popitem(last=False)
+        return client
+
+
+def _error(exc: ClientError) -> tuple[str, str]:
+    error = exc.response.get("Error", {})
+    return str(error.get("Code", "")), str(error.get("Message", ""))
+
+
+def _missing(exc: ClientError) -> bool:
+    code, message = _error(exc)
+    return code == "ValidationError" and "does not exist" in message
+
+
+class CloudFormationTenantStacks:
+    def __init__(self, sessions: DeploymentSessions, template_body: str) -> None:
+        self._sessions = sessions
+        self._template_body = template_body
+
+    def describe(self, ref: StackRef) -> StackState | None:
+        client = self._sessions.cloudformation(ref)
+        try:
+            stacks = client.describe_stacks(StackName=ref.stack_name)["Stacks"]
+        except ClientError as exc:
+            if _missing(exc):
+                return None
+            raise
+        if not stacks or stacks[0]["StackStatus"] == "DELETE_COMPLETE":
+            return None
+        stack = stacks[0]
+        return StackState(
+            status=stack["StackStatus"],
+            outputs={o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])},
+            status_reason=stack.get("StackStatusReason"),
+        )
+
+    def create(self, desired: DesiredEnvironment) -> None:
+        ref = desired.ref
+        try:
+            self._sessions.cloudformation(ref).create_stack(
+                StackName=ref.stack_name,
+                TemplateBody=self._template_body,
+                Parameters=self._parameters(desired),
+                Tags=[{"Key": TENANT_TAG, "Value": ref.tenant_id}],
+                OnFailure="ROLLBACK",
+            )
+        except ClientError as exc:
+            code, message = _error(exc)
+            if code in ("ValidationError", "AlreadyExistsException", "InsufficientCapabilities"):
+                raise StackOperationRejected(ref.stack_name, message) from None
+            raise
+
+    def update(self, desired: DesiredEnvironment) -> bool:
+        ref = desired.ref
+        try:
+            self._sessions.cloudformation(ref).update_stack(
+                StackName=ref.stack_name,
+                TemplateBody=self._template_body,
+                Parameters=self._parameters(desired),
+                Tags=[{"Key": TENANT_TAG, "Value": ref.tenant_id}],
+            )
+        except ClientError as exc:
+            code, message = _error(exc)
+            if code == "ValidationError" and _NO_UPDATES in message:
+                return False
+            if code in ("ValidationError", "InsufficientCapabilities"):
+                raise StackOperationRejected(ref.stack_name, message) from None
+            raise
+        return True
+
+    def delete(self, ref: StackRef) -> None:
+        try:
+            self._sessions.cloudformation(ref).delete_stack(StackName=ref.stack_name)
+        except ClientError as exc:
+            if not _missing(exc):
+                raise
+
+    def events(self, ref: StackRef) -> Sequence[StackEvent]:
+        client = self._sessions.cloudformation(ref)
+        newest_first: list[StackEvent] = []
+        kwargs: dict[str, Any] = {"StackName": ref.stack_name}
+        try:
+            for _ in range(_EVENT_PAGES):
+                page = client.describe_stack_events(**kwargs)
+                newest_first.extend(
+                    StackEvent(
+                        logical_resource_id=e.get("LogicalResourceId", ""),
+                        resource_type=e.get("ResourceType", ""),
+                        status=e.get("ResourceStatus", ""),
+                        reason=e.get("ResourceStatusReason"),
+                    )
+                    for e in page.get("StackEvents", [])
+                )
+                if "NextToken" not in page:
+                    break
+                kwargs["NextToken"] = page["NextToken"]
+        except ClientError as exc:
+            if _missing(exc):
+                return []
+            raise
+        return list(reversed(newest_first))
+
+    @staticmethod
+    def _parameters(desired: DesiredEnvironment) -> list[dict[str, str]]:
+        return [
+            {"ParameterKey": key, "ParameterValue": value}
+            for key, value in sorted(desired.parameters.items())
+        ]
+
+
+def packaged_template_body() -> str:
+    """infra/tenant-environment.yaml as shipped inside this package."""
+    from importlib import resources
+
+    return (
+        resources.files("provisioner")
+        .joinpath("templates", "tenant-environment.yaml")
+        .read_text(encoding="utf-8")
+    )
