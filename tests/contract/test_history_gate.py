@@ -58,8 +58,16 @@ def _write(repo: Path, path: Path, schema: dict[str, Any]) -> None:
 
 def _commit(repo: Path, message: str) -> None:
     _git(repo, "add", "services")
-    _git(repo, "-c", "user.name=gate", "-c", "user.email=gate@example.invalid", "commit", "-qm",
-         message)
+    _git(
+        repo,
+        "-c",
+        "user.name=gate",
+        "-c",
+        "user.email=gate@example.invalid",
+        "commit",
+        "-qm",
+        message,
+    )
 
 
 @pytest.fixture
@@ -96,8 +104,10 @@ def test_a_removed_field_a_consumer_reads_fails_naming_producer_consumer_and_fie
     messages = _changed(repo, WithoutReason)
 
     assert len(messages) == 1
-    assert messages[0].startswith("producer shop, OrderRejected v1, consumer billing: field "
-                                  "'reason': required by the reader, absent from the writer")
+    assert messages[0].startswith(
+        "producer shop, OrderRejected v1, consumer billing: field "
+        "'reason': required by the reader, absent from the writer"
+    )
     assert "a breaking change needs OrderRejected.v2.json side by side" in messages[0]
 
 
@@ -110,9 +120,11 @@ def test_a_renamed_field_fails_for_the_consumer_and_for_published_events(repo: P
     messages = _changed(repo, Renamed)
 
     assert any(
-        m.startswith("producer shop, OrderRejected v1, consumer billing: field 'reason': "
-                     "required by the reader, absent from the writer (renamed to "
-                     "'rejection_reason'?)")
+        m.startswith(
+            "producer shop, OrderRejected v1, consumer billing: field 'reason': "
+            "required by the reader, absent from the writer (renamed to "
+            "'rejection_reason'?)"
+        )
         for m in messages
     ), messages
     assert any(
@@ -201,8 +213,11 @@ def test_a_shallow_clone_is_refused_with_the_reason(repo: Path, tmp_path: Path) 
     _write(repo, SCHEMA, WithOptional.model_json_schema(mode="serialization"))
     _commit(repo, "second version")
     shallow = tmp_path / "shallow"
-    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo}", str(shallow)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", f"file://{repo}", str(shallow)],
+        check=True,
+        capture_output=True,
+    )
 
     with pytest.raises(ShallowClone, match="clone is shallow"):
         check_history(shallow, contracts_in(shallow), READERS)

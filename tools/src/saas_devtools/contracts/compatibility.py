@@ -207,8 +207,38 @@ def _rename_hint(r_props: Mapping[str, Any], w_props: Mapping[str, Any]) -> str:
     return f" (renamed to {', '.join(repr(n) for n in new)}?)" if new else ""
 
 
-_LOWER_BOUNDS = ("minLength", "minItems", "minimum", "exclusiveMinimum", "minProperties")
-_UPPER_BOUNDS = ("maxLength", "maxItems", "maximum", "exclusiveMaximum", "maxProperties")
+_LOWER_BOUNDS = ("minLength", "minItems", "minProperties")
+_UPPER_BOUNDS = ("maxLength", "maxItems", "maxProperties")
+
+
+def _numeric_bound(schema: Schema, side: str) -> tuple[float, bool]:
+    """(value, exclusive) of the lower ("min") or upper ("max") numeric bound; integers use the
+    inclusive form, so `gt=0` and `ge=1` are the same bound."""
+    inclusive, exclusive = (
+        ("minimum", "exclusiveMinimum") if side == "min" else ("maximum", "exclusiveMaximum")
+    )
+    infinite = -math.inf if side == "min" else math.inf
+    bounds: list[tuple[float, bool]] = []
+    if inclusive in schema:
+        bounds.append((float(schema[inclusive]), False))
+    if exclusive in schema:
+        value = float(schema[exclusive])
+        if schema.get("type") == "integer":
+            bounds.append((math.floor(value) + 1 if side == "min" else math.ceil(value) - 1, False))
+        else:
+            bounds.append((value, True))
+    if not bounds:
+        return infinite, False
+    pick = max if side == "min" else min
+    # At the same value an exclusive bound is the tighter one.
+    return pick(bounds, key=lambda b: (b[0], b[1] if side == "min" else not b[1]))
+
+
+def _narrower(reader: tuple[float, bool], writer: tuple[float, bool], side: str) -> bool:
+    (r_value, r_exclusive), (w_value, w_exclusive) = reader, writer
+    if r_value == w_value:
+        return r_exclusive and not w_exclusive
+    return r_value > w_value if side == "min" else r_value < w_value
 
 
 def _constraints(r: Schema, w: Schema, where: str) -> list[Problem]:
@@ -227,13 +257,26 @@ def _constraints(r: Schema, w: Schema, where: str) -> list[Problem]:
                     where, "narrowed", f"reader {key} {r[key]}, writer {w.get(key, 'unbounded')}"
                 )
             )
-    for key in ("pattern", "format", "multipleOf"):
+    for side, name in (("min", "minimum"), ("max", "maximum")):
+        reader_bound, writer_bound = _numeric_bound(r, side), _numeric_bound(w, side)
+        if _narrower(reader_bound, writer_bound, side):
+            shown = "unbounded" if math.isinf(writer_bound[0]) else _show(writer_bound)
+            problems.append(
+                Problem(where, "narrowed", f"reader {name} {_show(reader_bound)}, writer {shown}")
+            )
+    for key in ("format", "multipleOf"):
         if key in r and r[key] != w.get(key):
             problems.append(
                 Problem(
                     where, "narrowed", f"reader {key} {r[key]!r}, writer {w.get(key, 'none')!r}"
                 )
             )
+    # Whether one regular expression's language holds another's is not decided here: two
+    # different patterns are left to the example-based check (writer examples the reader parses).
+    if "pattern" in r and "pattern" not in w:
+        problems.append(
+            Problem(where, "narrowed", f"reader pattern {r['pattern']!r}, writer any string")
+        )
     reader_values = _enum(r)
     if reader_values is not None:
         writer_values = _enum(w)
@@ -252,6 +295,12 @@ def _constraints(r: Schema, w: Schema, where: str) -> list[Problem]:
                     )
                 )
     return problems
+
+
+def _show(bound: tuple[float, bool]) -> str:
+    value, exclusive = bound
+    number = int(value) if value == int(value) else value
+    return f"{number} (exclusive)" if exclusive else str(number)
 
 
 def _fields(node: _Node, path: str) -> set[str]:

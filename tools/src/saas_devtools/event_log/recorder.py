@@ -24,7 +24,6 @@ from saas_devtools.event_log.dynamodb_event_log import DynamoDBEventLog
 from saas_devtools.event_log.logged_event import TABLE_NAME, LoggedEvent, UnloggableEvent
 
 logger = Logger(service="event-log")
-processor = BatchProcessor(event_type=EventType.SQS)
 
 
 class Settings(BaseModel):
@@ -68,6 +67,9 @@ def record_handler(record: SQSRecord) -> None:
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    # A processor per invocation (it holds the batch's results); a batch whose every record
+    # failed is still a partial response, not an exception that would retry the good ones.
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
