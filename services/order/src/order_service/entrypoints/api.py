@@ -1,0 +1,209 @@
+"""HTTP API of orders: POST/GET /orders, GET /orders/{id}, POST /orders/{id}/cancel.
+
+Thin: parse, call one use case, map the result. The tenant comes from the authorizer context
+only (TenantContext.from_event), never from the path, query or body; another tenant's order is
+simply not found. Domain errors become HTTP statuses in ERROR_STATUS, the one place."""
+
+# No `from __future__ import annotations`: Powertools reads the route signatures at runtime.
+
+import json
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field
+
+from order_service.app.outbox import Cause
+from order_service.container import container
+from order_service.domain.errors import (
+    ConcurrentUpdate,
+    InvalidOrder,
+    InvalidPageToken,
+    OrderError,
+    OrderNotCancellable,
+    OrderNotFound,
+    UnknownProducts,
+)
+from order_service.domain.order import MAX_ORDER_LINES, Order, OrderLine, OrderStatus
+from tenant_context import InvalidTenantContext, Role, TenantContext, enrich_logger, enrich_metrics
+
+logger = Logger(service="order")
+tracer = Tracer(service="order")
+metrics = Metrics(namespace="saas", service="order")
+app = APIGatewayRestResolver(enable_validation=True)
+
+CUSTOMERS = frozenset({Role.TENANT_USER, Role.TENANT_ADMIN})
+
+ERROR_STATUS: dict[type[OrderError], int] = {
+    OrderNotFound: 404,
+    UnknownProducts: 422,
+    InvalidOrder: 422,
+    InvalidPageToken: 400,
+    OrderNotCancellable: 409,
+    ConcurrentUpdate: 409,
+}
+
+
+class OrderLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    product_id: str = Field(min_length=1, max_length=128)
+    quantity: int = Field(ge=1, le=1_000_000, strict=True)
+
+
+class PlaceOrderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lines: list[OrderLineIn] = Field(min_length=1, max_length=MAX_ORDER_LINES)
+
+
+class OrderAccepted(BaseModel):
+    id: str
+    status: OrderStatus
+
+
+class OrderOut(BaseModel):
+    id: str
+    status: OrderStatus
+    lines: list[OrderLineIn]
+    reason: str | None = None
+
+    @classmethod
+    def of(cls, order: Order) -> "OrderOut":
+        return cls(
+            id=order.id,
+            status=order.status,
+            lines=[
+                OrderLineIn(product_id=ln.product_id, quantity=ln.quantity) for ln in order.lines
+            ],
+            reason=order.reason,
+        )
+
+
+class OrderPageOut(BaseModel):
+    items: list[OrderOut]
+    next_token: str | None = None
+
+
+class Forbidden(Exception):
+    pass
+
+
+def _tenant() -> TenantContext:
+    tenant = TenantContext.from_event(app.current_event.raw_event)
+    enrich_logger(logger, tenant_id=tenant.tenant_id, correlation_id=_correlation_id())
+    enrich_metrics(metrics, tenant_id=tenant.tenant_id)
+    if tenant.role not in CUSTOMERS:
+        raise Forbidden(f"role {tenant.role.value} may not use orders")
+    return tenant
+
+
+def _correlation_id() -> str | None:
+    headers = app.current_event.headers or {}
+    lowered = {k.lower(): v for k, v in headers.items()}
+    return lowered.get("x-correlation-id") or app.current_event.request_context.request_id
+
+
+def _error(status: int, message: str, **extra: Any) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps({"message": message, **extra}),
+    )
+
+
+@app.exception_handler(OrderError)
+def _domain_error(error: OrderError) -> Response[str]:
+    status = next((s for kind, s in ERROR_STATUS.items() if isinstance(error, kind)), 400)
+    if isinstance(error, UnknownProducts):
+        return _error(status, str(error), unknown_product_ids=error.product_ids)
+    return _error(status, str(error))
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid_request(error: RequestValidationError) -> Response[str]:
+    problems = list(error.errors())
+    if any(p.get("type") == "json_invalid" for p in problems):
+        reason = next(p.get("ctx", {}).get("error", "") for p in problems)
+        return _error(400, f"the body is not valid JSON: {reason}".rstrip(": "))
+    # Pydantic's own messages name the rule broken (never Python internals): keep them.
+    detail = [
+        {"loc": list(p["loc"]), "type": p["type"], "msg": p.get("msg", p["type"])} for p in problems
+    ]
+    summary = "; ".join(f"{'.'.join(map(str, d['loc']))}: {d['msg']}" for d in detail)
+    return _error(422, f"invalid request: {summary}", detail=detail)
+
+
+@app.exception_handler(InvalidTenantContext)
+def _no_tenant(error: InvalidTenantContext) -> Response[str]:
+    return _error(403, f"not allowed: {error}")
+
+
+@app.exception_handler(Forbidden)
+def _forbidden(error: Forbidden) -> Response[str]:
+    return _error(403, str(error))
+
+
+@app.post(
+    "/orders",
+    summary="Place an order (TenantUser, TenantAdmin); the saga decides it",
+    responses={
+        202: {
+            "description": "Accepted: the order is PENDING until stock is reserved or refused",
+            "content": {"application/json": {"model": OrderAccepted}},
+        },
+        422: {"description": "Invalid order, or a product the tenant does not have"},
+    },
+)
+@tracer.capture_method
+def place_order(body: PlaceOrderIn) -> tuple[OrderAccepted, int]:
+    tenant = _tenant()
+    lines = [OrderLine(product_id=ln.product_id, quantity=ln.quantity) for ln in body.lines]
+    order = container().orders().place(tenant, lines, Cause(correlation_id=_correlation_id()))
+    metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
+    logger.info("order placed", order_id=order.id, lines=len(order.lines))
+    return OrderAccepted(id=order.id, status=order.status), 202
+
+
+@app.get("/orders", summary="List the tenant's orders (TenantUser, TenantAdmin)")
+@tracer.capture_method
+def list_orders(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    next_token: Annotated[str | None, Query(min_length=1, max_length=2048)] = None,
+) -> OrderPageOut:
+    tenant = _tenant()
+    page = container().orders().list(tenant, limit=limit, next_token=next_token)
+    return OrderPageOut(items=[OrderOut.of(o) for o in page.orders], next_token=page.next_token)
+
+
+@app.get("/orders/<order_id>", summary="One of the tenant's orders (TenantUser, TenantAdmin)")
+@tracer.capture_method
+def get_order(order_id: Annotated[str, Path(min_length=1, max_length=128)]) -> OrderOut:
+    tenant = _tenant()
+    return OrderOut.of(container().orders().get(tenant, order_id))
+
+
+@app.post(
+    "/orders/<order_id>/cancel",
+    summary="Cancel a PENDING or CONFIRMED order; its stock is released",
+    responses={409: {"description": "The order was rejected and cannot be cancelled"}},
+)
+@tracer.capture_method
+def cancel_order(order_id: Annotated[str, Path(min_length=1, max_length=128)]) -> OrderOut:
+    tenant = _tenant()
+    order = container().orders().cancel(tenant, order_id, Cause(correlation_id=_correlation_id()))
+    if order.events:
+        metrics.add_metric(name="OrdersCancelled", unit=MetricUnit.Count, value=1)
+        logger.info("order cancelled", order_id=order.id)
+    return OrderOut.of(order)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

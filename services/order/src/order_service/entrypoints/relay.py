@@ -1,0 +1,60 @@
+"""Outbox relay: the orders table's stream (outbox INSERTs only, by FilterCriteria) -> the bus.
+
+A record whose event did not reach the bus is a batch item failure: Lambda retries from it,
+so a failing publish loses nothing (EventBridge may then see an event twice; consumers are
+idempotent by event_id)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from order_service.container import container
+from order_service.ports.outbox import OutboxMessage
+from tenant_context import enrich_logger
+
+logger = Logger(service="order")
+tracer = Tracer(service="order")
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+class PublishFailed(Exception):
+    pass
+
+
+@tracer.capture_method
+def record_handler(record: DynamoDBRecord) -> None:
+    image = record.dynamodb.new_image if record.dynamodb else None
+    if not image or not str(image.get("sk", "")).startswith("OUTBOX#"):
+        return  # not an outbox insert: the template's filter keeps these away
+    message = OutboxMessage(
+        event_id=str(image["sk"]).removeprefix("OUTBOX#"),
+        source=str(image["source"]),
+        detail_type=str(image["detail_type"]),
+        detail=json.loads(str(image["detail"])),
+    )
+    metadata = message.detail["metadata"]
+    enrich_logger(
+        logger, tenant_id=metadata["tenant_id"], correlation_id=metadata.get("correlation_id")
+    )
+    if container().relay().relay([message]):
+        logger.warning("publish failed, will retry", event_id=message.event_id)
+        raise PublishFailed(f"{message.detail_type} {message.event_id} did not reach the bus")
+    logger.info("event relayed", detail_type=message.detail_type, event_id=message.event_id)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

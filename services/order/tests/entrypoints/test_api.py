@@ -1,0 +1,196 @@
+"""The HTTP API through its Lambda handler, with API Gateway REST proxy events as the Lambda
+authorizer leaves them, on the memory backend."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from order_testkit import api_event, tenant
+
+from order_service.entrypoints import api
+from tenant_context import Role
+
+
+@pytest.fixture
+def call(memory_container, lambda_context):
+    def call(*args, **kwargs):
+        response = api.handler(api_event(*args, **kwargs), lambda_context)
+        return int(response["statusCode"]), json.loads(response["body"] or "null")
+
+    return call
+
+
+@pytest.fixture
+def acme_products(memory_container, acme):
+    memory_container.reactions().product_created(acme, "p-1")
+    memory_container.reactions().product_created(acme, "p-2")
+
+
+def written(memory_container):
+    store = memory_container.memory_store()
+    return store.outbox, store.orders
+
+
+def test_placing_an_order_answers_202_pending_and_it_reads_back(call, acme, acme_products):
+    status, body = call(
+        "POST", "/orders", ctx=acme, body={"lines": [{"product_id": "p-1", "quantity": 2}]}
+    )
+
+    assert (status, body["status"]) == (202, "PENDING")
+    status, order = call("GET", f"/orders/{body['id']}", ctx=acme)
+    assert status == 200
+    assert order == {
+        "id": body["id"],
+        "status": "PENDING",
+        "lines": [{"product_id": "p-1", "quantity": 2}],
+        "reason": None,
+    }
+
+
+def test_a_tenant_admin_may_order_too_and_a_system_admin_may_not(call, acme_products):
+    admin = tenant("t-acme", role=Role.TENANT_ADMIN)
+    system = tenant("t-acme", role=Role.SYSTEM_ADMIN)
+    order = {"lines": [{"product_id": "p-1", "quantity": 1}]}
+
+    assert call("POST", "/orders", ctx=admin, body=order)[0] == 202
+    status, body = call("POST", "/orders", ctx=system, body=order)
+    assert status == 403
+    assert "SystemAdmin" in body["message"]
+
+
+def test_a_request_without_an_authorizer_context_is_refused(call):
+    status, body = call("GET", "/orders", ctx=None)
+
+    assert status == 403
+    assert "authorizer" in body["message"]
+
+
+TOO_MANY = {"lines": [{"product_id": f"p-{i}", "quantity": 1} for i in range(26)]}
+
+
+@pytest.mark.parametrize(
+    ("request_kwargs", "status", "named"),
+    [
+        ({"raw_body": "{not json"}, 400, "not valid JSON"),
+        ({"body": {}}, 422, "body.lines: Field required"),
+        ({"body": {"lines": [{"product_id": "p-1"}]}}, 422, "quantity: Field required"),
+        (
+            {"body": {"lines": [{"product_id": "p-1", "quantity": 1}], "tenant_id": "t-other"}},
+            422,
+            "tenant_id: Extra inputs are not permitted",
+        ),
+        (
+            {"body": {"lines": [{"product_id": "p-1", "quantity": 1, "price": 1}]}},
+            422,
+            "price: Extra inputs are not permitted",
+        ),
+        (
+            {"body": {"lines": [{"product_id": "p-1", "quantity": 0}]}},
+            422,
+            "quantity: Input should be greater than or equal to 1",
+        ),
+        ({"body": {"lines": [{"product_id": "p-1", "quantity": "2"}]}}, 422, "valid integer"),
+        ({"body": {"lines": []}}, 422, "at least 1 item"),
+        ({"body": TOO_MANY}, 422, "at most 25 items"),
+        (
+            {
+                "body": {
+                    "lines": [
+                        {"product_id": "p-1", "quantity": 1},
+                        {"product_id": "p-9", "quantity": 1},
+                    ]
+                }
+            },
+            422,
+            "unknown product ids: p-9",
+        ),
+        (
+            {
+                "body": {
+                    "lines": [
+                        {"product_id": "p-1", "quantity": 1},
+                        {"product_id": "p-1", "quantity": 2},
+                    ]
+                }
+            },
+            422,
+            "one line only",
+        ),
+    ],
+)
+def test_a_bad_order_gets_a_4xx_naming_the_problem_and_writes_nothing(
+    call, memory_container, acme, acme_products, request_kwargs, status, named
+):
+    got, body = call("POST", "/orders", ctx=acme, **request_kwargs)
+
+    assert got == status
+    assert named in body["message"]
+    outbox, orders = written(memory_container)
+    assert outbox == []
+    assert orders.get("t-acme", {}) == {}
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "named"),
+    [
+        ({"limit": "0"}, 422, "limit: Input should be greater than or equal to 1"),
+        ({"limit": "101"}, 422, "limit: Input should be less than or equal to 100"),
+        ({"limit": "ten"}, 422, "limit: Input should be a valid integer"),
+        ({"next_token": "!!!"}, 400, "next_token"),
+        ({"next_token": "eyJwayI6IlRFTkFOVCN0LW90aGVyIiwic2siOiJPUkRFUiN4In0"}, 400, "next_token"),
+    ],
+)
+def test_a_bad_page_request_gets_a_4xx_naming_the_parameter(call, acme, query, status, named):
+    got, body = call("GET", "/orders", ctx=acme, query=query)
+
+    assert got == status
+    assert named in body["message"]
+
+
+def test_orders_are_listed_page_by_page(call, acme, acme_products):
+    ids = {
+        call("POST", "/orders", ctx=acme, body={"lines": [{"product_id": "p-1", "quantity": 1}]})[
+            1
+        ]["id"]
+        for _ in range(3)
+    }
+
+    first = call("GET", "/orders", ctx=acme, query={"limit": "2"})[1]
+    second = call(
+        "GET", "/orders", ctx=acme, query={"limit": "2", "next_token": first["next_token"]}
+    )[1]
+
+    assert len(first["items"]) == 2
+    assert second["next_token"] is None
+    assert {o["id"] for o in first["items"] + second["items"]} == ids
+
+
+def test_cancelling_answers_the_cancelled_order_and_a_rejected_one_cannot_be(
+    call, memory_container, acme, acme_products
+):
+    order_id = call(
+        "POST", "/orders", ctx=acme, body={"lines": [{"product_id": "p-1", "quantity": 1}]}
+    )[1]["id"]
+
+    status, body = call("POST", f"/orders/{order_id}/cancel", ctx=acme)
+
+    assert (status, body["status"]) == (200, "CANCELLED")
+    kinds = [m.detail_type for m in memory_container.memory_store().outbox]
+    assert kinds == ["OrderPlaced", "OrderCancelled"]
+
+
+def test_a_rejected_order_cannot_be_cancelled(call, memory_container, acme, acme_products):
+    from order_service.app.outbox import Cause
+
+    order_id = call(
+        "POST", "/orders", ctx=acme, body={"lines": [{"product_id": "p-1", "quantity": 9}]}
+    )[1]["id"]
+    memory_container.reactions().stock_reservation_rejected(
+        acme, order_id, "short", Cause(event_id="e")
+    )
+
+    status, body = call("POST", f"/orders/{order_id}/cancel", ctx=acme)
+
+    assert status == 409
+    assert "REJECTED" in body["message"]
