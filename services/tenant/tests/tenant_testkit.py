@@ -128,3 +128,69 @@ def call(api: Any, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
     answer = api.handler(rest_event(method, path, **kwargs), LambdaContext())
     body = json.loads(answer["body"]) if answer.get("body") else None
     return answer["statusCode"], body
+
+
+# Identity tokens signed with real RS256 keys, and the JWKS that publishes them.
+ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_TestPool"
+CLIENT_ID = "app-client-1"
+METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:api1/prod"
+
+
+class KeyPair:
+    def __init__(self, kid: str) -> None:
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        self.kid = kid
+        self.private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.public = self.private.public_key()
+
+    def jwk(self) -> dict[str, Any]:
+        from jwt.algorithms import RSAAlgorithm
+
+        jwk: dict[str, Any] = json.loads(RSAAlgorithm.to_jwk(self.public))
+        return {**jwk, "kid": self.kid, "alg": "RS256", "use": "sig"}
+
+    def public_pem(self) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
+        return self.public.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    def sign(self, claims: dict[str, Any], **headers: Any) -> str:
+        import jwt
+
+        return jwt.encode(claims, self.private, algorithm="RS256", headers={"kid": self.kid, **headers})
+
+
+class FakeJwks:
+    """The pool's JWKS endpoint: serves the given keys and counts how often it was asked."""
+
+    def __init__(self, *keys: KeyPair) -> None:
+        self.keys = list(keys)
+        self.fetches = 0
+
+    def fetch(self) -> dict[str, Any]:
+        self.fetches += 1
+        return {"keys": [k.jwk() for k in self.keys]}
+
+
+def id_claims(now: int, **overrides: Any) -> dict[str, Any]:
+    claims: dict[str, Any] = {
+        "sub": "user-sub-1",
+        "iss": ISSUER,
+        "aud": CLIENT_ID,
+        "token_use": "id",
+        "iat": now,
+        "auth_time": now,
+        "exp": now + 3600,
+        "cognito:groups": ["TenantUser"],
+        "custom:tenant_id": "t-acme",
+        "email": "u@acme.test",
+    }
+    claims.update(overrides)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def arn(method: str, path: str) -> str:
+    return f"{METHOD_ARN}/{method}{path}"

@@ -1,0 +1,44 @@
+"""The Lambda authorizer (TOKEN or REQUEST type) in front of every service's API.
+
+Kept light at import (cold start on every API's first request): no Powertools event handler,
+no idempotency, no Cognito admin code; the container builds the verifier and the tenant
+directory on first use and keeps them (JWKS and tenant standing caches) for the process.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from tenant_service.container import Container
+
+logger = Logger(service="tenant-authorizer")
+container = Container()
+
+
+def _token(event: dict[str, Any]) -> str | None:
+    if event.get("type") == "TOKEN":
+        token = event.get("authorizationToken")
+        return token if isinstance(token, str) else None
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    token = headers.get("authorization")
+    return token if isinstance(token, str) else None
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from tenant_service.app.authorize import Unauthorized
+
+    try:
+        answer: dict[str, Any] = container.authorizer().authorize(
+            _token(event), str(event.get("methodArn", ""))
+        )
+    except Unauthorized as exc:
+        # API Gateway turns exactly this message into a 401; the reason stays in our logs.
+        logger.info("token refused", extra={"reason": str(exc)})
+        raise Exception("Unauthorized") from None  # noqa: TRY002
+    logger.info(
+        "authorized",
+        extra={"role": answer["context"]["role"], "tenant_id": answer["context"]["tenant_id"]},
+    )
+    return answer

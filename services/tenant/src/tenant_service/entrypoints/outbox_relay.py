@@ -1,0 +1,44 @@
+"""The outbox relay: on the service table's stream (outbox INSERTs only, by FilterCriteria),
+publish each event to the bus. A failed publish fails only its record (partial batch failure),
+so it is retried and nothing is lost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from tenant_service.container import Container
+
+logger = Logger(service="tenant-outbox-relay")
+tracer = Tracer(service="tenant")
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+container = Container()
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    image = record.dynamodb.new_image if record.dynamodb else None
+    if not image or not str(image.get("pk", "")).startswith("OUTBOX#"):
+        return  # not an outbox item: the FilterCriteria normally keeps these away
+    container.publisher().publish(
+        source=str(image["source"]),
+        detail_type=str(image["detail_type"]),
+        detail_json=str(image["detail"]),
+    )
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,153 @@
+"""The Cognito adapter against moto's server: a user created for a tenant logs in with the
+invitation's temporary password, must set a new one, and its ID token passes the authorizer's
+verifier (keys from the pool's JWKS endpoint over HTTP)."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from tenant_service.adapters.cognito_identity_provider import CognitoIdentityProvider
+from tenant_service.adapters.file_invitation_sender import FileInvitationSender
+from tenant_service.adapters.http_jwks_fetcher import HttpJwksFetcher
+from tenant_service.adapters.pyjwt_token_verifier import PyJwtTokenVerifier
+from tenant_service.domain.errors import UserAlreadyExists
+from tenant_service.domain.users import UserRole
+from tenant_service.ports.token_verifier import InvalidToken
+
+REGION = "us-east-1"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def cognito(endpoint: str) -> Any:
+    return boto3.client(
+        "cognito-idp",
+        region_name=REGION,
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+@pytest.fixture
+def pool(cognito: Any) -> dict[str, str]:
+    """The platform's pool, as infra/platform.yaml declares it."""
+    pool_id = cognito.create_user_pool(
+        PoolName="saas-users",
+        Policies={
+            "PasswordPolicy": {
+                "MinimumLength": 12,
+                "RequireLowercase": True,
+                "RequireUppercase": True,
+                "RequireNumbers": True,
+                "RequireSymbols": False,
+            }
+        },
+        Schema=[{"Name": "tenant_id", "AttributeDataType": "String", "Mutable": False}],
+    )["UserPool"]["Id"]
+    for group in ("SystemAdmin", "TenantAdmin", "TenantUser"):
+        cognito.create_group(UserPoolId=pool_id, GroupName=group)
+    client_id = cognito.create_user_pool_client(
+        UserPoolId=pool_id, ClientName="saas-api", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
+    )["UserPoolClient"]["ClientId"]
+    return {"pool_id": pool_id, "client_id": client_id}
+
+
+def _login(cognito: Any, client_id: str, username: str, password: str) -> dict[str, Any]:
+    answer: dict[str, Any] = cognito.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": username, "PASSWORD": password},
+    )
+    return answer
+
+
+def test_a_created_user_is_invited_and_must_set_a_password_on_first_login(
+    cognito: Any, pool: dict[str, str], endpoint: str, tmp_path: Path
+) -> None:
+    # Given the identity adapter and local invitations
+    identity = CognitoIdentityProvider(cognito, user_pool_id=pool["pool_id"], send_invitation=False)
+    outbox = FileInvitationSender(tmp_path / "outbox")
+
+    # When a TenantAdmin is created for tenant t-acme and invited
+    invitation = identity.create_user(
+        tenant_id="t-acme", email="boss@acme.test", role=UserRole.TENANT_ADMIN
+    )
+    outbox.send(invitation)
+
+    # Then the invitation file says what Cognito would have emailed
+    written = json.loads((tmp_path / "outbox" / f"{invitation.username}.json").read_text())
+    assert written == {
+        "to": "boss@acme.test",
+        "username": invitation.username,
+        "temporary_password": invitation.temporary_password,
+        "tenant_id": "t-acme",
+    }
+    # And the first login asks for a new password
+    first = _login(cognito, pool["client_id"], written["username"], written["temporary_password"])
+    assert first["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+
+    # And once it is set, the ID token carries the tenant and the group, and verifies
+    tokens = cognito.respond_to_auth_challenge(
+        ClientId=pool["client_id"],
+        ChallengeName="NEW_PASSWORD_REQUIRED",
+        Session=first["Session"],
+        ChallengeResponses={"USERNAME": written["username"], "NEW_PASSWORD": "Another-Passw0rd"},
+    )["AuthenticationResult"]
+    verifier = PyJwtTokenVerifier(
+        jwks=HttpJwksFetcher(f"{endpoint}/{pool['pool_id']}/.well-known/jwks.json"),
+        issuer=f"https://cognito-idp.{REGION}.amazonaws.com/{pool['pool_id']}",
+        audiences=[pool["client_id"]],
+        monotonic=lambda: 0.0,
+    )
+    claims = verifier.verify(tokens["IdToken"])
+    assert claims["custom:tenant_id"] == "t-acme"
+    assert claims["cognito:groups"] == ["TenantAdmin"]
+    assert claims["token_use"] == "id"
+
+    # And the access token of the same login is refused where an ID token is required
+    with pytest.raises(InvalidToken, match="aud|token_use"):  # no aud in access tokens
+        verifier.verify(tokens["AccessToken"])
+
+
+def test_an_email_already_in_the_pool_is_refused(cognito: Any, pool: dict[str, str]) -> None:
+    identity = CognitoIdentityProvider(cognito, user_pool_id=pool["pool_id"], send_invitation=False)
+    identity.create_user(tenant_id="t-acme", email="dup@acme.test", role=UserRole.TENANT_USER)
+
+    with pytest.raises(UserAlreadyExists):
+        identity.create_user(tenant_id="t-other", email="dup@acme.test", role=UserRole.TENANT_USER)
+
+
+def test_the_user_is_in_its_role_group(cognito: Any, pool: dict[str, str]) -> None:
+    identity = CognitoIdentityProvider(cognito, user_pool_id=pool["pool_id"], send_invitation=False)
+
+    invitation = identity.create_user(
+        tenant_id="t-acme", email="shopper@acme.test", role=UserRole.TENANT_USER
+    )
+
+    groups = cognito.admin_list_groups_for_user(
+        UserPoolId=pool["pool_id"], Username=invitation.username
+    )["Groups"]
+    assert [g["GroupName"] for g in groups] == ["TenantUser"]
