@@ -10,6 +10,7 @@ from typing import Annotated
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import BadRequestError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -87,6 +88,12 @@ def _tenant(allowed: frozenset[Role]) -> TenantContext:
     return tenant
 
 
+def _object_body() -> None:
+    # Powertools' validation takes the first element of a JSON array for a model body.
+    if not isinstance(app.current_event.json_body, dict):
+        raise BadRequestError("body: the request body must be a JSON object")
+
+
 def _correlation_id() -> str | None:
     return app.current_event.headers.get("x-correlation-id") or (
         app.current_event.request_context.request_id
@@ -132,11 +139,9 @@ def _forbidden(error: Forbidden) -> Response[str]:
 @tracer.capture_method
 def create_product(body: ProductIn) -> tuple[ProductOut, int]:
     tenant = _tenant(WRITERS)
-    product = (
-        container()
-        .catalogue()
-        .create(tenant, **body.model_dump(), correlation_id=_correlation_id())
-    )
+    _object_body()
+    catalogue = container().catalogue()
+    product = catalogue.create(tenant, **body.model_dump(), correlation_id=_correlation_id())
     logger.info("product created", product_id=product.id)
     return ProductOut.of(product), 201
 
@@ -163,10 +168,10 @@ def get_product(product_id: Annotated[str, Path(min_length=1)]) -> ProductOut:
 @tracer.capture_method
 def replace_product(product_id: Annotated[str, Path(min_length=1)], body: ProductIn) -> ProductOut:
     tenant = _tenant(WRITERS)
-    product = (
-        container()
-        .catalogue()
-        .replace(tenant, product_id, **body.model_dump(), correlation_id=_correlation_id())
+    _object_body()
+    catalogue = container().catalogue()
+    product = catalogue.replace(
+        tenant, product_id, **body.model_dump(), correlation_id=_correlation_id()
     )
     return ProductOut.of(product)
 

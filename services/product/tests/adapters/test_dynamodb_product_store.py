@@ -1,0 +1,101 @@
+"""Where the DynamoDB store puts a tenant's data: its region, its tier's table, its key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import boto3
+
+from product_service.adapters.aws_regional_clients import RegionalClients
+from product_service.adapters.dynamodb_product_store import DynamoDBProductStore
+from product_service.app.catalogue import Catalogue
+from product_service.app.stock import EventCause, StockKeeper
+from product_service.domain.model import OrderLine
+from tenant_context import RegionGroup, TenantContext, Tier
+
+from .. import conftest  # noqa: TID252  (the suite's own fixtures module)
+
+
+def _all_items(region: str, table: str = conftest.POOLED_TABLE) -> list[dict[str, Any]]:
+    return boto3.client("dynamodb", region_name=region).scan(TableName=table)["Items"]
+
+
+def test_an_eu_tenants_product_is_only_in_eu_west_1(
+    dynamodb_store: DynamoDBProductStore, make_tenant: Callable[..., TenantContext]
+) -> None:
+    eu = make_tenant(region_group=RegionGroup.EU)
+
+    product = Catalogue(dynamodb_store).create(
+        eu, name="Käse", sku="K-1", price=Decimal("4.20"), stock=3
+    )
+
+    eu_keys = {item["sk"]["S"] for item in _all_items("eu-west-1")}
+    assert f"PRODUCT#{product.id}" in eu_keys
+    assert any(key.startswith("OUTBOX#") for key in eu_keys)  # its event too
+    assert _all_items("us-east-1") == []
+
+
+def test_every_key_is_led_by_the_tenant_id(
+    dynamodb_store: DynamoDBProductStore, make_tenant: Callable[..., TenantContext]
+) -> None:
+    who = make_tenant()
+    product = Catalogue(dynamodb_store).create(
+        who, name="Mug", sku="M", price=Decimal("1.00"), stock=2
+    )
+    StockKeeper(dynamodb_store).reserve(
+        who, EventCause("e-1", "c-1"), "o-1", [OrderLine(product.id, 1)]
+    )
+
+    items = _all_items("us-east-1")
+
+    assert {item["pk"]["S"] for item in items} == {f"TENANT#{who.tenant_id}"}
+    assert {item["sk"]["S"].split("#")[0] for item in items} == {
+        "PRODUCT",
+        "RESERVATION",
+        "EVENT",
+        "OUTBOX",
+    }
+
+
+def test_a_premium_tenant_uses_its_own_table_and_the_pooled_outbox(
+    dynamodb_store: DynamoDBProductStore, make_tenant: Callable[..., TenantContext]
+) -> None:
+    premium = make_tenant(tier=Tier.PREMIUM)
+    own_table = f"tenant-{premium.tenant_id}-products"
+    conftest.create_products_table(boto3.client("dynamodb", region_name="us-east-1"), own_table)
+
+    product = Catalogue(dynamodb_store).create(
+        premium, name="Mug", sku="M", price=Decimal("1.00"), stock=2
+    )
+
+    assert [i["sk"]["S"] for i in _all_items("us-east-1", own_table)] == [f"PRODUCT#{product.id}"]
+    pooled = _all_items("us-east-1")
+    assert [i["sk"]["S"].split("#")[0] for i in pooled] == ["OUTBOX"]
+
+
+def test_the_outbox_item_carries_the_event_for_the_relay(
+    dynamodb_store: DynamoDBProductStore, make_tenant: Callable[..., TenantContext]
+) -> None:
+    who = make_tenant()
+
+    product = Catalogue(dynamodb_store).create(
+        who, name="Mug", sku="M", price=Decimal("1.00"), stock=2
+    )
+
+    (outbox,) = [i for i in _all_items("us-east-1") if i["sk"]["S"].startswith("OUTBOX#")]
+    assert outbox["source"]["S"] == "saas.product"
+    assert outbox["detail_type"]["S"] == "ProductCreated"
+    assert f'"product_id":"{product.id}"' in outbox["detail"]["S"]
+    assert outbox["sk"]["S"] == f"OUTBOX#{outbox['event_id']['S']}"
+
+
+def test_clients_are_built_once_per_region(aws: None) -> None:
+    clients = RegionalClients(conftest.REGION_MAP)
+
+    first = clients.client("dynamodb", "eu-west-1")
+
+    assert clients.client("dynamodb", "eu-west-1") is first
+    assert clients.client("dynamodb", "us-east-1") is not first
+    assert first.meta.region_name == "eu-west-1"
