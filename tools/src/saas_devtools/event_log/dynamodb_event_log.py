@@ -45,11 +45,13 @@ class DynamoDBEventLog:
         correlation_id: str | None = None,
     ) -> Iterator[LoggedEvent]:
         """The tenant's events in [start, end], oldest first, filtered as asked."""
-        names = {"#pk": "pk", "#sk": "sk"}
+        names = {"#pk": "pk"}
         values: dict[str, Any] = {":pk": {"S": partition_key(tenant_id)}}
         condition = "#pk = :pk"
         low = sort_instant(start) if start else None
         high = sort_instant(end) + "~" if end else None  # "~" sorts after "#<event_id>"
+        if low or high:
+            names["#sk"] = "sk"
         if low and high:
             condition += " AND #sk BETWEEN :low AND :high"
             values |= {":low": {"S": low}, ":high": {"S": high}}
