@@ -59,5 +59,8 @@ package: check-service uv ## SERVICE=order: a Lambda zip in dist/ with that serv
 	cd build/$(SERVICE)/python && zip -qrX $(CURDIR)/dist/$(SERVICE).zip . -x '*/__pycache__/*' -x '.lock' -x 'bin/*'
 	@echo "dist/$(SERVICE).zip: $$(du -h dist/$(SERVICE).zip | cut -f1)"
 
+run: sync ## the whole platform on this machine, in the foreground (API_PORT=8080, REGION_MAP='{"us":"us-east-1",...}'); Ctrl-C stops it
+	$(BIN)/saas-local --root $(CURDIR)
+
 clean: ## remove environments, build output and local state
 	rm -rf .venv .venvs build dist .local .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,103 @@
+"""`saas-local` (what `make run` runs): the local platform in the foreground until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from saas_local.platform import DEFAULT_REGION_MAP, LocalPlatform, PlatformConfig
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="saas-local", description=__doc__)
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="the repository root")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("API_PORT", "8080")),
+        help="HTTP gateway port (env API_PORT; default 8080; 0 picks a free one)",
+    )
+    parser.add_argument(
+        "--aws-port",
+        type=int,
+        default=int(os.environ.get("AWS_PORT", "0")),
+        help="moto server port (env AWS_PORT; default: a free one)",
+    )
+    parser.add_argument(
+        "--region-map",
+        default=os.environ.get("REGION_MAP", json.dumps(DEFAULT_REGION_MAP)),
+        help="JSON map of region group to region (env REGION_MAP)",
+    )
+    parser.add_argument("--verbose", action="store_true", help="log every deployment step")
+    return parser.parse_args(argv)
+
+
+def banner(info: dict[str, object]) -> str:
+    admin = info.get("system_admin") or {}
+    return "\n".join(
+        [
+            "",
+            "SaaS platform running locally (Ctrl-C stops it)",
+            f"  api_url            {info['api_url']}",
+            f"  aws_endpoint_url   {info['aws_endpoint_url']}",
+            f"  region             {info['region']}",
+            f"  event_bus_name     {info['event_bus_name']}",
+            f"  user_pool_id       {info['user_pool_id']}",
+            f"  user_pool_client_id {info['user_pool_client_id']}",
+            f"  system_admin       {admin.get('username')} / {admin.get('password')}",  # type: ignore[union-attr]
+            "  written to .local/platform.json; for example:",
+            f"    TOKEN=$(aws --endpoint-url {info['aws_endpoint_url']} --region {info['region']} "
+            f"cognito-idp initiate-auth --client-id {info['user_pool_client_id']} "
+            "--auth-flow USER_PASSWORD_AUTH --auth-parameters "
+            f"USERNAME={admin.get('username')},PASSWORD={admin.get('password')} "  # type: ignore[union-attr]
+            "--query AuthenticationResult.IdToken --output text)",
+            f'    curl -H "Authorization: Bearer $TOKEN" {info["api_url"]}/tenants',
+            "",
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    config = PlatformConfig(
+        root=args.root.resolve(),
+        api_port=args.port,
+        aws_port=args.aws_port,
+        region_map=json.loads(args.region_map),
+    )
+    stopping = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    platform = LocalPlatform(config)
+    print("starting the local platform...", file=sys.stderr)
+    try:
+        info = platform.start()
+    except Exception as exc:
+        print(f"saas-local: {exc}", file=sys.stderr)
+        return 1
+    print(banner(info), flush=True)
+    try:
+        while not stopping.wait(0.5):
+            pass
+    finally:
+        print("stopping...", file=sys.stderr)
+        platform.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

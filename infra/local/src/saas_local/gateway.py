@@ -1,0 +1,296 @@
+"""The HTTP gateway: API Gateway's REST proxy integration on 127.0.0.1, with the Lambda
+authorizer of each route, serving exactly the routes the templates declare."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import re
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from saas_local import lambda_events
+from saas_local.authorizer import (
+    AuthorizerAnswer,
+    AuthorizerCache,
+    Decision,
+    InvalidAuthorizerResponse,
+    evaluate_policy,
+)
+from saas_local.workers import InvocationError
+
+Invoke = Callable[[Any], Any]
+
+
+@dataclass
+class RouteAuthorizer:
+    invoke: Invoke
+    payload_type: str  # TOKEN or REQUEST
+    identity_headers: tuple[str, ...]
+    cache: AuthorizerCache
+
+
+@dataclass
+class GatewayRoute:
+    method: str  # upper case or ANY
+    resource: str  # /orders/{order_id}
+    invoke: Invoke
+    api_id: str
+    stage: str
+    region: str
+    authorizer: RouteAuthorizer | None = None
+    pattern: re.Pattern[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pattern = resource_pattern(self.resource)
+
+
+def resource_pattern(resource: str) -> re.Pattern[str]:
+    """`/orders/{id}` matches one path segment per variable; `{proxy+}` matches the rest."""
+    regex = ""
+    for part in re.split(r"(\{[^}]+\})", resource):
+        if part.startswith("{") and part.endswith("+}"):
+            regex += "(.+)"
+        elif part.startswith("{"):
+            regex += "([^/]+)"
+        else:
+            regex += re.escape(part)
+    return re.compile(f"^{regex}/?$" if resource != "/" else "^/$")
+
+
+def _path_parameters(route: GatewayRoute, match: re.Match[str]) -> dict[str, str]:
+    names = [n[1:-1].rstrip("+") for n in re.findall(r"\{[^}]+\}", route.resource)]
+    return {name: unquote(value) for name, value in zip(names, match.groups(), strict=True)}
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+def _gateway_error(status: int, message: str | None, error_type: str) -> HttpResponse:
+    body = json.dumps({"message": message}).encode()
+    return HttpResponse(
+        status,
+        [("Content-Type", "application/json"), ("x-amzn-ErrorType", error_type)],
+        body,
+    )
+
+
+def _specificity(route: GatewayRoute) -> tuple[int, int, int]:
+    # API Gateway prefers literal segments over variables, and variables over greedy ones.
+    greedy = route.resource.count("+}")
+    variables = route.resource.count("{")
+    return (greedy, variables, -len(route.resource))
+
+
+class Gateway:
+    """Routes requests; `handle` is the whole request path, independent of the HTTP server."""
+
+    def __init__(self, routes: Sequence[GatewayRoute]) -> None:
+        seen: set[tuple[str, str]] = set()
+        for route in routes:
+            key = (route.method, route.resource)
+            if key in seen:
+                raise ValueError(f"two templates declare {route.method} {route.resource}")
+            seen.add(key)
+        self.routes = sorted(routes, key=_specificity)
+
+    def match(self, method: str, path: str) -> tuple[GatewayRoute, re.Match[str]] | bool | None:
+        """(route, match); False when the path exists with other methods; None when no path."""
+        path_known = False
+        for route in self.routes:
+            found = route.pattern.match(path)
+            if not found:
+                continue
+            path_known = True
+            if route.method in (method, "ANY"):
+                return route, found
+        return False if path_known else None
+
+    def handle(
+        self,
+        method: str,
+        target: str,
+        headers: Sequence[tuple[str, str]],
+        body: bytes,
+        source_ip: str = "127.0.0.1",
+    ) -> HttpResponse:
+        parts = urlsplit(target)
+        path = parts.path or "/"
+        found = self.match(method, path)
+        if found is None:
+            return _gateway_error(404, "Not Found", "NotFoundException")
+        if found is False:
+            # API Gateway's answer to a method the resource does not have.
+            return _gateway_error(
+                403, "Missing Authentication Token", "MissingAuthenticationTokenException"
+            )
+        assert not isinstance(found, bool)
+        route, match = found
+        request_id = str(uuid.uuid4())
+        header_map = {k.lower(): v for k, v in headers}
+        context = lambda_events.request_context(
+            resource=route.resource,
+            path=path,
+            method=method,
+            stage=route.stage,
+            api_id=route.api_id,
+            source_ip=source_ip,
+            user_agent=header_map.get("user-agent"),
+            request_id=request_id,
+        )
+        event = lambda_events.rest_proxy_event(
+            method=method,
+            path=path,
+            resource=route.resource,
+            query=parts.query,
+            headers=headers,
+            body=body,
+            path_parameters=_path_parameters(route, match),
+            context=context,
+        )
+        if route.authorizer is not None:
+            outcome = self._authorize(route, event, header_map)
+            if isinstance(outcome, HttpResponse):
+                return outcome
+            event["requestContext"]["authorizer"] = outcome.request_context()
+        try:
+            result = route.invoke(event)
+        except InvocationError:
+            return _gateway_error(502, "Internal server error", "InternalServerErrorException")
+        return _proxy_response(result)
+
+    def _authorize(
+        self, route: GatewayRoute, event: dict[str, Any], headers: Mapping[str, str]
+    ) -> AuthorizerAnswer | HttpResponse:
+        authorizer = route.authorizer
+        assert authorizer is not None
+        identity = tuple(headers.get(h.lower(), "") for h in authorizer.identity_headers)
+        if not all(identity):
+            return _gateway_error(401, "Unauthorized", "UnauthorizedException")
+        arn = lambda_events.method_arn(
+            route.region, route.api_id, route.stage, event["httpMethod"], event["path"]
+        )
+        answer = authorizer.cache.get(identity)
+        if answer is None:
+            request = (
+                lambda_events.token_authorizer_event(identity[0], arn)
+                if authorizer.payload_type == "TOKEN"
+                else lambda_events.request_authorizer_event(event, arn)
+            )
+            try:
+                answer = AuthorizerAnswer.from_response(authorizer.invoke(request))
+            except InvocationError as exc:
+                if exc.error_message == "Unauthorized":
+                    return _gateway_error(401, "Unauthorized", "UnauthorizedException")
+                return _gateway_error(500, None, "AuthorizerConfigurationException")
+            except InvalidAuthorizerResponse:
+                return _gateway_error(500, None, "AuthorizerConfigurationException")
+            authorizer.cache.put(identity, answer)
+        try:
+            decision = evaluate_policy(answer.policy, arn)
+        except InvalidAuthorizerResponse:
+            return _gateway_error(500, None, "AuthorizerConfigurationException")
+        if decision is Decision.EXPLICIT_DENY:
+            return _gateway_error(
+                403,
+                "User is not authorized to access this resource with an explicit deny",
+                "AccessDeniedException",
+            )
+        if decision is Decision.IMPLICIT_DENY:
+            return _gateway_error(
+                403, "User is not authorized to access this resource", "AccessDeniedException"
+            )
+        return answer
+
+
+def _proxy_response(result: Any) -> HttpResponse:
+    """The HTTP response for a proxy integration result; a malformed one is a 502, as in AWS."""
+    if not isinstance(result, Mapping) or not isinstance(result.get("statusCode"), int):
+        return _gateway_error(502, "Internal server error", "InternalServerErrorException")
+    headers: list[tuple[str, str]] = []
+    multi = result.get("multiValueHeaders") or {}
+    single = result.get("headers") or {}
+    for name, values in multi.items():
+        headers.extend((name, str(v)) for v in values)
+    for name, value in single.items():
+        if name not in multi:
+            headers.append((name, str(value)))
+    body = result.get("body") or ""
+    data = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
+    if not any(name.lower() == "content-type" for name, _ in headers):
+        headers.append(("Content-Type", "application/json"))
+    return HttpResponse(int(result["statusCode"]), headers, data)
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    gateway: Gateway
+    protocol_version = "HTTP/1.1"
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        response = self.gateway.handle(
+            self.command, self.path, list(self.headers.items()), body, self.client_address[0]
+        )
+        self.send_response(response.status)
+        for name, value in response.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.connections.add(self.connection)  # type: ignore[attr-defined]
+
+    def finish(self) -> None:
+        super().finish()
+        self.server.connections.discard(self.connection)  # type: ignore[attr-defined]
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # quiet: the handlers log what matters
+
+
+class GatewayServer:
+    """A threaded HTTP server in front of a Gateway (one thread per connection)."""
+
+    def __init__(self, gateway: Gateway, host: str = "127.0.0.1", port: int = 8080) -> None:
+        handler = type("RequestHandler", (_RequestHandler,), {"gateway": gateway})
+        self._server = ThreadingHTTPServer((host, port), handler)
+        # Request threads are joined on stop; idle keep-alive connections are cut first.
+        self._server.daemon_threads = False
+        self._server.block_on_close = True
+        self._server.connections = set()  # type: ignore[attr-defined]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, name="saas-gateway"
+        )
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        for connection in list(self._server.connections):  # type: ignore[attr-defined]
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+        self._server.server_close()
+        self._thread.join()

@@ -1,0 +1,271 @@
+"""Everything moto (the embedded AWS) does differently from AWS, worked around in one place.
+
+Each gap below has a test in tests/local_platform/test_moto_gaps.py that fails when moto's
+behaviour changes, so a workaround that is no longer needed gets noticed and removed.
+
+Gaps:
+- COGNITO_VIA_CFN: CloudFormation skips `AWS::Cognito::*` resources. The pool, its groups and its
+  client are created through the Cognito API from the template's own properties, and the
+  template's references to them are replaced by the created ids before deployment.
+- EVENT_BUS_REF: `Ref` to an `AWS::Events::EventBus` yields the Python object's repr, and a
+  rule whose `EventBusName` is such a Ref fails with a 500. Refs to a bus become its name.
+- REST_API: the `AWS::ApiGateway::RestApi` SAM generates fails create_stack with a 500. API
+  Gateway resources are left out; the local gateway serves the routes from the SAM events.
+- EVENT_SOURCE_MAPPINGS: moto runs event source mappings itself (it invokes through Docker, and
+  the stream records it hands over vanish for later readers). They are left out of the stack;
+  the local pumps run them from the template.
+- LAMBDA_INVOKE: functions are created but cannot be invoked without Docker: the local platform
+  runs each function in its own worker process.
+- QUEUE_POLICY: `AWS::SQS::QueuePolicy` is not supported (a warning, then skipped); it is left
+  out explicitly (moto does not enforce queue policies anyway).
+- SQS_ACCOUNT: events EventBridge delivers to SQS lack `account`, which Powertools' EventBridge
+  model requires: it is added to the message body before the consumer sees it.
+- REPLAY_WINDOW: `start_replay` re-sends every archived event, ignoring EventStartTime,
+  EventEndTime and FilterArns: the pumps drop replayed events outside the replay's window or
+  addressed to other rules.
+- SERVER_SOCKET: `ThreadedMotoServer.stop()` leaves its listening socket open: it is closed.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from saas_local.templates import ACCOUNT_ID
+
+# Resource types left out of every stack (see the module docstring for why).
+API_GATEWAY_PREFIX = "AWS::ApiGateway::"
+UNDEPLOYABLE_TYPES = ("AWS::Lambda::EventSourceMapping", "AWS::SQS::QueuePolicy")
+COGNITO_PREFIX = "AWS::Cognito::"
+PLACEHOLDER_API_ID = "local"
+
+
+# --- substituting references to resources that are not deployed through CloudFormation -------
+
+
+def replace_references(node: Any, values: Mapping[str, Mapping[str, Any]]) -> Any:
+    """A copy of `node` where Ref/GetAtt/${...} of a logical id in `values` is its literal value.
+
+    `values[logical_id]` maps "Ref" and each attribute name to the value to put in place.
+    """
+    if isinstance(node, list):
+        return [replace_references(item, values) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if len(node) == 1:
+        ((key, arg),) = node.items()
+        if key == "Ref" and isinstance(arg, str) and arg in values:
+            return values[arg]["Ref"]
+        if key == "Fn::GetAtt":
+            logical, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
+            if logical in values and attribute in values[logical]:
+                return values[logical][attribute]
+        if key == "Fn::Sub":
+            text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
+            text = _substitute_in_sub(text, values)
+            variables = replace_references(variables, values)
+            return {"Fn::Sub": [text, variables] if variables else text}
+    return {key: replace_references(value, values) for key, value in node.items()}
+
+
+def _substitute_in_sub(text: str, values: Mapping[str, Mapping[str, Any]]) -> str:
+    def one(match: re.Match[str]) -> str:
+        name = match.group(1)
+        logical, _, attribute = name.partition(".")
+        known = values.get(logical)
+        if known is None:
+            return match.group(0)
+        value = known.get(attribute or "Ref")
+        return match.group(0) if value is None else str(value)
+
+    return re.sub(r"\$\{([^!}][^}]*)\}", one, text)
+
+
+def _remove_resources(
+    template: dict[str, Any], remove: Callable[[str, dict[str, Any]], bool]
+) -> set[str]:
+    removed = {lid for lid, res in template["Resources"].items() if remove(lid, res)}
+    for logical_id in removed:
+        del template["Resources"][logical_id]
+    for resource in template["Resources"].values():
+        depends = resource.get("DependsOn")
+        if isinstance(depends, str) and depends in removed:
+            del resource["DependsOn"]
+        elif isinstance(depends, list):
+            resource["DependsOn"] = [d for d in depends if d not in removed]
+    return removed
+
+
+# --- COGNITO_VIA_CFN --------------------------------------------------------------------------
+
+
+def cognito_resources(template: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        lid: res
+        for lid, res in template.get("Resources", {}).items()
+        if str(res.get("Type", "")).startswith(COGNITO_PREFIX)
+    }
+
+
+def _api_arguments(client: Any, operation: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+    """CloudFormation properties as API arguments: the same names, except where CFN renamed them;
+    properties the API does not take (tags and the like) are left out."""
+    renamed = {"UserPoolName": "PoolName", "UserPoolTags": "UserPoolTags"}
+    members = client.meta.service_model.operation_model(operation).input_shape.members
+    arguments = {}
+    for name, value in properties.items():
+        name = renamed.get(name, name)
+        if name in members:
+            arguments[name] = _coerce(members[name], value)
+    return arguments
+
+
+def _coerce(shape: Any, value: Any) -> Any:
+    """CloudFormation accepts "64" where the API wants 64 (and the reverse): follow the shape."""
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, Mapping):
+        return {k: _coerce(shape.members[k], v) for k, v in value.items() if k in shape.members}
+    if kind == "list" and isinstance(value, list):
+        return [_coerce(shape.member, v) for v in value]
+    if kind == "string" and not isinstance(value, str):
+        return str(value).lower() if isinstance(value, bool) else str(value)
+    if kind in ("integer", "long") and isinstance(value, str):
+        return int(value)
+    if kind == "boolean" and isinstance(value, str):
+        return value.lower() == "true"
+    return value
+
+
+def create_cognito(template: Mapping[str, Any], cognito: Any) -> dict[str, dict[str, Any]]:
+    """Create the template's user pools, groups and clients through the API.
+
+    Returns the values that replace references to them (see `replace_references`).
+    """
+    resources = cognito_resources(template)
+    values: dict[str, dict[str, Any]] = {}
+    for lid, res in resources.items():
+        if res["Type"] == "AWS::Cognito::UserPool":
+            args = _api_arguments(cognito, "CreateUserPool", res.get("Properties", {}))
+            pool = cognito.create_user_pool(**args)["UserPool"]
+            region = pool["Arn"].split(":")[3]
+            values[lid] = {
+                "Ref": pool["Id"],
+                "Arn": pool["Arn"],
+                "ProviderName": f"cognito-idp.{region}.amazonaws.com/{pool['Id']}",
+                "UserPoolId": pool["Id"],
+            }
+    for lid, res in resources.items():
+        props = replace_references(res.get("Properties", {}), values)
+        if res["Type"] == "AWS::Cognito::UserPoolGroup":
+            cognito.create_group(**_api_arguments(cognito, "CreateGroup", props))
+            values[lid] = {"Ref": props["GroupName"]}
+        elif res["Type"] == "AWS::Cognito::UserPoolClient":
+            args = _api_arguments(cognito, "CreateUserPoolClient", props)
+            client = cognito.create_user_pool_client(**args)["UserPoolClient"]
+            values[lid] = {"Ref": client["ClientId"], "ClientId": client["ClientId"]}
+        elif res["Type"] != "AWS::Cognito::UserPool":
+            raise ValueError(f"{lid}: {res['Type']} is not supported by the local platform")
+    return values
+
+
+# --- adapting a translated template for moto's CloudFormation ---------------------------------
+
+
+def adapt_template(
+    template: Mapping[str, Any], cognito_values: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any]:
+    """The template as moto can deploy it (see the module docstring for each change)."""
+    adapted = copy.deepcopy(dict(template))
+    resources = adapted["Resources"]
+    values: dict[str, dict[str, Any]] = {k: dict(v) for k, v in cognito_values.items()}
+    for lid, res in resources.items():
+        if res.get("Type") == "AWS::Events::EventBus":
+            name = res["Properties"]["Name"]
+            values[lid] = {"Ref": name, "Name": name}
+        elif str(res.get("Type", "")).startswith(API_GATEWAY_PREFIX):
+            values[lid] = {"Ref": PLACEHOLDER_API_ID, "RootResourceId": PLACEHOLDER_API_ID}
+
+    def undeployable(_lid: str, res: dict[str, Any]) -> bool:
+        kind = str(res.get("Type", ""))
+        invoked_by_api = kind == "AWS::Lambda::Permission" and (
+            res.get("Properties", {}).get("Principal") == "apigateway.amazonaws.com"
+        )
+        return (
+            kind.startswith((COGNITO_PREFIX, API_GATEWAY_PREFIX))
+            or kind in UNDEPLOYABLE_TYPES
+            or invoked_by_api
+        )
+
+    _remove_resources(adapted, undeployable)
+    return replace_references(adapted, values)  # type: ignore[no-any-return]
+
+
+# --- SQS_ACCOUNT ------------------------------------------------------------------------------
+
+
+def complete_eventbridge_body(body: str, account_id: str = ACCOUNT_ID) -> str:
+    """An EventBridge event delivered to SQS, with the `account` field AWS always sets."""
+    try:
+        event = json.loads(body)
+    except ValueError:
+        return body
+    if not isinstance(event, dict) or "detail-type" not in event or "account" in event:
+        return body
+    return json.dumps({**event, "account": account_id})
+
+
+# --- REPLAY_WINDOW ----------------------------------------------------------------------------
+
+
+def replay_admits(
+    body: str,
+    describe_replay: Callable[[str], Mapping[str, Any]],
+    rule_arns_to_queue: Iterable[str],
+) -> bool:
+    """False when moto re-delivered an archived event that the replay should not have sent:
+    outside [EventStartTime, EventEndTime], or to a queue none of whose rules are in FilterArns."""
+    try:
+        event = json.loads(body)
+    except ValueError:
+        return True
+    if not isinstance(event, dict) or "replay-name" not in event:
+        return True
+    replay = describe_replay(event["replay-name"])
+    occurred = _parse_time(event.get("time"))
+    start, end = replay.get("EventStartTime"), replay.get("EventEndTime")
+    if occurred is not None and start is not None and occurred < _aware(start):
+        return False
+    if occurred is not None and end is not None and occurred > _aware(end):
+        return False
+    filter_arns = (replay.get("Destination") or {}).get("FilterArns") or []
+    return not filter_arns or bool(set(filter_arns) & set(rule_arns_to_queue))
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return _aware(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
+        return None
+
+
+def _aware(value: Any) -> datetime:
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# --- SERVER_SOCKET ----------------------------------------------------------------------------
+
+
+def stop_moto_server(server: Any) -> None:
+    """Stop a ThreadedMotoServer and release its port."""
+    wsgi = getattr(server, "_server", None)
+    server.stop()
+    if wsgi is not None:
+        wsgi.server_close()

@@ -1,0 +1,391 @@
+"""The local platform as one object: start() brings it up, stop() leaves nothing behind."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import secrets
+import string
+import threading
+import time
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from saas_local import moto_gaps, templates
+from saas_local.authorizer import AuthorizerCache
+from saas_local.gateway import Gateway, GatewayRoute, GatewayServer, RouteAuthorizer
+from saas_local.intrinsics import DeployedStack
+from saas_local.pumps import SqsPump, StreamPump
+from saas_local.workers import FunctionConfig, FunctionRuntime
+
+log = logging.getLogger("saas_local")
+
+DEFAULT_REGION_MAP = {"us": "us-east-1", "eu": "eu-west-1", "global": "us-east-1"}
+SERVICE_ORDER = ("tenant", "provisioner", "product", "order")
+CODE_BUCKET = "saas-local-code"
+PLATFORM_STACK = "saas-platform"
+
+
+class LocalPlatformError(RuntimeError):
+    """The platform could not start; the message says which template or resource."""
+
+
+def service_templates(root: Path) -> list[Path]:
+    """Every services/*/template.yaml: tenant, provisioner, product, order, then the others."""
+    found = sorted(root.glob("services/*/template.yaml"))
+    rank = {name: i for i, name in enumerate(SERVICE_ORDER)}
+    return sorted(found, key=lambda p: (rank.get(p.parent.name, len(rank)), p.parent.name))
+
+
+@dataclass
+class PlatformConfig:
+    root: Path
+    platform_template: Path | None = None  # default: <root>/infra/platform.yaml
+    service_templates: Sequence[Path] | None = None  # default: services/*/template.yaml
+    region_map: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_REGION_MAP))
+    home_region_group: str = "us"
+    host: str = "127.0.0.1"
+    api_port: int = 8080  # 0: a free port
+    aws_port: int = 0  # moto's server; 0: a free port
+    state_file: Path | None = None  # default: <root>/.local/platform.json; False-y to skip
+    write_state: bool = True
+    max_concurrency: int = 4  # execution environments per function
+    system_admin_username: str = "admin"
+
+    @property
+    def home_region(self) -> str:
+        return self.region_map[self.home_region_group]
+
+    @property
+    def regions(self) -> list[str]:
+        ordered = [self.home_region]
+        ordered += [r for r in self.region_map.values() if r not in ordered]
+        return ordered
+
+
+@dataclass
+class _Stack:
+    service: str
+    region: str
+    sam: dict[str, Any]
+    cfn: dict[str, Any]
+    deployed: DeployedStack
+    base: Path
+
+
+def stack_name(template: Path) -> str:
+    return f"saas-{template.parent.name}"
+
+
+def _password() -> str:
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _ in range(20))
+        if (
+            any(c.islower() for c in candidate)
+            and any(c.isupper() for c in candidate)
+            and any(c.isdigit() for c in candidate)
+        ):
+            return candidate
+
+
+class LocalPlatform:
+    def __init__(self, config: PlatformConfig) -> None:
+        self.config = config
+        self._moto: Any = None
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._clients_lock = threading.Lock()
+        self.stacks: list[_Stack] = []
+        self.functions: dict[tuple[str, str, str], FunctionRuntime] = {}
+        self.pumps: list[SqsPump | StreamPump] = []
+        self.gateway_server: GatewayServer | None = None
+        self.gateway: Gateway | None = None
+        self.cognito: dict[str, dict[str, dict[str, Any]]] = {}
+        self.info: dict[str, Any] = {}
+
+    # -- AWS clients --------------------------------------------------------------------------
+    @property
+    def aws_endpoint_url(self) -> str:
+        host, port = self._moto.get_host_and_port()
+        return f"http://{host}:{port}"
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        region = region or self.config.home_region
+        key = (service, region)
+        with self._clients_lock:
+            if key not in self._clients:
+                import boto3
+                from botocore.config import Config
+
+                self._clients[key] = boto3.session.Session().client(
+                    service,
+                    region_name=region,
+                    endpoint_url=self.aws_endpoint_url,
+                    aws_access_key_id="testing",
+                    aws_secret_access_key="testing",
+                    config=Config(retries={"max_attempts": 2}, max_pool_connections=50),
+                )
+            return self._clients[key]
+
+    def _region_clients(self, region: str) -> Any:
+        return lambda service: self.client(service, region)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> dict[str, Any]:
+        started = time.monotonic()
+        try:
+            self._start_moto()
+            for region in self.config.regions:
+                self._deploy_region(region)
+            self._start_functions_and_pumps()
+            self._start_gateway()
+            self.info = self._create_system_admin()
+            self.info["startup_seconds"] = round(time.monotonic() - started, 2)
+            if self.config.write_state:
+                path = self.config.state_file or self.config.root / ".local" / "platform.json"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(json.dumps(self.info, indent=2) + "\n")
+        except BaseException:
+            self.stop()
+            raise
+        return self.info
+
+    def stop(self) -> None:
+        for pump in self.pumps:
+            pump.signal_stop()
+        for pump in self.pumps:
+            pump.join()
+        self.pumps = []
+        if self.gateway_server is not None:
+            self.gateway_server.stop()
+            self.gateway_server = None
+        for runtime in self.functions.values():
+            runtime.close()
+        self.functions = {}
+        for client in self._clients.values():
+            client.close()
+        self._clients = {}
+        if self._moto is not None:
+            moto_gaps.stop_moto_server(self._moto)
+            self._moto = None
+
+    def __enter__(self) -> LocalPlatform:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- steps --------------------------------------------------------------------------------
+    def _start_moto(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._moto = ThreadedMotoServer(
+            ip_address=self.config.host, port=self.config.aws_port, verbose=False
+        )
+        self._moto.start()
+
+    def _deploy_region(self, region: str) -> None:
+        platform_template = (
+            self.config.platform_template or self.config.root / "infra/platform.yaml"
+        )
+        s3 = self.client("s3", region)
+        create = (
+            {}
+            if region == "us-east-1"
+            else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        )
+        s3.create_bucket(Bucket=f"{CODE_BUCKET}-{region}", **create)
+        self._deploy(platform_template, PLATFORM_STACK, "platform", region)
+        for template in (
+            self.config.service_templates
+            if self.config.service_templates is not None
+            else service_templates(self.config.root)
+        ):
+            self._deploy(template, stack_name(template), template.parent.name, region)
+
+    def _deploy(self, path: Path, name: str, service: str, region: str) -> None:
+        sam = templates.load_template(path)
+        code = self._upload_code(service, region)
+        for resource in sam["Resources"].values():
+            if resource.get("Type") == "AWS::Serverless::Function":
+                resource.setdefault("Properties", {})["CodeUri"] = code
+        sam_original = templates.load_template(path)
+        cfn = templates.translate(sam, region)
+        cognito = moto_gaps.create_cognito(cfn, self.client("cognito-idp", region))
+        if cognito:
+            self.cognito[region] = cognito
+        deployable = moto_gaps.adapt_template(cfn, cognito)
+        cloudformation = self.client("cloudformation", region)
+        try:
+            cloudformation.create_stack(
+                StackName=name,
+                TemplateBody=json.dumps(deployable),
+                Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+            )
+        except Exception as exc:
+            raise LocalPlatformError(f"{path.name} ({region}): create_stack failed: {exc}") from exc
+        stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+        if stack["StackStatus"] != "CREATE_COMPLETE":
+            reason = f"{stack['StackStatus']} {stack.get('StackStatusReason', '')}"
+            raise LocalPlatformError(f"{path.name} ({region}): {reason}")
+        deployed = DeployedStack(name, region, deployable, self._region_clients(region))
+        self.stacks.append(_Stack(service, region, sam_original, cfn, deployed, path.parent))
+        log.info("deployed %s in %s", name, region)
+
+    def _upload_code(self, service: str, region: str) -> dict[str, str]:
+        """Lambda functions need code in S3 to be created; the handlers themselves run from the
+        workspace (see workers), so a placeholder archive is enough."""
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("README.txt", "Run by the local platform from the workspace.\n")
+        key = f"{service}.zip"
+        self.client("s3", region).put_object(
+            Bucket=f"{CODE_BUCKET}-{region}", Key=key, Body=buffer.getvalue()
+        )
+        return {"Bucket": f"{CODE_BUCKET}-{region}", "Key": key}
+
+    def _runtime(self, stack: _Stack, logical_id: str) -> FunctionRuntime:
+        key = (stack.region, stack.deployed.name, logical_id)
+        if key not in self.functions:
+            specs = templates.functions(stack.sam, stack.cfn, stack.base)
+            spec = specs[logical_id]
+            deployed = stack.deployed
+            environment = {k: str(deployed.resolve(v)) for k, v in spec.environment.items()}
+            config = FunctionConfig(
+                name=deployed.physical_id(logical_id),
+                arn=deployed.get_att(logical_id, "Arn"),
+                handler=spec.handler,
+                region=stack.region,
+                environment=environment,
+                timeout=spec.timeout,
+                memory_size=spec.memory_size,
+                code_dir=spec.code_dir,
+                aws_endpoint_url=self.aws_endpoint_url,
+            )
+            self.functions[key] = FunctionRuntime(config, self.config.max_concurrency)
+        return self.functions[key]
+
+    def _runtime_by_arn(self, arn: str) -> FunctionRuntime:
+        region = arn.split(":")[3]
+        for stack in self.stacks:
+            if stack.region != region:
+                continue
+            for logical_id in templates.functions(stack.sam, stack.cfn, stack.base):
+                if stack.deployed.get_att(logical_id, "Arn") == arn:
+                    return self._runtime(stack, logical_id)
+        raise LocalPlatformError(f"no deployed function has the ARN {arn}")
+
+    def _start_functions_and_pumps(self) -> None:
+        for stack in self.stacks:
+            for source in templates.event_sources(stack.cfn):
+                runtime = self._runtime(stack, source.function)
+                arn = str(stack.deployed.resolve(source.source_arn))
+                name = f"{stack.deployed.name}:{source.function}:{stack.region}"
+                if source.kind == "sqs":
+                    pump: SqsPump | StreamPump = SqsPump(
+                        name=name,
+                        clients=self._region_clients(stack.region),
+                        queue_arn=arn,
+                        invoke=runtime.invoke,
+                        batch_size=source.batch_size,
+                        report_batch_item_failures=source.report_batch_item_failures,
+                        filters=source.filters,
+                        concurrency=min(source.maximum_concurrency, self.config.max_concurrency),
+                    )
+                else:
+                    on_failure = (
+                        stack.deployed.resolve(source.on_failure) if source.on_failure else None
+                    )
+                    pump = StreamPump(
+                        name=name,
+                        clients=self._region_clients(stack.region),
+                        stream_arn=arn,
+                        invoke=runtime.invoke,
+                        function_arn=runtime.config.arn,
+                        batch_size=source.batch_size,
+                        report_batch_item_failures=source.report_batch_item_failures,
+                        filters=source.filters,
+                        maximum_retry_attempts=source.maximum_retry_attempts,
+                        on_failure_arn=on_failure,
+                        starting_position=source.starting_position,
+                    )
+                pump.start()
+                self.pumps.append(pump)
+
+    def _start_gateway(self) -> None:
+        home = self.config.home_region
+        routes = []
+        caches: dict[str, AuthorizerCache] = {}
+        for stack in self.stacks:
+            if stack.region != home:
+                continue  # the HTTP API lives in the home region
+            for route in templates.routes(stack.sam):
+                authorizer = None
+                if route.authorizer is not None:
+                    arn = str(stack.deployed.resolve(route.authorizer.function_arn))
+                    cache_key = f"{stack.deployed.name}/{route.api}/{route.authorizer.name}"
+                    cache = caches.setdefault(
+                        cache_key, AuthorizerCache(route.authorizer.ttl_seconds)
+                    )
+                    authorizer = RouteAuthorizer(
+                        invoke=self._runtime_by_arn(arn).invoke,
+                        payload_type=route.authorizer.payload_type,
+                        identity_headers=route.authorizer.identity_headers,
+                        cache=cache,
+                    )
+                routes.append(
+                    GatewayRoute(
+                        method=route.method,
+                        resource=route.path,
+                        invoke=self._runtime(stack, route.function).invoke,
+                        api_id=f"{stack.service}-{route.api}".lower()[:10],
+                        stage=route.stage,
+                        region=home,
+                        authorizer=authorizer,
+                    )
+                )
+        self.gateway = Gateway(routes)
+        self.gateway_server = GatewayServer(self.gateway, self.config.host, self.config.api_port)
+        self.gateway_server.start()
+
+    def _create_system_admin(self) -> dict[str, Any]:
+        home = self.config.home_region
+        info: dict[str, Any] = {
+            "api_url": f"http://{self.config.host}:{self.gateway_server.port}"
+            if self.gateway_server
+            else None,
+            "aws_endpoint_url": self.aws_endpoint_url,
+            "region": home,
+            "regions": dict(self.config.region_map),
+            "event_bus_name": "saas",
+            "user_pool_id": None,
+            "user_pool_client_id": None,
+            "system_admin": None,
+        }
+        pools = [v["Ref"] for v in self.cognito.get(home, {}).values() if "Arn" in v]
+        clients = [v["ClientId"] for v in self.cognito.get(home, {}).values() if "ClientId" in v]
+        if not pools:
+            return info
+        info["user_pool_id"], info["user_pool_client_id"] = pools[0], (clients or [None])[0]
+        username, password = self.config.system_admin_username, _password()
+        cognito = self.client("cognito-idp", home)
+        cognito.admin_create_user(
+            UserPoolId=pools[0],
+            Username=username,
+            MessageAction="SUPPRESS",
+            TemporaryPassword=password,
+        )
+        cognito.admin_set_user_password(
+            UserPoolId=pools[0], Username=username, Password=password, Permanent=True
+        )
+        cognito.admin_add_user_to_group(
+            UserPoolId=pools[0], Username=username, GroupName="SystemAdmin"
+        )
+        info["system_admin"] = {"username": username, "password": password}
+        return info

@@ -1,0 +1,321 @@
+"""Event source mappings as Lambda runs them: pollers that feed SQS messages and DynamoDB-stream
+records to a function in Lambda's event shapes, with its batching, filtering, partial batch
+failures, retries and on-failure destinations."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from saas_local import lambda_events, moto_gaps
+from saas_local.workers import InvocationError
+
+log = logging.getLogger("saas_local.pumps")
+
+Invoke = Callable[[Any], Any]
+Clients = Callable[[str], Any]
+
+
+class EventFilter:
+    """Lambda's FilterCriteria: a record passes when any filter's pattern matches it (the
+    pattern syntax is EventBridge's; moto's matcher implements it)."""
+
+    def __init__(self, filters: Iterable[Mapping[str, Any]]) -> None:
+        from moto.events.models import EventPattern
+
+        self._patterns = []
+        for item in filters:
+            raw = item["Pattern"]
+            pattern = json.loads(raw) if isinstance(raw, str) else raw
+            self._patterns.append(EventPattern(json.dumps(pattern), pattern))
+
+    def admits(self, record: Mapping[str, Any]) -> bool:
+        if not self._patterns:
+            return True
+        view = lambda_events.filter_view(record)
+        return any(p.matches_event(view) for p in self._patterns)
+
+
+def failed_item_ids(result: Any) -> set[str] | None:
+    """The batchItemFailures identifiers; None when the response says the whole batch failed
+    (an identifier that is missing or empty fails the whole batch, as in Lambda)."""
+    if not isinstance(result, Mapping) or not result.get("batchItemFailures"):
+        return set()
+    ids = set()
+    for failure in result["batchItemFailures"]:
+        identifier = failure.get("itemIdentifier") if isinstance(failure, Mapping) else None
+        if not identifier:
+            return None
+        ids.add(str(identifier))
+    return ids
+
+
+class _Poller:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def _start_threads(self, count: int) -> None:
+        for index in range(count):
+            thread = threading.Thread(target=self._run_safely, name=f"{self.name}-{index}")
+            self._threads.append(thread)
+            thread.start()
+
+    def _run_safely(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._run()
+            except Exception:
+                if self._stop.is_set():
+                    return
+                log.exception("%s: poller failed, restarting", self.name)
+                self._stop.wait(1)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def signal_stop(self) -> None:
+        self._stop.set()
+
+    def join(self) -> None:
+        for thread in self._threads:
+            thread.join()
+
+
+class SqsPump(_Poller):
+    """Lambda's SQS poller: long polls, invokes with up to `batch_size` records, deletes the
+    messages that succeeded; failed ones come back after the visibility timeout and reach the
+    DLQ through the queue's redrive policy."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        clients: Clients,
+        queue_arn: str,
+        invoke: Invoke,
+        batch_size: int,
+        report_batch_item_failures: bool,
+        filters: Sequence[Mapping[str, Any]] = (),
+        concurrency: int = 2,
+        wait_seconds: int = 1,
+    ) -> None:
+        super().__init__(name)
+        self._clients = clients
+        self.queue_arn = queue_arn
+        self._invoke = invoke
+        self._batch_size = max(1, min(batch_size, 10))
+        self._report = report_batch_item_failures
+        self._filter = EventFilter(filters)
+        self._concurrency = concurrency
+        self._wait = wait_seconds
+        self.region = queue_arn.split(":")[3]
+        self._replays: dict[str, Mapping[str, Any]] = {}
+        self._rules: list[str] | None = None
+
+    def start(self) -> None:
+        sqs = self._clients("sqs")
+        name = self.queue_arn.rsplit(":", 1)[-1]
+        self._url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        self._start_threads(self._concurrency)
+
+    def _describe_replay(self, name: str) -> Mapping[str, Any]:
+        if name not in self._replays:
+            self._replays[name] = self._clients("events").describe_replay(ReplayName=name)
+        return self._replays[name]
+
+    def _rules_to_queue(self) -> list[str]:
+        if self._rules is None:
+            events = self._clients("events")
+            rules: list[str] = []
+            for bus in events.list_event_buses()["EventBuses"]:
+                found = events.list_rule_names_by_target(
+                    TargetArn=self.queue_arn, EventBusName=bus["Name"]
+                )
+                rules.extend(
+                    f"arn:aws:events:{self.region}:{bus['Arn'].split(':')[4]}:rule/"
+                    + (n if bus["Name"] == "default" else f"{bus['Name']}/{n}")
+                    for n in found["RuleNames"]
+                )
+            self._rules = rules
+        return self._rules
+
+    def _run(self) -> None:
+        sqs = self._clients("sqs")
+        while not self._stop.is_set():
+            received = sqs.receive_message(
+                QueueUrl=self._url,
+                MaxNumberOfMessages=self._batch_size,
+                WaitTimeSeconds=self._wait,
+                AttributeNames=["All"],
+                MessageSystemAttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            if received:
+                self.process(sqs, received)
+
+    def process(self, sqs: Any, messages: Sequence[Mapping[str, Any]]) -> None:
+        records, dropped = [], []
+        for message in messages:
+            body = moto_gaps.complete_eventbridge_body(message["Body"])
+            if not moto_gaps.replay_admits(body, self._describe_replay, self._rules_to_queue()):
+                dropped.append(message["ReceiptHandle"])
+                continue
+            record = lambda_events.sqs_record(
+                {**message, "Body": body}, self.queue_arn, self.region
+            )
+            if self._filter.admits(record):
+                records.append(record)
+            else:  # Lambda deletes messages its filters drop
+                dropped.append(message["ReceiptHandle"])
+        done = list(dropped)
+        if records:
+            try:
+                result = self._invoke({"Records": records})
+            except InvocationError as exc:
+                log.warning("%s: batch of %d failed: %s", self.name, len(records), exc)
+                result = None
+            else:
+                failed = failed_item_ids(result) if self._report else set()
+                if failed is not None:
+                    done += [r["receiptHandle"] for r in records if r["messageId"] not in failed]
+        if done:
+            sqs.delete_message_batch(
+                QueueUrl=self._url,
+                Entries=[{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(done)],
+            )
+
+
+class StreamPump(_Poller):
+    """Lambda's DynamoDB-stream poller: in order per shard; a failed batch is retried from its
+    first failed record (so per-key order holds) up to MaximumRetryAttempts, then its position
+    goes to the on-failure destination and the shard moves on."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        clients: Clients,
+        stream_arn: str,
+        invoke: Invoke,
+        function_arn: str,
+        batch_size: int,
+        report_batch_item_failures: bool,
+        filters: Sequence[Mapping[str, Any]] = (),
+        maximum_retry_attempts: int = -1,
+        on_failure_arn: str | None = None,
+        starting_position: str = "TRIM_HORIZON",
+        poll_interval: float = 0.05,
+        retry_backoff: float = 0.05,
+    ) -> None:
+        super().__init__(name)
+        self._clients = clients
+        self.stream_arn = stream_arn
+        self._invoke = invoke
+        self._function_arn = function_arn
+        self._batch_size = max(1, batch_size)
+        self._report = report_batch_item_failures
+        self._filter = EventFilter(filters)
+        self._max_retries = maximum_retry_attempts
+        self._on_failure = on_failure_arn
+        self._starting_position = starting_position
+        self._poll_interval = poll_interval
+        self._backoff = retry_backoff
+        self._iterators: dict[str, str] = {}
+
+    def start(self) -> None:
+        streams = self._clients("dynamodbstreams")
+        shards = streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
+        for shard in shards:  # positioned now, so LATEST means "from when the platform started"
+            self._iterators[shard["ShardId"]] = streams.get_shard_iterator(
+                StreamArn=self.stream_arn,
+                ShardId=shard["ShardId"],
+                ShardIteratorType=self._starting_position,
+            )["ShardIterator"]
+        self._start_threads(1)
+
+    def _run(self) -> None:
+        streams = self._clients("dynamodbstreams")
+        buffers: dict[str, list[dict[str, Any]]] = {shard: [] for shard in self._iterators}
+        attempts: dict[str, int] = dict.fromkeys(self._iterators, 0)
+        while not self._stop.is_set():
+            busy = False
+            for shard, iterator in list(self._iterators.items()):
+                buffer = buffers[shard]
+                if not buffer and iterator:
+                    response = streams.get_records(ShardIterator=iterator, Limit=1000)
+                    self._iterators[shard] = response.get("NextShardIterator") or iterator
+                    for raw in response.get("Records", []):
+                        record = lambda_events.dynamodb_record(raw, self.stream_arn)
+                        if self._filter.admits(record):
+                            buffer.append(record)
+                if buffer:
+                    busy = True
+                    attempts[shard] = self._deliver(shard, buffer, attempts[shard])
+            if not busy:
+                self._stop.wait(self._poll_interval)
+
+    def _deliver(self, shard: str, buffer: list[dict[str, Any]], attempts: int) -> int:
+        """Invoke with the head of the buffer; drop what is done. Returns the attempts so far."""
+        batch = buffer[: self._batch_size]
+        error = ""
+        try:
+            result = self._invoke({"Records": batch})
+        except InvocationError as exc:
+            error, first_failed = exc.error_type, 0
+        else:
+            failed = failed_item_ids(result) if self._report else set()
+            if failed is None:
+                error, first_failed = "BatchItemFailures", 0
+            else:
+                sequence = [r["dynamodb"].get("SequenceNumber") for r in batch]
+                positions = [i for i, s in enumerate(sequence) if s in failed]
+                first_failed = min(positions) if positions else len(batch)
+                if failed and not positions:  # identifiers that name no record: whole batch
+                    first_failed = 0
+                if first_failed < len(batch):
+                    error = "BatchItemFailures"
+        del buffer[:first_failed]  # checkpoint: everything before the first failure is done
+        if not error:
+            return 0
+        attempts += 1
+        if 0 <= self._max_retries < attempts:
+            failed_batch = batch[first_failed:]
+            self._send_to_destination(shard, failed_batch, attempts, error)
+            del buffer[: len(failed_batch)]
+            return 0
+        self._stop.wait(min(self._backoff * 2 ** (attempts - 1), 2.0))
+        return attempts
+
+    def _send_to_destination(
+        self, shard: str, records: Sequence[Mapping[str, Any]], attempts: int, error: str
+    ) -> None:
+        log.warning(
+            "%s: giving up on %d records after %d attempts", self.name, len(records), attempts
+        )
+        if not self._on_failure:
+            return
+        message = lambda_events.stream_failure_record(
+            function_arn=self._function_arn,
+            stream_arn=self.stream_arn,
+            shard_id=shard,
+            records=records,
+            attempts=attempts,
+            function_error=error,
+        )
+        body = json.dumps(message)
+        service = self._on_failure.split(":")[2]
+        if service == "sqs":
+            sqs = self._clients("sqs")
+            url = sqs.get_queue_url(QueueName=self._on_failure.rsplit(":", 1)[-1])["QueueUrl"]
+            sqs.send_message(QueueUrl=url, MessageBody=body)
+        elif service == "sns":
+            self._clients("sns").publish(TopicArn=self._on_failure, Message=body)
+        else:
+            log.error(
+                "%s: on-failure destination %s is not SQS or SNS", self.name, self._on_failure
+            )

@@ -1,0 +1,88 @@
+"""One Lambda execution environment: a process that imports one handler (the cold start) and
+then runs the events its parent sends over a pipe, one at a time, until the pipe closes.
+
+Protocol: each message is a 4-byte big-endian length and a JSON document, on stdin (requests)
+and on the descriptor that was stdout at start (responses). The handler's own prints and logs
+go to stderr. Kept to the standard library: this module is part of every cold start.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import struct
+import sys
+import time
+import traceback
+from typing import Any, BinaryIO
+
+
+class LambdaContext:
+    """The attributes of Lambda's context object that handlers and Powertools read."""
+
+    def __init__(self, request_id: str, deadline: float) -> None:
+        self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "local")
+        self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        self.invoked_function_arn = os.environ.get("SAAS_LOCAL_FUNCTION_ARN", "")
+        self.memory_limit_in_mb = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"))
+        self.aws_request_id = request_id
+        self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
+        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME", "")
+        self.identity = None
+        self.client_context = None
+        self._deadline = deadline
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.time()) * 1000))
+
+
+def read_message(stream: BinaryIO) -> Any:
+    header = stream.read(4)
+    if len(header) < 4:
+        return None
+    (size,) = struct.unpack(">I", header)
+    return json.loads(stream.read(size))
+
+
+def write_message(stream: BinaryIO, message: Any) -> None:
+    data = json.dumps(message, default=str).encode()
+    stream.write(struct.pack(">I", len(data)) + data)
+    stream.flush()
+
+
+def _error(exc: BaseException) -> dict[str, Any]:
+    return {
+        "errorMessage": str(exc),
+        "errorType": type(exc).__name__,
+        "stackTrace": traceback.format_exception(exc),
+    }
+
+
+def main() -> None:
+    requests = sys.stdin.buffer
+    responses = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # the handler's prints go to stderr
+    module_name, _, function_name = os.environ["_HANDLER"].rpartition(".")
+    init_error = None
+    handler = None
+    try:
+        handler = getattr(importlib.import_module(module_name), function_name)
+    except Exception as exc:  # reported on every invocation, as Lambda's Runtime.ImportModuleError
+        init_error = {**_error(exc), "errorType": "Runtime.ImportModuleError"}
+    write_message(responses, {"ready": True})
+    while (request := read_message(requests)) is not None:
+        if init_error is not None:
+            write_message(responses, {"error": init_error})
+            continue
+        context = LambdaContext(request["request_id"], request["deadline"])
+        try:
+            result = handler(request["event"], context)  # type: ignore[misc]
+            write_message(responses, {"result": result})
+        except Exception as exc:
+            traceback.print_exc()
+            write_message(responses, {"error": _error(exc)})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,196 @@
+"""Functions run as Lambda runs them: one worker process per execution environment, with the
+function's own environment variables; a worker is reused while warm, and more are started (up
+to a limit) when invocations overlap."""
+
+from __future__ import annotations
+
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from saas_local.worker import read_message, write_message
+
+
+class InvocationError(RuntimeError):
+    """The function failed: it raised, timed out or its process died. Lambda's error shape."""
+
+    def __init__(self, error_type: str, message: str, stack: list[str] | None = None) -> None:
+        super().__init__(f"{error_type}: {message}")
+        self.error_type = error_type
+        self.error_message = message
+        self.stack = stack or []
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    name: str  # the deployed function name
+    arn: str
+    handler: str
+    region: str
+    environment: dict[str, str]  # resolved from the template
+    timeout: int
+    memory_size: int
+    code_dir: Path | None
+    aws_endpoint_url: str
+
+
+def lambda_environment(config: FunctionConfig) -> dict[str, str]:
+    """The process environment of the function: Lambda's reserved variables, the template's
+    variables, and what points the AWS SDK at the local platform. Nothing of the parent's leaks
+    in except PATH."""
+    environment = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "PYTHONUNBUFFERED": "1",
+        "_HANDLER": config.handler,
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
+        "AWS_LAMBDA_FUNCTION_NAME": config.name,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_size),
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{config.name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "local",
+        "SAAS_LOCAL_FUNCTION_ARN": config.arn,
+        "AWS_REGION": config.region,
+        "AWS_DEFAULT_REGION": config.region,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_ENDPOINT_URL": config.aws_endpoint_url,
+        # No X-Ray daemon runs locally: tracing off, so no UDP traffic anywhere.
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "AWS_XRAY_SDK_ENABLED": "false",
+        "POWERTOOLS_SERVICE_NAME": config.name,
+        "POWERTOOLS_METRICS_NAMESPACE": "saas",
+    }
+    if config.code_dir is not None:
+        environment["PYTHONPATH"] = str(config.code_dir)
+        environment["LAMBDA_TASK_ROOT"] = str(config.code_dir)
+    environment.update(config.environment)
+    return environment
+
+
+class _Worker:
+    def __init__(self, config: FunctionConfig) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "saas_local.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=lambda_environment(config),
+            cwd=str(config.code_dir or Path.cwd()),
+        )
+        self.ready = False
+
+    def call(self, message: dict[str, Any], timeout: float) -> Any:
+        assert self.process.stdin is not None
+        if not self.ready:  # the cold start counts against the first invocation's timeout
+            self._read(timeout)
+            self.ready = True
+        write_message(self.process.stdin, message)
+        return self._read(timeout)
+
+    def _read(self, timeout: float) -> Any:
+        assert self.process.stdout is not None
+        readable, _, _ = select.select([self.process.stdout], [], [], timeout)
+        if not readable:
+            raise TimeoutError
+        response = read_message(self.process.stdout)
+        if response is None:
+            raise EOFError
+        return response
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            assert self.process.stdin is not None
+            try:
+                self.process.stdin.close()
+                self.process.wait(timeout=2)
+            except (OSError, subprocess.TimeoutExpired):
+                self.process.kill()
+                self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None and not stream.closed:
+                stream.close()
+
+
+class FunctionRuntime:
+    """Invokes one deployed function; thread-safe. At most `max_concurrency` workers."""
+
+    def __init__(self, config: FunctionConfig, max_concurrency: int = 4) -> None:
+        self.config = config
+        self._idle: list[_Worker] = []
+        self._all: list[_Worker] = []
+        self._slots = threading.BoundedSemaphore(max_concurrency)
+        self._lock = threading.Lock()
+        self._closed = False
+        self.cold_starts = 0
+
+    def invoke(self, event: Any) -> Any:
+        """The handler's result, or InvocationError as Lambda would report it."""
+        with self._slots:
+            worker = self._acquire()
+            request_id = str(uuid.uuid4())
+            deadline = time.time() + self.config.timeout
+            try:
+                response = worker.call(
+                    {"event": event, "request_id": request_id, "deadline": deadline},
+                    timeout=self.config.timeout,
+                )
+            except TimeoutError:
+                self._discard(worker)
+                raise InvocationError(
+                    "Sandbox.Timedout",
+                    f"Task timed out after {self.config.timeout:.2f} seconds",
+                ) from None
+            except (EOFError, OSError, ValueError):
+                self._discard(worker)
+                raise InvocationError(
+                    "Runtime.ExitError", f"{self.config.name}: the runtime exited"
+                ) from None
+            self._release(worker)
+        if "error" in response:
+            error = response["error"]
+            raise InvocationError(
+                error.get("errorType", "Error"),
+                error.get("errorMessage", ""),
+                error.get("stackTrace"),
+            )
+        return response["result"]
+
+    def _acquire(self) -> _Worker:
+        with self._lock:
+            if self._closed:
+                raise InvocationError("Runtime.Stopped", "the local platform is stopping")
+            if self._idle:
+                return self._idle.pop()
+            worker = _Worker(self.config)
+            self._all.append(worker)
+            self.cold_starts += 1
+            return worker
+
+    def _release(self, worker: _Worker) -> None:
+        with self._lock:
+            if self._closed:
+                worker.stop()
+            else:
+                self._idle.append(worker)
+
+    def _discard(self, worker: _Worker) -> None:
+        worker.process.kill()
+        worker.stop()
+        with self._lock:
+            if worker in self._all:
+                self._all.remove(worker)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            workers, self._all, self._idle = self._all, [], []
+        for worker in workers:
+            worker.stop()
