@@ -29,21 +29,21 @@ COLLECTIONS: tuple[dict[str, Any], ...] = (
             "byPid": {"terms": [{"field": ".pid"}]},
             "sortedByPid": {"values": [{"field": ".pid"}]},
         },
-        "constraints": [{"unique": [{"field": ".pid"}]}],
+        "constraints": [{"unique": [".pid"]}],
     },
     {
         "name": "Reservation",
         "indexes": {"byOrderId": {"terms": [{"field": ".order_id"}]}},
-        "constraints": [{"unique": [{"field": ".order_id"}]}],
+        "constraints": [{"unique": [".order_id"]}],
     },
     {
         "name": "ProcessedEvent",
         "indexes": {"byEventId": {"terms": [{"field": ".event_id"}]}},
-        "constraints": [{"unique": [{"field": ".event_id"}]}],
+        "constraints": [{"unique": [".event_id"]}],
     },
     {
         "name": "Outbox",
-        "constraints": [{"unique": [{"field": ".event_id"}]}],
+        "constraints": [{"unique": [".event_id"]}],
     },
     {
         "name": "Order",
@@ -51,7 +51,7 @@ COLLECTIONS: tuple[dict[str, Any], ...] = (
             "byOrderId": {"terms": [{"field": ".order_id"}]},
             "sortedByOrderId": {"values": [{"field": ".order_id"}]},
         },
-        "constraints": [{"unique": [{"field": ".order_id"}]}],
+        "constraints": [{"unique": [".order_id"]}],
     },
 )
 
