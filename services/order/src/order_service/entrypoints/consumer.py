@@ -38,7 +38,8 @@ from tenant_context import (
 logger = Logger(service="order")
 tracer = Tracer(service="order")
 metrics = Metrics(namespace="saas", service="order")
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every record failed is still a report of failures, never a crash.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 class UnprocessableEvent(Exception):

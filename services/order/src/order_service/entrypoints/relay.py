@@ -24,7 +24,9 @@ from tenant_context import enrich_logger
 
 logger = Logger(service="order")
 tracer = Tracer(service="order")
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+processor = BatchProcessor(
+    event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
+)
 
 
 class PublishFailed(Exception):
