@@ -76,6 +76,8 @@ class _TenantOrder:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    records = len(event.get("Records") or [])
+    metrics.add_metric(name="TenantChangesReceived", unit=MetricUnit.Count, value=records)
     return process_partial_response(
         event=event, record_handler=_TenantOrder(), processor=processor, context=context
     )
