@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import json
 from http import HTTPStatus
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -139,6 +141,10 @@ def _doc(model: type[BaseModel]) -> dict[str, Any]:
     return {"description": model.__name__, "content": {"application/json": {"model": model}}}
 
 
+class BadRequest(Exception):
+    """A request that is well-formed but asks for nothing sensible (400)."""
+
+
 # domain errors -> HTTP status, in this one place
 _STATUS: dict[type[Exception], HTTPStatus] = {
     TenantNotFound: HTTPStatus.NOT_FOUND,
@@ -146,6 +152,7 @@ _STATUS: dict[type[Exception], HTTPStatus] = {
     ConcurrentModification: HTTPStatus.CONFLICT,
     UserAlreadyExists: HTTPStatus.CONFLICT,
     InvalidPageToken: HTTPStatus.BAD_REQUEST,
+    BadRequest: HTTPStatus.BAD_REQUEST,
     Forbidden: HTTPStatus.FORBIDDEN,
     InvalidTenantContext: HTTPStatus.FORBIDDEN,
     IdempotencyValidationError: HTTPStatus.UNPROCESSABLE_ENTITY,
@@ -160,7 +167,23 @@ def _problem(status: HTTPStatus, message: str) -> Response[str]:
     )
 
 
-@app.exception_handler([TenantError, Forbidden, InvalidTenantContext, IdempotencyValidationError])
+@app.exception_handler(RequestValidationError)
+def _invalid_request(error: RequestValidationError) -> Response[str]:
+    # Powertools' own 422 names the field; this one also says what is wrong with it.
+    detail = [
+        {"loc": list(e.get("loc", ())), "type": e.get("type"), "msg": e.get("msg")}
+        for e in error.errors()
+    ]
+    return Response(
+        status_code=HTTPStatus.UNPROCESSABLE_ENTITY,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps({"statusCode": 422, "detail": detail}, default=str),
+    )
+
+
+@app.exception_handler(
+    [TenantError, BadRequest, Forbidden, InvalidTenantContext, IdempotencyValidationError]
+)
 def _domain_error(error: Exception) -> Response[str]:
     status = next(s for kind, s in _STATUS.items() if isinstance(error, kind))
     if isinstance(error, IdempotencyValidationError):
@@ -227,7 +250,7 @@ def get_tenant(tenant_id: TenantId) -> TenantOut:
 @app.patch("/tenants/<tenant_id>", responses={404: _doc(Problem), 409: _doc(Problem)})
 def update_tenant(tenant_id: TenantId, body: TenantChange) -> TenantOut:
     if body.tier is None and body.config is None:
-        return _problem(HTTPStatus.BAD_REQUEST, "nothing to change: give tier and/or config")  # type: ignore[return-value]
+        raise BadRequest("nothing to change: give tier and/or config")
     tenant = container.tenants().update(_caller(), tenant_id, tier=body.tier, config=body.config)
     return TenantOut.of(tenant)
 

@@ -1,0 +1,332 @@
+"""The tenant API through its Lambda handler, with the caller in the authorizer context."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from tenant_testkit import SYSTEM_ADMIN, Wiring, admin_of, call, user_of
+
+from tenant_service.domain.tenant import TenantStatus
+
+NEW_TENANT = {
+    "name": "Acme",
+    "tier": "premium",
+    "region_group": "eu",
+    "admin_email": "boss@acme.test",
+    "config": {"theme": "dark"},
+}
+
+
+def _onboard(api: Any, wiring: Wiring, body: dict[str, Any] | None = None) -> str:
+    status, answer = call(api, "POST", "/tenants", caller=SYSTEM_ADMIN, body=body or NEW_TENANT)
+    assert status == 202
+    return str(answer["id"])
+
+
+def _activate(wiring: Wiring, tenant_id: str) -> None:
+    from dataclasses import replace
+
+    tenant = wiring.repository.tenants[tenant_id]
+    wiring.repository.tenants[tenant_id] = replace(tenant, status=TenantStatus.ACTIVE)
+
+
+def _details(wiring: Wiring) -> list[str]:
+    return [e.detail_type for e in wiring.repository.outbox]
+
+
+def test_a_system_admin_onboards_a_tenant(api: Any, wiring: Wiring) -> None:
+    status, answer = call(api, "POST", "/tenants", caller=SYSTEM_ADMIN, body=NEW_TENANT)
+
+    assert (status, answer) == (202, {"id": "t1", "status": "PROVISIONING"})
+    assert _details(wiring) == ["TenantRegistered"]
+    [event] = wiring.repository.outbox
+    assert event.detail["data"]["admin_email"] == "boss@acme.test"
+    assert event.detail["metadata"]["tenant_id"] == "t1"
+    assert event.detail["metadata"]["producer"] == "saas.tenant"
+    assert (event.detail["metadata"]["tier"], event.detail["metadata"]["region_group"]) == (
+        "premium",
+        "eu",
+    )
+
+
+def test_a_repeated_request_with_the_same_key_gets_the_first_answer(
+    api: Any, wiring: Wiring
+) -> None:
+    headers = {"Idempotency-Key": "onboard-acme-1"}
+    first = call(api, "POST", "/tenants", caller=SYSTEM_ADMIN, body=NEW_TENANT, headers=headers)
+
+    again = call(api, "POST", "/tenants", caller=SYSTEM_ADMIN, body=NEW_TENANT, headers=headers)
+
+    assert again == first
+    assert list(wiring.repository.tenants) == ["t1"]
+    assert _details(wiring) == ["TenantRegistered"]
+
+
+def test_a_key_reused_with_another_body_is_refused(api: Any, wiring: Wiring) -> None:
+    headers = {"Idempotency-Key": "k"}
+    call(api, "POST", "/tenants", caller=SYSTEM_ADMIN, body=NEW_TENANT, headers=headers)
+
+    status, answer = call(
+        api, "POST", "/tenants", caller=SYSTEM_ADMIN, body={**NEW_TENANT, "name": "B"}, headers=headers
+    )
+
+    assert status == 422
+    assert "Idempotency-Key" in answer["message"]
+    assert list(wiring.repository.tenants) == ["t1"]
+
+
+def test_without_a_key_each_request_is_a_new_tenant(api: Any, wiring: Wiring) -> None:
+    call(api, "POST", "/tenants", caller=SYSTEM_ADMIN, body=NEW_TENANT)
+    call(api, "POST", "/tenants", caller=SYSTEM_ADMIN, body=NEW_TENANT)
+
+    assert sorted(wiring.repository.tenants) == ["t1", "t2"]
+
+
+def test_tenants_are_listed_in_pages(api: Any, wiring: Wiring) -> None:
+    for _ in range(3):
+        _onboard(api, wiring)
+
+    status, first = call(api, "GET", "/tenants", caller=SYSTEM_ADMIN, query={"limit": "2"})
+    _, rest = call(
+        api, "GET", "/tenants", caller=SYSTEM_ADMIN, query={"next_token": first["next_token"]}
+    )
+
+    assert status == 200
+    assert [t["id"] for t in first["items"] + rest["items"]] == ["t1", "t2", "t3"]
+    assert rest["next_token"] is None
+
+
+def test_a_tenant_admin_reads_its_own_tenant(api: Any, wiring: Wiring) -> None:
+    tenant_id = _onboard(api, wiring)
+
+    status, answer = call(api, "GET", f"/tenants/{tenant_id}", caller=admin_of(tenant_id))
+
+    assert status == 200
+    assert answer["name"] == "Acme"
+    assert answer["config"] == {"theme": "dark"}
+    assert answer["status"] == "PROVISIONING"
+
+
+def test_the_lifecycle_through_the_api(api: Any, wiring: Wiring) -> None:
+    tenant_id = _onboard(api, wiring)
+    _activate(wiring, tenant_id)
+
+    assert call(api, "POST", f"/tenants/{tenant_id}/suspend", caller=SYSTEM_ADMIN)[1][
+        "status"
+    ] == "SUSPENDED"
+    assert call(api, "POST", f"/tenants/{tenant_id}/activate", caller=SYSTEM_ADMIN)[1][
+        "status"
+    ] == "ACTIVE"
+    status, changed = call(
+        api,
+        "PATCH",
+        f"/tenants/{tenant_id}",
+        caller=SYSTEM_ADMIN,
+        body={"tier": "basic", "config": {"theme": "light"}},
+    )
+    assert (status, changed["tier"], changed["config"]) == (200, "basic", {"theme": "light"})
+    status, gone = call(api, "DELETE", f"/tenants/{tenant_id}", caller=SYSTEM_ADMIN)
+    assert (status, gone["status"]) == (202, "OFFBOARDING")
+    assert _details(wiring) == [
+        "TenantRegistered",
+        "TenantSuspended",
+        "TenantActivated",
+        "TenantUpdated",
+        "TenantOffboardingRequested",
+    ]
+
+
+def test_a_transition_the_lifecycle_forbids_is_a_conflict(api: Any, wiring: Wiring) -> None:
+    tenant_id = _onboard(api, wiring)
+
+    status, answer = call(api, "POST", f"/tenants/{tenant_id}/activate", caller=SYSTEM_ADMIN)
+
+    assert status == 409
+    assert "PROVISIONING" in answer["message"]
+    assert wiring.repository.tenants[tenant_id].status is TenantStatus.PROVISIONING
+
+
+def test_a_tenant_admin_creates_and_lists_users_of_its_tenant(api: Any, wiring: Wiring) -> None:
+    tenant_id = _onboard(api, wiring)
+    _activate(wiring, tenant_id)
+
+    status, user = call(
+        api,
+        "POST",
+        "/users",
+        caller=admin_of(tenant_id),
+        body={"email": "shopper@acme.test", "role": "TenantUser"},
+    )
+
+    assert status == 201
+    assert user == {"username": "user-1", "email": "shopper@acme.test", "role": "TenantUser"}
+    assert wiring.identity.users["shopper@acme.test"] == ("user-1", tenant_id, "TenantUser")
+    assert [i.to for i in wiring.invitations.sent] == ["shopper@acme.test"]
+    assert _details(wiring)[-1] == "TenantUserCreated"
+    status, page = call(api, "GET", "/users", caller=admin_of(tenant_id))
+    assert (status, page["items"]) == (200, [user])
+
+
+def test_an_email_already_in_use_is_a_conflict(api: Any, wiring: Wiring) -> None:
+    tenant_id = _onboard(api, wiring)
+    _activate(wiring, tenant_id)
+    body = {"email": "shopper@acme.test", "role": "TenantUser"}
+    call(api, "POST", "/users", caller=admin_of(tenant_id), body=body)
+
+    status, _ = call(api, "POST", "/users", caller=admin_of(tenant_id), body=body)
+
+    assert status == 409
+
+
+class TestIsolation:
+    """A TenantAdmin of A cannot read B, list tenants, or create users in B."""
+
+    @pytest.fixture
+    def two(self, api: Any, wiring: Wiring) -> tuple[str, str]:
+        a, b = _onboard(api, wiring), _onboard(api, wiring, {**NEW_TENANT, "name": "Globex"})
+        _activate(wiring, a)
+        _activate(wiring, b)
+        return a, b
+
+    def test_cannot_read_another_tenant(self, api: Any, two: tuple[str, str]) -> None:
+        a, b = two
+
+        status, answer = call(api, "GET", f"/tenants/{b}", caller=admin_of(a))
+
+        assert status == 404
+        assert "Globex" not in json.dumps(answer)
+
+    def test_cannot_list_tenants(self, api: Any, two: tuple[str, str]) -> None:
+        status, _ = call(api, "GET", "/tenants", caller=admin_of(two[0]))
+
+        assert status == 403
+
+    def test_users_are_created_in_the_callers_tenant_only(
+        self, api: Any, wiring: Wiring, two: tuple[str, str]
+    ) -> None:
+        a, b = two
+
+        # A body naming another tenant is refused, not obeyed
+        status, _ = call(
+            api,
+            "POST",
+            "/users",
+            caller=admin_of(a),
+            body={"email": "spy@x.test", "role": "TenantAdmin", "tenant_id": b},
+        )
+        assert status == 422
+        assert wiring.identity.users == {}
+
+        # And a user created by A's admin belongs to A
+        call(api, "POST", "/users", caller=admin_of(a), body={"email": "u@x.test", "role": "TenantUser"})
+        assert wiring.identity.users["u@x.test"][1] == a
+        assert call(api, "GET", "/users", caller=admin_of(b))[1]["items"] == []
+
+    def test_a_tenant_user_cannot_manage_users_or_read_its_tenant(
+        self, api: Any, two: tuple[str, str]
+    ) -> None:
+        a, _ = two
+
+        assert call(api, "GET", "/users", caller=user_of(a))[0] == 403
+        assert call(api, "GET", f"/tenants/{a}", caller=user_of(a))[0] == 404
+
+    def test_a_tenant_admin_cannot_change_its_tenant(self, api: Any, two: tuple[str, str]) -> None:
+        a, _ = two
+
+        for method, path in [("POST", f"/tenants/{a}/suspend"), ("DELETE", f"/tenants/{a}")]:
+            assert call(api, method, path, caller=admin_of(a))[0] == 403
+
+
+# Bad input to every route: a 4xx naming the problem, and nothing written.
+BAD_INPUT = {
+    "POST /tenants no body": ("POST", "/tenants", None, None, "body"),
+    "POST /tenants not JSON": ("POST", "/tenants", "{nope", None, "json"),
+    "POST /tenants missing name": (
+        "POST",
+        "/tenants",
+        {k: v for k, v in NEW_TENANT.items() if k != "name"},
+        None,
+        "name",
+    ),
+    "POST /tenants unknown tier": ("POST", "/tenants", {**NEW_TENANT, "tier": "gold"}, None, "tier"),
+    "POST /tenants unknown region": (
+        "POST",
+        "/tenants",
+        {**NEW_TENANT, "region_group": "mars"},
+        None,
+        "region_group",
+    ),
+    "POST /tenants bad email": (
+        "POST",
+        "/tenants",
+        {**NEW_TENANT, "admin_email": "nobody"},
+        None,
+        "admin_email",
+    ),
+    "POST /tenants config not strings": (
+        "POST",
+        "/tenants",
+        {**NEW_TENANT, "config": {"a": 1}},
+        None,
+        "config",
+    ),
+    "POST /tenants bad config key": (
+        "POST",
+        "/tenants",
+        {**NEW_TENANT, "config": {"bad key!": "x"}},
+        None,
+        "config",
+    ),
+    "POST /tenants extra field": ("POST", "/tenants", {**NEW_TENANT, "id": "mine"}, None, "id"),
+    "GET /tenants limit 0": ("GET", "/tenants", None, {"limit": "0"}, "limit"),
+    "GET /tenants limit 101": ("GET", "/tenants", None, {"limit": "101"}, "limit"),
+    "GET /tenants limit text": ("GET", "/tenants", None, {"limit": "ten"}, "limit"),
+    "GET /tenants bad token": ("GET", "/tenants", None, {"next_token": "garbage!"}, "next_token"),
+    "GET /tenants/{id} bad id": ("GET", "/tenants/a%20b", None, None, "tenant_id"),
+    "GET /tenants/{id} unknown": ("GET", "/tenants/nobody", None, None, "nobody"),
+    "PATCH empty": ("PATCH", "/tenants/{id}", {}, None, "nothing to change"),
+    "PATCH unknown tier": ("PATCH", "/tenants/{id}", {"tier": "gold"}, None, "tier"),
+    "PATCH status": ("PATCH", "/tenants/{id}", {"status": "ACTIVE"}, None, "status"),
+    "PATCH unknown tenant": ("PATCH", "/tenants/nobody", {"tier": "basic"}, None, "nobody"),
+    "suspend unknown": ("POST", "/tenants/nobody/suspend", None, None, "nobody"),
+    "suspend while provisioning": ("POST", "/tenants/{id}/suspend", None, None, "PROVISIONING"),
+    "activate unknown": ("POST", "/tenants/nobody/activate", None, None, "nobody"),
+    "DELETE unknown": ("DELETE", "/tenants/nobody", None, None, "nobody"),
+    "POST /users bad role": ("POST", "/users", {"email": "a@b.test", "role": "SystemAdmin"}, None, "role"),
+    "POST /users bad email": ("POST", "/users", {"email": "x", "role": "TenantUser"}, None, "email"),
+    "POST /users no body": ("POST", "/users", None, None, "body"),
+    "GET /users limit": ("GET", "/users", None, {"limit": "-1"}, "limit"),
+    "GET /users bad token": ("GET", "/users", None, {"next_token": "eyJ4IjogMX0"}, "next_token"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_is_a_4xx_naming_the_problem_and_changes_nothing(
+    api: Any, wiring: Wiring, case: str
+) -> None:
+    # Given one tenant (still provisioning) and an admin user in another, active one
+    tenant_id = _onboard(api, wiring)
+    other = _onboard(api, wiring)
+    _activate(wiring, other)
+    before = (
+        copy.deepcopy(wiring.repository.tenants),
+        list(wiring.repository.outbox),
+        dict(wiring.identity.users),
+    )
+    method, path, body, query, named = BAD_INPUT[case]
+    caller = admin_of(other) if path.startswith("/users") else SYSTEM_ADMIN
+
+    # When the bad request comes
+    status, answer = call(
+        api, method, path.replace("{id}", tenant_id), caller=caller, body=body, query=query
+    )
+
+    # Then it is refused with a 4xx that names the problem
+    assert 400 <= status < 500
+    assert named.lower() in json.dumps(answer).lower()
+    # And nothing was written
+    after = (wiring.repository.tenants, wiring.repository.outbox, wiring.identity.users)
+    assert after == before

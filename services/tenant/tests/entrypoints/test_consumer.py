@@ -1,0 +1,227 @@
+"""The consumer of the provisioner's events, through its Lambda handler with SQS events."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from tenant_testkit import LambdaContext, Wiring
+
+from tenant_context import new_metadata, write_envelope
+from tenant_service.domain.tenant import RegionGroup, Tenant, TenantStatus, Tier
+
+
+@pytest.fixture
+def consumer(wiring: Wiring, monkeypatch: pytest.MonkeyPatch) -> Any:
+    from tenant_service.entrypoints import consumer as module
+
+    monkeypatch.setattr(module, "container", wiring.container)
+    return module
+
+
+def _seed(wiring: Wiring, status: TenantStatus, tenant_id: str = "t1") -> None:
+    at = wiring.clock.now()
+    wiring.repository.tenants[tenant_id] = Tenant(
+        id=tenant_id,
+        name="Acme",
+        tier=Tier.BASIC,
+        region_group=RegionGroup.US,
+        status=status,
+        admin_email="boss@acme.test",
+        created_at=at,
+        updated_at=at,
+        version=1,
+    )
+
+
+def _message(
+    detail_type: str,
+    data: dict[str, Any],
+    *,
+    tenant_id: str = "t1",
+    event_id: str = "e1",
+    version: int = 1,
+    source: str = "saas.provisioner",
+) -> str:
+    metadata = new_metadata(
+        tenant_id=tenant_id,
+        producer="saas.provisioner",
+        event_version=version,
+        event_id=event_id,
+        correlation_id="corr-1",
+    )
+    return json.dumps(
+        {
+            "version": "0",
+            "id": "eb-1",
+            "source": source,
+            "detail-type": detail_type,
+            "time": "2026-01-01T00:00:00Z",
+            "region": "us-east-1",
+            "resources": [],
+            "detail": write_envelope(metadata, data),
+        }
+    )
+
+
+def _sqs(*bodies: str) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": f"m{n}",
+                "receiptHandle": f"r{n}",
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:saas-tenant-events",
+                "awsRegion": "us-east-1",
+            }
+            for n, body in enumerate(bodies)
+        ]
+    }
+
+
+def _provisioned(event_id: str = "e1") -> str:
+    return _message(
+        "TenantProvisioned",
+        {"tenant_id": "t1", "stack_name": "tenant-t1", "region": "us-east-1", "outputs": {}},
+        event_id=event_id,
+    )
+
+
+def test_provisioned_makes_the_tenant_active_and_invites_its_admin(
+    consumer: Any, wiring: Wiring
+) -> None:
+    _seed(wiring, TenantStatus.PROVISIONING)
+
+    answer = consumer.handler(_sqs(_provisioned()), LambdaContext())
+
+    assert answer == {"batchItemFailures": []}
+    assert wiring.repository.tenants["t1"].status is TenantStatus.ACTIVE
+    assert wiring.identity.users["boss@acme.test"] == ("user-1", "t1", "TenantAdmin")
+    [invitation] = wiring.invitations.sent
+    assert (invitation.to, invitation.tenant_id) == ("boss@acme.test", "t1")
+    [created] = wiring.repository.outbox
+    assert created.detail_type == "TenantUserCreated"
+    assert created.detail["metadata"]["causation_id"] == "e1"
+    assert created.detail["metadata"]["correlation_id"] == "corr-1"
+    assert [u.username for u in wiring.repository.users.values()] == ["user-1"]
+
+
+def test_a_duplicate_changes_nothing(consumer: Any, wiring: Wiring) -> None:
+    _seed(wiring, TenantStatus.PROVISIONING)
+    consumer.handler(_sqs(_provisioned()), LambdaContext())
+    state = (dict(wiring.repository.tenants), list(wiring.repository.outbox))
+
+    answer = consumer.handler(_sqs(_provisioned()), LambdaContext())
+
+    assert answer == {"batchItemFailures": []}
+    assert (wiring.repository.tenants, wiring.repository.outbox) == state
+    assert len(wiring.invitations.sent) == 1
+
+
+def test_a_late_provisioned_after_offboarding_began_changes_nothing(
+    consumer: Any, wiring: Wiring
+) -> None:
+    _seed(wiring, TenantStatus.OFFBOARDING)
+
+    consumer.handler(_sqs(_provisioned("late")), LambdaContext())
+
+    assert wiring.repository.tenants["t1"].status is TenantStatus.OFFBOARDING
+    assert wiring.identity.users == {}
+    assert ("t1", "late") in wiring.repository.processed
+
+
+def test_failed_provisioning_records_the_reason(consumer: Any, wiring: Wiring) -> None:
+    _seed(wiring, TenantStatus.PROVISIONING)
+    body = _message("TenantProvisioningFailed", {"tenant_id": "t1", "reason": "stack rolled back"})
+
+    consumer.handler(_sqs(body), LambdaContext())
+
+    tenant = wiring.repository.tenants["t1"]
+    assert (tenant.status, tenant.status_reason) == (
+        TenantStatus.PROVISIONING_FAILED,
+        "stack rolled back",
+    )
+
+
+def test_deprovisioned_completes_offboarding(consumer: Any, wiring: Wiring) -> None:
+    _seed(wiring, TenantStatus.OFFBOARDING)
+
+    consumer.handler(_sqs(_message("TenantDeprovisioned", {"tenant_id": "t1"})), LambdaContext())
+
+    assert wiring.repository.tenants["t1"].status is TenantStatus.OFFBOARDED
+
+
+POISON = {
+    "unknown major": (
+        lambda: _message("TenantDeprovisioned", {"tenant_id": "t1"}, version=2),
+        "event_version 2",
+    ),
+    "unknown event": (lambda: _message("TenantRenamed", {"tenant_id": "t1"}), "TenantRenamed"),
+    "unknown source": (
+        lambda: _message("TenantDeprovisioned", {"tenant_id": "t1"}, source="saas.order"),
+        "saas.order",
+    ),
+    "not JSON": (lambda: "{oops", "not JSON"),
+    "no envelope": (
+        lambda: json.dumps(
+            {"source": "saas.provisioner", "detail-type": "TenantDeprovisioned", "detail": {}}
+        ),
+        "metadata",
+    ),
+    "bad data": (lambda: _message("TenantProvisioningFailed", {"tenant_id": "t1"}), "reason"),
+    "tenant mismatch": (
+        lambda: _message("TenantDeprovisioned", {"tenant_id": "t2"}),
+        "differs",
+    ),
+    "unknown tenant": (
+        lambda: _message("TenantDeprovisioned", {"tenant_id": "zz"}, tenant_id="zz"),
+        "zz",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(POISON))
+def test_a_poison_message_goes_to_the_dlq_with_the_reason(
+    consumer: Any, wiring: Wiring, case: str
+) -> None:
+    _seed(wiring, TenantStatus.OFFBOARDING)
+    make, reason = POISON[case]
+    body = make()
+
+    answer = consumer.handler(_sqs(body), LambdaContext())
+
+    assert answer == {"batchItemFailures": []}
+    [(sent, why)] = wiring.dead_letters.messages
+    assert sent == body
+    assert reason in why
+    assert wiring.repository.tenants["t1"].status is TenantStatus.OFFBOARDING
+
+
+def test_a_failing_record_is_reported_alone_and_retried(consumer: Any, wiring: Wiring) -> None:
+    # Given two tenants, one of whose writes fails (a concurrent writer won)
+    _seed(wiring, TenantStatus.OFFBOARDING, "t1")
+    _seed(wiring, TenantStatus.OFFBOARDING, "t2")
+    real_save = wiring.repository.save
+
+    def flaky_save(tenant: Tenant, *args: Any, **kwargs: Any) -> None:
+        if tenant.id == "t2":
+            wiring.repository.tenants["t2"] = replace(tenant, version=tenant.version + 5)
+        real_save(tenant, *args, **kwargs)
+
+    wiring.repository.save = flaky_save  # type: ignore[method-assign]
+    bodies = (
+        _message("TenantDeprovisioned", {"tenant_id": "t1"}, event_id="a"),
+        _message("TenantDeprovisioned", {"tenant_id": "t2"}, tenant_id="t2", event_id="b"),
+    )
+
+    answer = consumer.handler(_sqs(*bodies), LambdaContext())
+
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+    assert wiring.repository.tenants["t1"].status is TenantStatus.OFFBOARDED
+    assert wiring.dead_letters.messages == []
