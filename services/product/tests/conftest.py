@@ -227,6 +227,7 @@ def memory_store() -> Any:
 def wired() -> Iterator[Callable[[Any], None]]:
     """Swap the container's store for the test's one; undone after the test."""
     c = container()
+    c.reset_singletons()  # clients built under another test's moto must not leak in
     c.settings.override(Settings(BACKEND="memory", REGION_MAP=REGION_MAP))
 
     def use(store: Any) -> None:
@@ -235,3 +236,41 @@ def wired() -> Iterator[Callable[[Any], None]]:
     yield use
     c.store.reset_override()
     c.settings.reset_override()
+    c.reset_singletons()
+
+
+def stream_records(region: str, table: str = POOLED_TABLE) -> list[dict[str, Any]]:
+    """Every record of the table's stream so far, in Lambda's DynamoDB-stream event shape."""
+    import boto3
+
+    dynamodb = boto3.client("dynamodb", region_name=region)
+    # moto in-process answers DescribeStream "Not yet implemented" unless the streams
+    # endpoint is given explicitly (boto3 1.44, moto 5.2.5; server mode is not affected).
+    streams = boto3.client(
+        "dynamodbstreams",
+        region_name=region,
+        endpoint_url=f"https://streams.dynamodb.{region}.amazonaws.com",
+    )
+    arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    records: list[dict[str, Any]] = []
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        for record in streams.get_records(ShardIterator=iterator)["Records"]:
+            change = dict(record["dynamodb"])
+            created = change.get("ApproximateCreationDateTime")
+            if created is not None and not isinstance(created, int | float):
+                change["ApproximateCreationDateTime"] = int(created.timestamp())
+            records.append(
+                {
+                    "eventID": record["eventID"],
+                    "eventName": record["eventName"],
+                    "eventVersion": "1.1",
+                    "eventSource": "aws:dynamodb",
+                    "awsRegion": region,
+                    "dynamodb": change,
+                    "eventSourceARN": arn,
+                }
+            )
+    return records

@@ -175,7 +175,7 @@ def test_a_request_without_a_tenant_context_is_refused(
 
 
 BAD_BODIES = [
-    pytest.param('{"name": "Mug", ', "json_invalid", id="malformed JSON"),
+    pytest.param('{"name": "Mug", ', "JSON decode error", id="malformed JSON"),
     pytest.param({k: v for k, v in MUG.items() if k != "sku"}, "sku", id="missing field"),
     pytest.param({**MUG, "tenant_id": "other"}, "tenant_id", id="extra field"),
     pytest.param({**MUG, "price": "-1.00"}, "price", id="negative price"),
@@ -230,6 +230,28 @@ def test_bad_paging_parameters_are_refused_naming_them(
 
     assert got == status
     assert named in json.dumps(answer)
+
+
+def test_malformed_json_is_a_400_and_a_wrong_field_a_422(
+    call: Callable[..., tuple[int, Any]], admin: TenantContext
+) -> None:
+    malformed = call("POST", "/products", admin, raw_body="{")
+    negative = call("POST", "/products", admin, body={**MUG, "price": "-1"})
+
+    assert malformed[0] == 400
+    assert negative == (
+        422,
+        {
+            "message": "body.price: Input should be greater than or equal to 0",
+            "detail": [
+                {
+                    "loc": ["body", "price"],
+                    "type": "greater_than_equal",
+                    "msg": "Input should be greater than or equal to 0",
+                }
+            ],
+        },
+    )
 
 
 def test_the_openapi_document_lists_every_route() -> None:

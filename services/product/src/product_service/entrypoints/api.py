@@ -11,6 +11,7 @@ from typing import Annotated
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -114,6 +115,28 @@ def _error(status: int, message: str) -> Response[str]:
 def _domain_error(error: ProductError) -> Response[str]:
     status = next((s for kind, s in ERROR_STATUS.items() if isinstance(error, kind)), 400)
     return _error(status, str(error))
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid_request(error: RequestValidationError) -> Response[str]:
+    import json
+
+    problems = [
+        {
+            "loc": [str(part) for part in problem.get("loc", ())],
+            "type": problem.get("type"),
+            "msg": problem.get("msg") or problem.get("type"),
+        }
+        for problem in error.errors()
+    ]
+    message = "; ".join(f"{'.'.join(p['loc'])}: {p['msg']}" for p in problems)
+    # Malformed JSON is a bad request; well-formed JSON with wrong fields is unprocessable.
+    malformed = any(p["type"] == "json_invalid" for p in problems)
+    return Response(
+        status_code=400 if malformed else 422,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps({"message": message, "detail": problems}),
+    )
 
 
 @app.exception_handler(InvalidTenantContext)

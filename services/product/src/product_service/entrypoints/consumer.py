@@ -82,6 +82,7 @@ def _parse(record: SQSRecord) -> tuple[str, Any, Any]:
 
 
 def record_handler(record: SQSRecord) -> None:
+    logger.remove_keys(["tenant_id", "correlation_id"])  # the previous record's, if any
     try:
         detail_type, metadata, data = _parse(record)
         tenant = TenantContext.from_envelope(metadata)

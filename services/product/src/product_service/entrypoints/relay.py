@@ -13,7 +13,10 @@ from aws_lambda_powertools.utilities.batch import (
     EventType,
     process_partial_response,
 )
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+    DynamoDBRecordEventName,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from product_service.container import container
@@ -25,9 +28,9 @@ OUTBOX_PREFIX = "OUTBOX#"
 
 
 def record_handler(record: DynamoDBRecord) -> None:
-    image = record.dynamodb.new_image if record.dynamodb else {}
-    if record.event_name is None or record.event_name.value != "INSERT":
+    if record.event_name is not DynamoDBRecordEventName.INSERT or record.dynamodb is None:
         return
+    image = record.dynamodb.new_image
     if not str(image.get("sk", "")).startswith(OUTBOX_PREFIX):
         return  # the FilterCriteria already drops these; a local poller may not
     detail = json.loads(image["detail"])
