@@ -22,7 +22,7 @@ from saas_devtools.replay.into_handler import LambdaContext
 from tenant_context import new_metadata, write_envelope
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "infra/event-log/template.yaml"
+TEMPLATE = ROOT / "services/event-log/template.yaml"
 REGION = "us-east-1"
 START = datetime(2026, 11, 23, 20, 0, tzinfo=UTC)
 
