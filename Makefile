@@ -17,7 +17,7 @@ PACKAGE_provisioner := provisioner
 TEMPLATES := $(strip $(wildcard infra/*.yaml) $(wildcard services/*/template.yaml))
 TYPED := -p tenant_context $(foreach p,order_service product_service tenant_service provisioner,-p $(p).domain -p $(p).ports -p $(p).app)
 
-.PHONY: help uv sync lint test package run bench replay clean check-service
+.PHONY: help uv sync lint test package deploy run bench replay clean check-service
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -58,6 +58,17 @@ package: check-service uv ## SERVICE=order: a Lambda zip in dist/ with that serv
 		--python-platform x86_64-manylinux2014 --python-version 3.11 -r build/$(SERVICE)/requirements.txt
 	cd build/$(SERVICE)/python && zip -qrX $(CURDIR)/dist/$(SERVICE).zip . -x '*/__pycache__/*' -x '.lock' -x 'bin/*'
 	@echo "dist/$(SERVICE).zip: $$(du -h dist/$(SERVICE).zip | cut -f1)"
+
+deploy: check-service package ## SERVICE=order [REGIONS="us-east-1 eu-west-1"]: deploy that service's stack alone (SAM CLI, in every region of the map)
+	@test -n "$(SERVICE)" || { echo "usage: make deploy SERVICE=<$(SERVICES)>"; exit 2; }
+	for region in $(or $(REGIONS),us-east-1 eu-west-1); do \
+		$(UV) tool run --from aws-sam-cli sam deploy --template-file services/$(SERVICE)/template.yaml \
+			--stack-name saas-$(SERVICE) --region $$region --resolve-s3 --no-fail-on-empty-changeset \
+			--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND; \
+	done
+
+bench: sync ## every benchmark, one table (BENCH="cold_start request_cost ..." runs some)
+	$(BIN)/python -m bench $(BENCH)
 
 run: sync ## the whole platform on this machine, in the foreground (API_PORT=8080, REGION_MAP='{"us":"us-east-1",...}'); Ctrl-C stops it
 	$(BIN)/saas-local --root $(CURDIR)

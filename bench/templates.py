@@ -1,0 +1,50 @@
+"""The Lambda functions a service's template declares: what the benchmarks load and call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Function:
+    service: str
+    logical_id: str
+    module: str
+    attribute: str
+    environment: dict[str, str]
+    is_api: bool
+
+
+def _load(path: Path) -> dict[str, Any]:
+    from cfnlint.decode import cfn_yaml
+
+    return dict(cfn_yaml.load(str(path)))
+
+
+def functions(service: str) -> list[Function]:
+    template = _load(ROOT / "services" / service / "template.yaml")
+    globals_ = (template.get("Globals") or {}).get("Function") or {}
+    found = []
+    for logical_id, resource in (template.get("Resources") or {}).items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        props = {**globals_, **(resource.get("Properties") or {})}
+        module, _, attribute = props["Handler"].rpartition(".")
+        variables = {
+            **((globals_.get("Environment") or {}).get("Variables") or {}),
+            **((resource.get("Properties", {}).get("Environment") or {}).get("Variables") or {}),
+        }
+        # Values that CloudFormation resolves at deploy time become placeholders here.
+        env = {k: v if isinstance(v, str) else f"bench-{k.lower()}" for k, v in variables.items()}
+        events = (props.get("Events") or {}).values()
+        is_api = any(e.get("Type") == "Api" for e in events)
+        found.append(Function(service, logical_id, module, attribute, env, is_api))
+    return sorted(found, key=lambda f: f.logical_id)
+
+
+def services() -> list[str]:
+    return sorted(p.parent.name for p in (ROOT / "services").glob("*/template.yaml"))
