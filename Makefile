@@ -17,7 +17,7 @@ PACKAGE_provisioner := provisioner
 TEMPLATES := $(strip $(wildcard infra/*.yaml) $(wildcard services/*/template.yaml))
 TYPED := -p tenant_context $(foreach p,order_service product_service tenant_service provisioner,-p $(p).domain -p $(p).ports -p $(p).app)
 
-.PHONY: help uv sync lint test package deploy run bench replay clean check-service
+.PHONY: help uv sync lint test package deploy run bench contracts replay clean check-service
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -28,12 +28,13 @@ uv: ## install uv when the machine has none (through pip, into .tools/)
 sync: uv ## install the whole locked workspace into .venv
 	@$(UV) sync --locked --all-packages --quiet
 
-lint: sync ## ruff, mypy (domain, ports, app), import-linter, cfn-lint
+lint: sync ## ruff, mypy (domain, ports, app), import-linter, cfn-lint, contract drift
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy $(TYPED)
 	$(BIN)/lint-imports --no-cache
 	$(if $(TEMPLATES),$(BIN)/cfn-lint $(TEMPLATES),@echo "cfn-lint: no templates yet")
+	$(BIN)/saas-contracts check
 
 check-service:
 	@test -z "$(SERVICE)" || [[ " $(SERVICES) " == *" $(SERVICE) "* ]] || { echo "SERVICE must be one of: $(SERVICES)"; exit 2; }
@@ -72,6 +73,12 @@ bench: sync ## every benchmark, one table (BENCH="cold_start request_cost ..." r
 
 run: sync ## the whole platform on this machine, in the foreground (API_PORT=8080, REGION_MAP='{"us":"us-east-1",...}'); Ctrl-C stops it
 	$(BIN)/saas-local --root $(CURDIR)
+
+contracts: sync ## write each service's contracts/ (event JSON Schemas, OpenAPI) from its code
+	$(BIN)/saas-contracts export
+
+replay: sync ## ARGS="--tenant <id> --since 1h --print": a tenant's events from the event log (saas-replay --help)
+	$(BIN)/saas-replay $(ARGS)
 
 clean: ## remove environments, build output and local state
 	rm -rf .venv .venvs build dist .local .pytest_cache .mypy_cache .ruff_cache

@@ -17,7 +17,7 @@ _EVENT_ID_NAMESPACE = uuid.UUID("0b6f1c1e-64a4-4f43-9d55-2f0f3c2a4d10")
 
 
 class ProvisionerEvent(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True)
 
     event_version: ClassVar[int] = 1
 
