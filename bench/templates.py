@@ -47,4 +47,9 @@ def functions(service: str) -> list[Function]:
 
 
 def services() -> list[str]:
-    return sorted(p.parent.name for p in (ROOT / "services").glob("*/template.yaml"))
+    """Services that ship their own package (a pyproject beside the template)."""
+    return sorted(
+        p.parent.name
+        for p in (ROOT / "services").glob("*/template.yaml")
+        if (p.parent / "pyproject.toml").exists()
+    )
