@@ -20,7 +20,6 @@ ROLES = (SYSTEM_ADMIN, TENANT_ADMIN, TENANT_USER)
 _ADMINS = frozenset({SYSTEM_ADMIN})
 _TENANT_ADMINS = frozenset({TENANT_ADMIN})
 _TENANT_MEMBERS = frozenset({TENANT_ADMIN, TENANT_USER})
-_SHOPPERS = frozenset({TENANT_USER})
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,13 +46,12 @@ PERMISSIONS: tuple[Permission, ...] = (
     Permission("GET", "/products", _TENANT_MEMBERS),
     Permission("GET", "/products/{id}", _TENANT_MEMBERS),
     Permission("PUT", "/products/{id}", _TENANT_ADMINS),
-    Permission("PATCH", "/products/{id}", _TENANT_ADMINS),
     Permission("DELETE", "/products/{id}", _TENANT_ADMINS),
-    # order service: users place and cancel orders, the admin may read them
-    Permission("POST", "/orders", _SHOPPERS),
+    # order service: everyone in the tenant places, reads and cancels orders
+    Permission("POST", "/orders", _TENANT_MEMBERS),
     Permission("GET", "/orders", _TENANT_MEMBERS),
     Permission("GET", "/orders/{id}", _TENANT_MEMBERS),
-    Permission("POST", "/orders/{id}/cancel", _SHOPPERS),
+    Permission("POST", "/orders/{id}/cancel", _TENANT_MEMBERS),
 )
 
 _PARAM = re.compile(r"\{[^/}]+\}")
