@@ -23,7 +23,6 @@ Gaps:
 - REPLAY_WINDOW: `start_replay` re-sends every archived event, ignoring EventStartTime,
   EventEndTime and FilterArns: the pumps drop replayed events outside the replay's window or
   addressed to other rules.
-- SERVER_SOCKET: `ThreadedMotoServer.stop()` leaves its listening socket open: it is closed.
 """
 
 from __future__ import annotations
@@ -258,14 +257,3 @@ def _aware(value: Any) -> datetime:
     if isinstance(value, int | float):
         return datetime.fromtimestamp(value, UTC)
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-# --- SERVER_SOCKET ----------------------------------------------------------------------------
-
-
-def stop_moto_server(server: Any) -> None:
-    """Stop a ThreadedMotoServer and release its port."""
-    wsgi = getattr(server, "_server", None)
-    server.stop()
-    if wsgi is not None:
-        wsgi.server_close()

@@ -170,7 +170,7 @@ class LocalPlatform:
             client.close()
         self._clients = {}
         if self._moto is not None:
-            moto_gaps.stop_moto_server(self._moto)
+            self._moto.stop()
             self._moto = None
 
     def __enter__(self) -> LocalPlatform:

@@ -1,0 +1,279 @@
+"""Each moto gap the local platform works around (saas_local.moto_gaps), observed directly.
+
+Every test here asserts moto's behaviour as it is: when a test fails, moto changed, and the
+matching workaround in saas_local/moto_gaps.py may be removed or must change.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from saas_local import moto_gaps, templates
+
+REGION = "us-east-1"
+
+
+@pytest.fixture(scope="module")
+def moto_url():
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws(moto_url):
+    def client(service):
+        return boto3.client(
+            service,
+            region_name=REGION,
+            endpoint_url=moto_url,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    return client
+
+
+def _stack(aws, name, resources, outputs=None):
+    template = {"Resources": resources, "Outputs": outputs or {}}
+    cfn = aws("cloudformation")
+    cfn.create_stack(StackName=name, TemplateBody=json.dumps(template))
+    return cfn.describe_stacks(StackName=name)["Stacks"][0]
+
+
+def _table(aws, name):
+    return aws("dynamodb").create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )["TableDescription"]
+
+
+def _records(aws, stream_arn):
+    streams = aws("dynamodbstreams")
+    shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]
+    iterator = streams.get_shard_iterator(
+        StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    return streams.get_records(ShardIterator=iterator)["Records"]
+
+
+def _function(aws, name):
+    role = aws("iam").create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument="{}")
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("h.py", "def handler(event, context):\n    return 1\n")
+    return aws("lambda").create_function(
+        FunctionName=name,
+        Runtime="python3.11",
+        Role=role["Role"]["Arn"],
+        Handler="h.handler",
+        Code={"ZipFile": code.getvalue()},
+    )["FunctionArn"]
+
+
+def _queue(aws, name):
+    sqs = aws("sqs")
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    return url, arn["QueueArn"]
+
+
+def _bus_to_queue(aws, bus, queue_arn, pattern):
+    events = aws("events")
+    bus_arn = events.create_event_bus(Name=bus)["EventBusArn"]
+    events.put_rule(Name=f"{bus}-rule", EventBusName=bus, EventPattern=json.dumps(pattern))
+    events.put_targets(
+        Rule=f"{bus}-rule", EventBusName=bus, Targets=[{"Id": "q", "Arn": queue_arn}]
+    )
+    return bus_arn
+
+
+def test_cognito_via_cfn_creates_no_user_pool(aws):
+    # Given a stack with a user pool
+    resources = {"Pool": {"Type": "AWS::Cognito::UserPool", "Properties": {"UserPoolName": "gap"}}}
+    # When it is deployed
+    stack = _stack(aws, "gap-cognito", resources)
+    # Then the stack completes but no pool exists
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    pools = aws("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]
+    assert "gap" not in [p["Name"] for p in pools]
+
+
+def test_event_bus_ref_is_not_the_bus_name(aws):
+    resources = {"Bus": {"Type": "AWS::Events::EventBus", "Properties": {"Name": "gap-bus"}}}
+    outputs = {"Name": {"Value": {"Ref": "Bus"}}}
+
+    stack = _stack(aws, "gap-bus-ref", resources, outputs)
+
+    assert stack["Outputs"][0]["OutputValue"] != "gap-bus"
+
+
+def test_rule_on_a_bus_given_by_ref_fails_the_stack(aws):
+    resources = {
+        "Bus": {"Type": "AWS::Events::EventBus", "Properties": {"Name": "gap-bus-2"}},
+        "Rule": {
+            "Type": "AWS::Events::Rule",
+            "Properties": {"EventBusName": {"Ref": "Bus"}, "EventPattern": {"source": ["x"]}},
+        },
+    }
+
+    with pytest.raises(Exception, match="500|InternalFailure|Error"):
+        _stack(aws, "gap-rule-ref", resources)
+
+
+def test_the_rest_api_sam_generates_fails_the_stack(aws):
+    sam = {
+        "Transform": "AWS::Serverless-2016-10-31",
+        "Resources": {
+            "Fn": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {
+                    "Runtime": "python3.11",
+                    "Handler": "h.handler",
+                    "CodeUri": "s3://bucket/code.zip",
+                    "Events": {
+                        "Get": {"Type": "Api", "Properties": {"Path": "/", "Method": "GET"}}
+                    },
+                },
+            }
+        },
+    }
+    cfn = templates.translate(sam, REGION)
+    rest_api = {k: v for k, v in cfn["Resources"].items() if v["Type"].endswith("RestApi")}
+
+    with pytest.raises(Exception, match="500|InternalFailure|Error"):
+        _stack(aws, "gap-rest-api", rest_api)
+
+
+def test_lambda_invoke_needs_docker(aws):
+    arn = _function(aws, "gap-invoke")
+
+    answer = aws("lambda").invoke(FunctionName=arn, Payload=b"{}")
+
+    assert answer.get("FunctionError")
+    assert b"docker" in answer["Payload"].read().lower()
+
+
+def test_stream_records_vanish_when_moto_runs_an_event_source_mapping(aws):
+    # Given two tables with streams, one of them the source of an event source mapping
+    mapped, plain = _table(aws, "gap-mapped"), _table(aws, "gap-plain")
+    aws("lambda").create_event_source_mapping(
+        EventSourceArn=mapped["LatestStreamArn"],
+        FunctionName=_function(aws, "gap-esm"),
+        StartingPosition="TRIM_HORIZON",
+    )
+    # When an item is written to each
+    for table in ("gap-mapped", "gap-plain"):
+        aws("dynamodb").put_item(TableName=table, Item={"pk": {"S": "a"}})
+    # Then a later reader sees the record of the plain table only
+    assert _records(aws, plain["LatestStreamArn"])
+    assert _records(aws, mapped["LatestStreamArn"]) == []
+
+
+def test_queue_policy_is_not_deployed(aws):
+    url, arn = _queue(aws, "gap-policy-queue")
+    resources = {
+        "Policy": {
+            "Type": "AWS::SQS::QueuePolicy",
+            "Properties": {
+                "Queues": [url],
+                "PolicyDocument": {
+                    "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sqs:*"}]
+                },
+            },
+        }
+    }
+
+    with pytest.warns(UserWarning, match="QueuePolicy"):
+        _stack(aws, "gap-queue-policy", resources)
+
+    attributes = aws("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
+    assert "Policy" not in attributes["Attributes"]
+
+
+def test_events_delivered_to_sqs_lack_account(aws):
+    url, arn = _queue(aws, "gap-account")
+    _bus_to_queue(aws, "gap-account-bus", arn, {"source": ["gap"]})
+
+    aws("events").put_events(
+        Entries=[
+            {"EventBusName": "gap-account-bus", "Source": "gap", "DetailType": "T", "Detail": "{}"}
+        ]
+    )
+
+    body = json.loads(aws("sqs").receive_message(QueueUrl=url)["Messages"][0]["Body"])
+    assert "account" not in body
+    assert json.loads(moto_gaps.complete_eventbridge_body(json.dumps(body)))["account"]
+
+
+def test_replay_ignores_its_time_window(aws):
+    # Given an archived event and a rule that takes replayed events
+    url, arn = _queue(aws, "gap-replay")
+    bus_arn = _bus_to_queue(aws, "gap-replay-bus", arn, {"replay-name": [{"exists": True}]})
+    events = aws("events")
+    archive = events.create_archive(ArchiveName="gap-archive", EventSourceArn=bus_arn)
+    events.put_events(
+        Entries=[
+            {"EventBusName": "gap-replay-bus", "Source": "s", "DetailType": "T", "Detail": "{}"}
+        ]
+    )
+    # When a replay covers a window that ended a day before the event
+    end = datetime.now(UTC) - timedelta(days=1)
+    events.start_replay(
+        ReplayName="gap-replay",
+        EventSourceArn=archive["ArchiveArn"],
+        EventStartTime=end - timedelta(days=1),
+        EventEndTime=end,
+        Destination={"Arn": bus_arn},
+    )
+    # Then moto still re-delivers it, and the workaround rejects it
+    messages = aws("sqs").receive_message(QueueUrl=url)["Messages"]
+    assert len(messages) == 1
+    describe = lambda name: events.describe_replay(ReplayName=name)  # noqa: E731
+    assert not moto_gaps.replay_admits(messages[0]["Body"], describe, [])
+
+
+def test_live_rules_can_exclude_replayed_events(aws):
+    # Given a live rule excluding replays and a replay rule, on one bus with an archive
+    live_url, live_arn = _queue(aws, "gap-live")
+    bus_arn = _bus_to_queue(aws, "gap-live-bus", live_arn, {"replay-name": [{"exists": False}]})
+    replay_url, replay_arn = _queue(aws, "gap-live-replays")
+    events = aws("events")
+    events.put_rule(
+        Name="replays",
+        EventBusName="gap-live-bus",
+        EventPattern=json.dumps({"replay-name": [{"exists": True}]}),
+    )
+    events.put_targets(
+        Rule="replays", EventBusName="gap-live-bus", Targets=[{"Id": "q", "Arn": replay_arn}]
+    )
+    archive = events.create_archive(ArchiveName="gap-live-archive", EventSourceArn=bus_arn)
+    events.put_events(
+        Entries=[{"EventBusName": "gap-live-bus", "Source": "s", "DetailType": "T", "Detail": "{}"}]
+    )
+    sqs = aws("sqs")
+    assert len(sqs.receive_message(QueueUrl=live_url)["Messages"]) == 1
+    # When the archive is replayed
+    events.start_replay(
+        ReplayName="gap-live",
+        EventSourceArn=archive["ArchiveArn"],
+        EventStartTime=datetime.now(UTC) - timedelta(hours=1),
+        EventEndTime=datetime.now(UTC) + timedelta(hours=1),
+        Destination={"Arn": bus_arn},
+    )
+    # Then only the replay rule gets it
+    assert "Messages" not in sqs.receive_message(QueueUrl=live_url, VisibilityTimeout=0)
+    replayed = sqs.receive_message(QueueUrl=replay_url)["Messages"]
+    assert json.loads(replayed[0]["Body"])["replay-name"] == "gap-live"
