@@ -206,3 +206,19 @@ def test_tenant_deprovisioned_naming_another_tenant_is_refused(
 
     assert run(sqs_event(spoof), lambda_context) == [{"itemIdentifier": "m-0"}]
     assert status(memory_container, acme, placed) is not None
+
+
+def test_stock_released_is_acknowledged_and_changes_nothing(
+    memory_container, lambda_context, acme, placed
+):
+    released = eventbridge_event(
+        "saas.product",
+        "StockReleased",
+        {"order_id": placed, "lines": [{"product_id": "p-1", "quantity": 2}]},
+        ctx=acme,
+    )
+    before = list(memory_container.memory_store().outbox)
+
+    assert run(sqs_event(released), lambda_context) == []
+    assert status(memory_container, acme, placed).status is OrderStatus.PENDING
+    assert memory_container.memory_store().outbox == before

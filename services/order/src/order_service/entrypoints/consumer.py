@@ -98,6 +98,8 @@ def record_handler(record: SQSRecord) -> None:
         reactions.product_created(context, data.product_id)
     elif isinstance(data, readers.ProductDeleted):
         reactions.product_deleted(context, data.product_id)
+    elif isinstance(data, readers.StockReleased):
+        pass  # the platform's rule delivers it; nothing in an order changes when stock returns
     elif isinstance(data, readers.TenantDeprovisioned):
         if data.tenant_id != context.tenant_id:
             reason = "TenantDeprovisioned names another tenant than its envelope"

@@ -37,6 +37,12 @@ class StockReservationRejected(Reader):
     short_lines: list[ShortLine] = Field(default_factory=list)
 
 
+class StockReleased(Reader):
+    """Acknowledged only: the product service owns stock; the order is already CANCELLED."""
+
+    order_id: str = Field(min_length=1)
+
+
 class ProductCreated(Reader):
     product_id: str = Field(min_length=1)
 
@@ -52,6 +58,7 @@ class TenantDeprovisioned(Reader):
 CONSUMED: dict[tuple[str, str], type[BaseModel]] = {
     ("saas.product", "StockReserved"): StockReserved,
     ("saas.product", "StockReservationRejected"): StockReservationRejected,
+    ("saas.product", "StockReleased"): StockReleased,
     ("saas.product", "ProductCreated"): ProductCreated,
     ("saas.product", "ProductDeleted"): ProductDeleted,
     ("saas.provisioner", "TenantDeprovisioned"): TenantDeprovisioned,
