@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +18,8 @@ def wiring() -> Wiring:
 
 
 @pytest.fixture
-def api(wiring: Wiring, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def api(wiring: Wiring, monkeypatch: pytest.MonkeyPatch) -> Any:
     from tenant_service.entrypoints import api as module
 
     monkeypatch.setattr(module, "container", wiring.container)
-    yield module
+    return module

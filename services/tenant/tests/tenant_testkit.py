@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tenant_service.adapters.memory_dead_letters import MemoryDeadLetters, MemoryEventPublisher
+from tenant_service.adapters.memory_idempotency_store import MemoryIdempotencyStore
 from tenant_service.adapters.memory_identity_provider import (
     MemoryIdentityProvider,
     MemoryInvitationSender,
 )
-from tenant_service.adapters.memory_idempotency_store import MemoryIdempotencyStore
 from tenant_service.adapters.memory_tenant_repository import MemoryTenantRepository
 from tenant_service.container import Container, Settings
 
@@ -160,7 +160,9 @@ class KeyPair:
     def sign(self, claims: dict[str, Any], **headers: Any) -> str:
         import jwt
 
-        return jwt.encode(claims, self.private, algorithm="RS256", headers={"kid": self.kid, **headers})
+        return jwt.encode(
+            claims, self.private, algorithm="RS256", headers={"kid": self.kid, **headers}
+        )
 
 
 class FakeJwks:

@@ -57,7 +57,13 @@ def every_event(api: Any, wiring: Wiring) -> list[Any]:
     wiring.container.reactions().provisioned(
         Cause(event_id="e-1", correlation_id="c-1", tenant_id=tenant_id)
     )
-    call(api, "POST", "/users", caller=admin_of(tenant_id), body={"email": "u@a.test", "role": "TenantUser"})
+    call(
+        api,
+        "POST",
+        "/users",
+        caller=admin_of(tenant_id),
+        body={"email": "u@a.test", "role": "TenantUser"},
+    )
     call(api, "PATCH", f"/tenants/{tenant_id}", caller=SYSTEM_ADMIN, body={"tier": "premium"})
     call(api, "POST", f"/tenants/{tenant_id}/suspend", caller=SYSTEM_ADMIN)
     call(api, "POST", f"/tenants/{tenant_id}/activate", caller=SYSTEM_ADMIN)

@@ -37,9 +37,7 @@ class Settings(BaseModel):
     cognito_issuer: str | None = Field(None, alias="COGNITO_ISSUER")
     cognito_jwks_url: str | None = Field(None, alias="COGNITO_JWKS_URL")
     token_leeway_seconds: int = Field(30, ge=0, le=300, alias="TOKEN_LEEWAY_SECONDS")
-    jwks_refetch_cooldown_seconds: float = Field(
-        300, ge=0, alias="JWKS_REFETCH_COOLDOWN_SECONDS"
-    )
+    jwks_refetch_cooldown_seconds: float = Field(300, ge=0, alias="JWKS_REFETCH_COOLDOWN_SECONDS")
     tenant_cache_ttl_seconds: float = Field(30, ge=0, le=300, alias="TENANT_CACHE_TTL_SECONDS")
     # "file": write invitations to INVITATION_OUTBOX_DIR (local); "cognito": Cognito emails them.
     invitations: Literal["file", "cognito"] | None = Field(None, alias="INVITATIONS")

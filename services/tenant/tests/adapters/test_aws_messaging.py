@@ -73,8 +73,8 @@ def test_a_dead_letter_keeps_the_message_and_says_why(aws: None) -> None:
 
     SqsDeadLetters(sqs, queue_name="saas-tenant-events-dlq").send('{"x": 1}', "unknown major 2")
 
-    [message] = sqs.receive_message(
-        QueueUrl=url, MessageAttributeNames=["All"], WaitTimeSeconds=0
-    )["Messages"]
+    [message] = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"], WaitTimeSeconds=0)[
+        "Messages"
+    ]
     assert message["Body"] == '{"x": 1}'
     assert message["MessageAttributes"]["reason"]["StringValue"] == "unknown major 2"

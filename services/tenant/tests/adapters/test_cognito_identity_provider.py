@@ -128,7 +128,7 @@ def test_a_created_user_is_invited_and_must_set_a_password_on_first_login(
     assert claims["token_use"] == "id"
 
     # And the access token of the same login is refused where an ID token is required
-    with pytest.raises(InvalidToken, match="aud|token_use"):  # no aud in access tokens
+    with pytest.raises(InvalidToken, match=r"aud|token_use"):  # no aud in access tokens
         verifier.verify(tokens["AccessToken"])
 
 

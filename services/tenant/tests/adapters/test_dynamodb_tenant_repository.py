@@ -77,7 +77,9 @@ def _tenant(tenant_id: str = "t1", **changes: Any) -> Tenant:
 
 
 def _event(event_id: str, detail_type: str = "TenantRegistered") -> OutboxEvent:
-    return OutboxEvent(event_id=event_id, detail_type=detail_type, detail={"metadata": {}, "data": {}})
+    return OutboxEvent(
+        event_id=event_id, detail_type=detail_type, detail={"metadata": {}, "data": {}}
+    )
 
 
 def _outbox(client: Any) -> list[dict[str, Any]]:

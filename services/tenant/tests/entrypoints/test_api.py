@@ -70,7 +70,12 @@ def test_a_key_reused_with_another_body_is_refused(api: Any, wiring: Wiring) -> 
     call(api, "POST", "/tenants", caller=SYSTEM_ADMIN, body=NEW_TENANT, headers=headers)
 
     status, answer = call(
-        api, "POST", "/tenants", caller=SYSTEM_ADMIN, body={**NEW_TENANT, "name": "B"}, headers=headers
+        api,
+        "POST",
+        "/tenants",
+        caller=SYSTEM_ADMIN,
+        body={**NEW_TENANT, "name": "B"},
+        headers=headers,
     )
 
     assert status == 422
@@ -114,12 +119,14 @@ def test_the_lifecycle_through_the_api(api: Any, wiring: Wiring) -> None:
     tenant_id = _onboard(api, wiring)
     _activate(wiring, tenant_id)
 
-    assert call(api, "POST", f"/tenants/{tenant_id}/suspend", caller=SYSTEM_ADMIN)[1][
-        "status"
-    ] == "SUSPENDED"
-    assert call(api, "POST", f"/tenants/{tenant_id}/activate", caller=SYSTEM_ADMIN)[1][
-        "status"
-    ] == "ACTIVE"
+    assert (
+        call(api, "POST", f"/tenants/{tenant_id}/suspend", caller=SYSTEM_ADMIN)[1]["status"]
+        == "SUSPENDED"
+    )
+    assert (
+        call(api, "POST", f"/tenants/{tenant_id}/activate", caller=SYSTEM_ADMIN)[1]["status"]
+        == "ACTIVE"
+    )
     status, changed = call(
         api,
         "PATCH",
@@ -221,7 +228,13 @@ class TestIsolation:
         assert wiring.identity.users == {}
 
         # And a user created by A's admin belongs to A
-        call(api, "POST", "/users", caller=admin_of(a), body={"email": "u@x.test", "role": "TenantUser"})
+        call(
+            api,
+            "POST",
+            "/users",
+            caller=admin_of(a),
+            body={"email": "u@x.test", "role": "TenantUser"},
+        )
         assert wiring.identity.users["u@x.test"][1] == a
         assert call(api, "GET", "/users", caller=admin_of(b))[1]["items"] == []
 
@@ -251,7 +264,13 @@ BAD_INPUT = {
         None,
         "name",
     ),
-    "POST /tenants unknown tier": ("POST", "/tenants", {**NEW_TENANT, "tier": "gold"}, None, "tier"),
+    "POST /tenants unknown tier": (
+        "POST",
+        "/tenants",
+        {**NEW_TENANT, "tier": "gold"},
+        None,
+        "tier",
+    ),
     "POST /tenants unknown region": (
         "POST",
         "/tenants",
@@ -295,8 +314,20 @@ BAD_INPUT = {
     "suspend while provisioning": ("POST", "/tenants/{id}/suspend", None, None, "PROVISIONING"),
     "activate unknown": ("POST", "/tenants/nobody/activate", None, None, "nobody"),
     "DELETE unknown": ("DELETE", "/tenants/nobody", None, None, "nobody"),
-    "POST /users bad role": ("POST", "/users", {"email": "a@b.test", "role": "SystemAdmin"}, None, "role"),
-    "POST /users bad email": ("POST", "/users", {"email": "x", "role": "TenantUser"}, None, "email"),
+    "POST /users bad role": (
+        "POST",
+        "/users",
+        {"email": "a@b.test", "role": "SystemAdmin"},
+        None,
+        "role",
+    ),
+    "POST /users bad email": (
+        "POST",
+        "/users",
+        {"email": "x", "role": "TenantUser"},
+        None,
+        "email",
+    ),
     "POST /users no body": ("POST", "/users", None, None, "body"),
     "GET /users limit": ("GET", "/users", None, {"limit": "-1"}, "limit"),
     "GET /users bad token": ("GET", "/users", None, {"next_token": "eyJ4IjogMX0"}, "next_token"),

@@ -143,7 +143,11 @@ FORBIDDEN = {
     "TenantUser creates a product": ({}, "POST", "/products"),
     "TenantUser lists tenants": ({}, "GET", "/tenants"),
     "TenantAdmin lists tenants": ({"cognito:groups": ["TenantAdmin"]}, "GET", "/tenants"),
-    "TenantAdmin suspends": ({"cognito:groups": ["TenantAdmin"]}, "POST", "/tenants/t-acme/suspend"),
+    "TenantAdmin suspends": (
+        {"cognito:groups": ["TenantAdmin"]},
+        "POST",
+        "/tenants/t-acme/suspend",
+    ),
     "SystemAdmin reads products": ({"cognito:groups": ["SystemAdmin"]}, "GET", "/products"),
     "SystemAdmin places an order": ({"cognito:groups": ["SystemAdmin"]}, "POST", "/orders"),
     "a route nobody declared": ({}, "GET", "/secrets"),
@@ -274,7 +278,7 @@ def test_the_handler_answers_401_by_raising_unauthorized(
     monkeypatch.setattr(entrypoint.container, "authorizer", lambda: world.authorizer)
     event = {"type": "TOKEN", "authorizationToken": "", "methodArn": arn("GET", "/products")}
 
-    with pytest.raises(Exception, match="^Unauthorized$"):
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
         entrypoint.handler(event, _Context())
 
 
@@ -290,13 +294,10 @@ def test_the_handler_reads_token_and_request_events(
 ) -> None:
     monkeypatch.setattr(entrypoint.container, "authorizer", lambda: world.authorizer)
     filled = json.loads(
-        json.dumps(event)
-        .replace("{token}", _token())
-        .replace("{arn}", arn("GET", "/products"))
+        json.dumps(event).replace("{token}", _token()).replace("{arn}", arn("GET", "/products"))
     )
 
     answer = entrypoint.handler(filled, _Context())
 
     assert answer["context"]["tenant_id"] == "t-acme"
     assert arn("GET", "/products") in _statements(answer, "Allow")
-

@@ -38,7 +38,9 @@ def _record(n: int, pk: str, detail_type: str = "TenantRegistered") -> dict[str,
             "SequenceNumber": str(100 + n),
             "StreamViewType": "NEW_AND_OLD_IMAGES",
         },
-        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/saas-tenant-service/stream/x",
+        "eventSourceARN": (
+            "arn:aws:dynamodb:us-east-1:123456789012:table/saas-tenant-service/stream/x"
+        ),
     }
 
 

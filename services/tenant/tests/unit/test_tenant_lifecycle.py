@@ -91,7 +91,11 @@ def test_each_command_from_each_status(command: str, status: TenantStatus) -> No
 
 REACTIONS = {
     "provisioned": (lambda t: t.provisioned(LATER), S.PROVISIONING, S.ACTIVE),
-    "failed": (lambda t: t.provisioning_failed("boom", LATER), S.PROVISIONING, S.PROVISIONING_FAILED),
+    "failed": (
+        lambda t: t.provisioning_failed("boom", LATER),
+        S.PROVISIONING,
+        S.PROVISIONING_FAILED,
+    ),
     "deprovisioned": (lambda t: t.deprovisioned(LATER), S.OFFBOARDING, S.OFFBOARDED),
 }
 

@@ -137,9 +137,7 @@ class DynamoDbTenantRepository:
         ).get("Item")
         return item is not None
 
-    def list_users(
-        self, tenant_id: str, *, limit: int, next_token: str | None
-    ) -> Page[TenantUser]:
+    def list_users(self, tenant_id: str, *, limit: int, next_token: str | None) -> Page[TenantUser]:
         start = page_token.decode(next_token, fields=("username",))
         request: dict[str, Any] = {
             "TableName": self._service,

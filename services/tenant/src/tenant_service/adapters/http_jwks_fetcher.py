@@ -15,6 +15,6 @@ class HttpJwksFetcher:
         self._timeout = timeout_seconds
 
     def fetch(self) -> dict[str, Any]:
-        with urllib.request.urlopen(self._url, timeout=self._timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(self._url, timeout=self._timeout) as response:
             body: dict[str, Any] = json.loads(response.read())
         return body

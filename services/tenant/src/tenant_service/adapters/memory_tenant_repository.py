@@ -72,9 +72,7 @@ class MemoryTenantRepository:
         self.users[(user.tenant_id, user.username)] = user
         self.outbox.extend(events)
 
-    def list_users(
-        self, tenant_id: str, *, limit: int, next_token: str | None
-    ) -> Page[TenantUser]:
+    def list_users(self, tenant_id: str, *, limit: int, next_token: str | None) -> Page[TenantUser]:
         start = page_token.decode(next_token, fields=("username",))
         names = sorted(u for t, u in self.users if t == tenant_id)
         if start is not None:

@@ -19,4 +19,3 @@ class SqsDeadLetters:
             MessageBody=body,
             MessageAttributes={"reason": {"DataType": "String", "StringValue": reason[:1000]}},
         )
-

@@ -113,7 +113,13 @@ class Authorizer:
             raise Unauthorized(str(exc)) from None
         everything = f"{arn.prefix}/*/*"
 
-        context = {"tenant_id": "", "role": role, "user_id": user_id, "tier": "", "region_group": ""}
+        context = {
+            "tenant_id": "",
+            "role": role,
+            "user_id": user_id,
+            "tier": "",
+            "region_group": "",
+        }
         if role != permissions.SYSTEM_ADMIN:
             tenant_id = claims.get(TENANT_CLAIM)
             if not isinstance(tenant_id, str) or not tenant_id.strip():

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pydantic import BaseModel
-from tenant_context import RegionGroup, Role, TenantContext, Tier, new_metadata, write_envelope
 
+from tenant_context import RegionGroup, Role, TenantContext, Tier, new_metadata, write_envelope
 from tenant_service.domain.tenant import Tenant
 from tenant_service.ports.tenant_repository import OutboxEvent
 

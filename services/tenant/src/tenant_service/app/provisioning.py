@@ -82,9 +82,7 @@ class ProvisioningReactions:
                     causation_id=cause.event_id,
                 )
             )
-        self._repository.save(
-            active, events, processed_event_id=cause.event_id, new_user=admin
-        )
+        self._repository.save(active, events, processed_event_id=cause.event_id, new_user=admin)
         if invitation is not None:
             self._invitations.send(invitation)
         return active

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tenant_context import Principal, Role
-
 from tenant_service.app.outbox import outbox_event
 from tenant_service.domain.errors import TenantNotFound
 from tenant_service.domain.tenant import RegionGroup, Tenant, Tier

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tenant_context import Principal, Role
-
 from tenant_service.app.outbox import outbox_event
 from tenant_service.app.tenants import Forbidden
 from tenant_service.domain.errors import TenantNotFound, TransitionNotAllowed

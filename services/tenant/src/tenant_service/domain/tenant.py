@@ -171,4 +171,3 @@ def validate_config(config: dict[str, str]) -> dict[str, str]:
         if len(value) > MAX_CONFIG_VALUE:
             raise ValueError(f"config value of {key!r} is longer than {MAX_CONFIG_VALUE}")
     return config
-

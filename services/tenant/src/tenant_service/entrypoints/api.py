@@ -17,8 +17,8 @@ from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idemp
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from tenant_context import InvalidTenantContext, Principal
 
+from tenant_context import InvalidTenantContext, Principal
 from tenant_service.app.tenants import Forbidden, RegisterTenant
 from tenant_service.container import Container
 from tenant_service.domain.errors import (
@@ -133,7 +133,7 @@ class UserPage(BaseModel):
 
 
 class Problem(BaseModel):
-    statusCode: int  # noqa: N815  (the shape Powertools uses for its own 422)
+    statusCode: int
     message: str
 
 

@@ -18,8 +18,8 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
-from tenant_context import InvalidEnvelope, InvalidTenantContext, enrich_logger, read_envelope
 
+from tenant_context import InvalidEnvelope, InvalidTenantContext, enrich_logger, read_envelope
 from tenant_service.app.provisioning import Cause
 from tenant_service.container import Container
 from tenant_service.domain.errors import TenantNotFound
@@ -58,7 +58,9 @@ def _react(body: dict[str, Any]) -> None:
     if data.tenant_id != envelope.metadata.tenant_id:  # type: ignore[attr-defined]
         raise Poison("data.tenant_id differs from metadata.tenant_id")
     enrich_logger(
-        logger, tenant_id=envelope.metadata.tenant_id, correlation_id=envelope.metadata.correlation_id
+        logger,
+        tenant_id=envelope.metadata.tenant_id,
+        correlation_id=envelope.metadata.correlation_id,
     )
     cause = Cause(
         event_id=envelope.metadata.event_id,
