@@ -55,7 +55,9 @@ package: check-service uv ## SERVICE=order: a Lambda zip in dist/ with that serv
 	$(UV) export --locked --quiet --package $(PACKAGE_$(SERVICE)) --no-dev --no-hashes --no-editable \
 		--no-emit-package boto3 --no-emit-package botocore --no-emit-package s3transfer \
 		--format requirements-txt -o build/$(SERVICE)/requirements.txt
+	# Workspace members are rebuilt every time: uv would otherwise reuse a wheel of the same version.
 	$(UV) pip install --quiet --no-deps --no-compile --target build/$(SERVICE)/python \
+		--refresh-package $(PACKAGE_$(SERVICE)) --refresh-package tenant-context \
 		--python-platform x86_64-manylinux2014 --python-version 3.11 -r build/$(SERVICE)/requirements.txt
 	cd build/$(SERVICE)/python && zip -qrX $(CURDIR)/dist/$(SERVICE).zip . -x '*/__pycache__/*' -x '.lock' -x 'bin/*'
 	@echo "dist/$(SERVICE).zip: $$(du -h dist/$(SERVICE).zip | cut -f1)"

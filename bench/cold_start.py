@@ -124,7 +124,7 @@ def heaviest_imports(python: Path, code: Path, function: Function, top: int = 3)
 
 def run() -> list[Row]:
     python = lambda_runtime()
-    targets = [(unpack(s), f) for s in services() for f in functions(s)]
+    targets = [(code, f) for s in services() for code in [unpack(s)] for f in functions(s)]
     if not targets:
         return [Row("cold start", "no handlers in any template yet", 0.0)]
     baseline: list[float] = []

@@ -23,7 +23,12 @@ def test_a_package_holds_one_service_and_no_other(service):
     subprocess.run(["make", "-s", "package", f"SERVICE={service}"], cwd=ROOT, check=True)
 
     with zipfile.ZipFile(ROOT / "dist" / f"{service}.zip") as archive:
-        top_level = {name.split("/", 1)[0] for name in archive.namelist()}
+        names = set(archive.namelist())
+    top_level = {name.split("/", 1)[0] for name in names}
+    source = ROOT / "services" / service / "src"
+    shipped_source = {p.relative_to(source).as_posix() for p in source.rglob("*.py")}
+
+    assert shipped_source <= names, f"stale package, missing: {sorted(shipped_source - names)}"
 
     assert PACKAGES[service] in top_level
     assert "tenant_context" in top_level
