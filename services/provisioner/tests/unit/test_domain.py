@@ -43,6 +43,7 @@ ACTIVE = tenant_image(status="ACTIVE")
             Intent.PROVISION,
         ),
         ("REMOVE", ACTIVE, None, Intent.DEPROVISION),
+        ("MODIFY", tenant_image(status="SUSPENDED"), ACTIVE, Intent.UPDATE),
         # anything else: nothing
         ("MODIFY", tenant_image(status="PROVISIONING"), ACTIVE, Intent.NOTHING),
         ("MODIFY", ACTIVE, {**ACTIVE, "status": "SUSPENDED"}, Intent.NOTHING),

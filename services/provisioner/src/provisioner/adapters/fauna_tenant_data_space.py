@@ -21,7 +21,8 @@ from provisioner.domain.tenant import Tenant
 KEY_ROLE = "server"
 
 # The collections every tenant database carries: those the product service's Fauna store reads
-# and writes (Product, Reservation, ProcessedEvent, Outbox), and the order service's Order.
+# and writes (Product, Reservation, ProcessedEvent, Outbox), and the order service's Order and
+# KnownProduct.
 COLLECTIONS: tuple[dict[str, Any], ...] = (
     {
         "name": "Product",
@@ -52,6 +53,12 @@ COLLECTIONS: tuple[dict[str, Any], ...] = (
             "sortedByOrderId": {"values": [{"field": ".order_id"}]},
         },
         "constraints": [{"unique": [".order_id"]}],
+    },
+    # The order service's projection of the tenant's product ids (POST /orders checks it).
+    {
+        "name": "KnownProduct",
+        "indexes": {"byPid": {"terms": [{"field": ".pid"}]}},
+        "constraints": [{"unique": [".pid"]}],
     },
 )
 

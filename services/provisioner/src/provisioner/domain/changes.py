@@ -1,7 +1,8 @@
 """What a change to a tenant's record means for its environment.
 
 INSERT -> provision; MODIFY of tier or config while PROVISIONING/ACTIVE -> update; MODIFY back to
-PROVISIONING from PROVISIONING_FAILED (a retry) -> provision; MODIFY to OFFBOARDING or REMOVE ->
+PROVISIONING from PROVISIONING_FAILED (a retry) -> provision; SUSPENDED -> ACTIVE -> update
+(catching up on changes made while suspended); MODIFY to OFFBOARDING or REMOVE ->
 deprovision; anything else (e.g. PROVISIONING -> ACTIVE, which our own event caused) -> nothing.
 """
 
@@ -91,5 +92,8 @@ class TenantChange:
         if new.status is TenantStatus.PROVISIONING and retried:
             return Intent.PROVISION
         if new.status in _LIVE and (old.tier != new.tier or old.config != new.config):
+            return Intent.UPDATE
+        if new.status is TenantStatus.ACTIVE and old.status is TenantStatus.SUSPENDED:
+            # Changes made while suspended were not applied: catch up (a no-op when none).
             return Intent.UPDATE
         return Intent.NOTHING
