@@ -94,8 +94,9 @@ def _typed(kind: str, schema: Schema, root: Schema) -> st.SearchStrategy[Any]:
 
 def _string(schema: Schema) -> st.SearchStrategy[str]:
     low, high = schema.get("minLength", 0), schema.get("maxLength")
+    strategy: st.SearchStrategy[str]
     if "pattern" in schema:
-        strategy = st.from_regex(schema["pattern"], fullmatch=True)
+        strategy = st.from_regex(str(schema["pattern"]), fullmatch=True)
     elif schema.get("format") in _FORMATS:
         strategy = _FORMATS[schema["format"]]
     else:

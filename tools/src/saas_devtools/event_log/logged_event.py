@@ -42,7 +42,7 @@ class LoggedEvent:
 
     @property
     def detail(self) -> Mapping[str, Any]:
-        detail = self.event["detail"]
+        detail: Mapping[str, Any] = self.event["detail"]
         return json.loads(detail) if isinstance(detail, str) else detail
 
     @classmethod

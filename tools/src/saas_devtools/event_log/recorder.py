@@ -7,6 +7,7 @@ after the queue's retries it lands in `saas-event-log-events-dlq`; the rest of t
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -66,7 +67,7 @@ def record_handler(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: Any) -> Mapping[str, Any]:
     # A processor per invocation (it holds the batch's results); a batch whose every record
     # failed is still a partial response, not an exception that would retry the good ones.
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
