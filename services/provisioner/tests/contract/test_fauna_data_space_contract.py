@@ -83,7 +83,14 @@ def test_a_tenant_data_space_is_made_usable_and_removed_without_a_trace(fauna_se
         )
         scoped = Client(endpoint=endpoint, secret=stored["secret"])
         names = scoped.query(fql("Collection.all().map(.name).toArray()")).data
-        assert set(names) >= {"Product", "Reservation", "ProcessedEvent", "Outbox", "Order"}
+        assert set(names) >= {
+            "Product",
+            "Reservation",
+            "ProcessedEvent",
+            "Outbox",
+            "Order",
+            "KnownProduct",
+        }
         keys = admin.query(
             fql("Key.all().where(.database == ${db}).count()", db=facts["FaunaDatabase"])
         ).data

@@ -127,13 +127,13 @@ def test_a_new_tenant_gets_a_database_its_collections_and_a_scoped_key_in_secret
         'if (Database.byName("tenant_acme") == null) '
         'Database.create({ name: "tenant_acme", data: { tenant_id: "acme" } })\nnull'
     )
-    assert collections.count("Collection.create(") == 5
+    assert collections.count("Collection.create(") == 6
     assert collections.startswith(
         'if (Collection.byName("Product") == null) Collection.create({"constraints": '
         '[{"unique": [".pid"]}], "indexes": {"byPid": {"terms": [{"field": ".pid"}]}, '
         '"sortedByPid": {"values": [{"field": ".pid"}]}}, "name": "Product"})\nnull'
     )
-    for name in ("Reservation", "ProcessedEvent", "Outbox", "Order"):
+    for name in ("Reservation", "ProcessedEvent", "Outbox", "Order", "KnownProduct"):
         assert f'Collection.byName("{name}") == null' in collections
     assert key == (
         'Key.all().where(.database == "tenant_acme").forEach(.delete())\n'
