@@ -33,6 +33,8 @@ class Settings(BaseModel):
     orders_table: str = Field("saas-orders", alias="ORDERS_TABLE")
     fauna_endpoint: str | None = Field(None, alias="FAUNA_ENDPOINT")
     fauna_secret: str | None = Field(None, alias="FAUNA_SECRET")
+    # Where the parent database's key is kept when FAUNA_SECRET is not given (Secrets Manager).
+    fauna_secret_name: str | None = Field(None, alias="FAUNA_SECRET_NAME")
     fauna_child_db_pattern: str = Field("tenant_{tenant_id}", alias="FAUNA_CHILD_DB_PATTERN")
 
     @field_validator("region_map", mode="before")
@@ -40,7 +42,7 @@ class Settings(BaseModel):
     def _json_map(cls, value: Any) -> Any:
         return json.loads(value) if isinstance(value, str) else value
 
-    @field_validator("aws_endpoint_url", "fauna_endpoint", "fauna_secret")
+    @field_validator("aws_endpoint_url", "fauna_endpoint", "fauna_secret", "fauna_secret_name")
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value or None
@@ -91,13 +93,24 @@ def _dynamodb_catalogue(tables: Any) -> Any:
     return DynamoDBProductCatalogue(tables)
 
 
+def _fauna_secret(settings: Settings) -> str:
+    if settings.fauna_secret:
+        return settings.fauna_secret
+    if not settings.fauna_secret_name:
+        raise ValueError("BACKEND=fauna needs FAUNA_SECRET or FAUNA_SECRET_NAME")
+    from order_service.adapters.dynamodb_tables import boto3_client_factory
+
+    secrets = boto3_client_factory("secretsmanager", settings.aws_endpoint_url)(settings.region)
+    value = secrets.get_secret_value(SecretId=settings.fauna_secret_name)["SecretString"]
+    # Either the key itself or {"secret": key} (the form the provisioner writes).
+    return str(json.loads(value)["secret"]) if value.lstrip().startswith("{") else value
+
+
 def _fauna_databases(settings: Settings) -> Any:
     from order_service.adapters.fauna_databases import FaunaTenantDatabases
 
-    if not settings.fauna_secret:
-        raise ValueError("BACKEND=fauna needs FAUNA_SECRET")
     return FaunaTenantDatabases(
-        secret=settings.fauna_secret,
+        secret=_fauna_secret(settings),
         endpoint=settings.fauna_endpoint,
         child_db_pattern=settings.fauna_child_db_pattern,
     )

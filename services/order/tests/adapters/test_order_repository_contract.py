@@ -1,8 +1,15 @@
 """One contract for every OrderRepository / ProductCatalogue adapter: the memory fakes,
-DynamoDB (moto) and Fauna (when an endpoint is reachable)."""
+DynamoDB (moto) and Fauna.
+
+Fauna runs when FAUNA_ENDPOINT and FAUNA_SECRET name a reachable FaunaDB (an admin secret: the
+suite creates a child database per tenant with the order schema), or when Docker is available
+(testcontainers starts FAUNA_IMAGE). Otherwise it is skipped, and the skip says why."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -67,7 +74,81 @@ def _dynamodb() -> Iterator[Adapters]:
         yield Adapters(DynamoDBOrderRepository(tables), DynamoDBProductCatalogue(tables), outbox)
 
 
-BACKENDS = {"memory": _memory, "dynamodb": _dynamodb}
+FAUNA_SKIP_REASON = (
+    "no FaunaDB reachable: set FAUNA_ENDPOINT and FAUNA_SECRET (an admin secret), or run where "
+    "Docker is available for testcontainers; no FaunaDB can run on this machine"
+)
+FAUNA_TENANTS = ("t-acme", "t-premium", "t-other")
+
+
+def _docker_available() -> bool:
+    if shutil.which("docker") is None and not os.path.exists("/var/run/docker.sock"):
+        return False
+    try:
+        import docker
+
+        docker.from_env().ping()
+    except Exception:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _fauna_server() -> Iterator[tuple[str, str]]:
+    endpoint, secret = os.environ.get("FAUNA_ENDPOINT"), os.environ.get("FAUNA_SECRET")
+    if endpoint and secret:
+        yield endpoint, secret
+        return
+    if not _docker_available():
+        pytest.skip(FAUNA_SKIP_REASON)
+    from testcontainers.core.container import DockerContainer
+    from testcontainers.core.waiting_utils import wait_for_logs
+
+    image = os.environ.get("FAUNA_IMAGE", "fauna/faunadb")
+    with DockerContainer(image).with_exposed_ports(8443) as server:
+        wait_for_logs(server, "FaunaDB is ready", timeout=120)
+        yield f"http://127.0.0.1:{server.get_exposed_port(8443)}", "secret"
+
+
+def _fauna() -> Iterator[Adapters]:
+    with _fauna_server() as (endpoint, secret):
+        from fauna import fql
+        from fauna.client import Client
+
+        from order_service.adapters.fauna_databases import FaunaTenantDatabases
+        from order_service.adapters.fauna_order_repository import (
+            COLLECTIONS,
+            FaunaOrderRepository,
+        )
+        from order_service.adapters.fauna_product_catalogue import FaunaProductCatalogue
+
+        admin = Client(endpoint=endpoint, secret=secret)
+        databases = FaunaTenantDatabases(secret=secret, endpoint=endpoint, role="admin")
+        names = [databases.database_name(tenant(t)) for t in FAUNA_TENANTS]
+        for name in names:
+            admin.query(
+                fql("Database.byName(${n})?.delete()\nDatabase.create({ name: ${n} })", n=name)
+            )
+            child = Client(endpoint=endpoint, secret=f"{secret}:{name}:admin")
+            for definition in COLLECTIONS:
+                child.query(fql("Collection.create(${d})\nnull", d=definition))
+
+        def outbox() -> list[str]:
+            ids: list[str] = []
+            for t in FAUNA_TENANTS:
+                ids += databases.query(tenant(t), "Outbox.all().map(.event_id).toArray()")
+            return sorted(ids)
+
+        try:
+            yield Adapters(
+                FaunaOrderRepository(databases), FaunaProductCatalogue(databases), outbox
+            )
+        finally:
+            for name in names:
+                admin.query(fql("Database.byName(${n})?.delete()\nnull", n=name))
+
+
+BACKENDS = {"memory": _memory, "dynamodb": _dynamodb, "fauna": _fauna}
 
 
 @pytest.fixture(params=sorted(BACKENDS))
