@@ -1,0 +1,66 @@
+"""Helpers of the tenant end-to-end tests: onboarding calls and the local invitations."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+
+def invitation_for(platform: Any, email: str) -> dict[str, Any]:
+    """The invitation Cognito would have emailed, as the tenant service wrote it locally (the
+    functions run in the platform's working directory, INVITATION_OUTBOX_DIR=.local/outbox)."""
+    outbox = Path.cwd() / ".local" / "outbox"
+
+    def found() -> dict[str, Any] | None:
+        for path in sorted(outbox.glob("*.json")):
+            body: dict[str, Any] = json.loads(path.read_text())
+            if body["to"] == email:
+                return body
+        return None
+
+    return platform.wait_until(found, timeout=30)
+
+
+def tenant_status(platform: Any, token: str, tenant_id: str) -> str:
+    return str(platform.api("GET", f"/tenants/{tenant_id}", token=token).json()["status"])
+
+
+def onboard(platform: Any, token: str, email: str, tier: str = "basic") -> str:
+    response = platform.api(
+        "POST",
+        "/tenants",
+        token=token,
+        json={"name": "Acme", "tier": tier, "region_group": "us", "admin_email": email},
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert response.status == 202, response.text
+    assert response.json()["status"] == "PROVISIONING"
+    return str(response.json()["id"])
+
+
+def publish_provisioned(platform: Any, tenant_id: str) -> None:
+    """Publish what the provisioner publishes when a tenant's environment is ready."""
+    from tenant_context import new_metadata, write_envelope
+
+    metadata = new_metadata(tenant_id=tenant_id, producer="saas.provisioner")
+    detail = write_envelope(
+        metadata,
+        {
+            "tenant_id": tenant_id,
+            "stack_name": f"tenant-{tenant_id}",
+            "region": "us-east-1",
+            "outputs": {},
+        },
+    )
+    platform.client("events").put_events(
+        Entries=[
+            {
+                "EventBusName": "saas",
+                "Source": "saas.provisioner",
+                "DetailType": "TenantProvisioned",
+                "Detail": json.dumps(detail),
+            }
+        ]
+    )
