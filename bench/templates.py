@@ -25,6 +25,16 @@ def _load(path: Path) -> dict[str, Any]:
     return dict(cfn_yaml.load(str(path)))
 
 
+def _value(name: str, value: Any, parameters: dict[str, Any]) -> str:
+    """A parameter's default for a Ref to it; a placeholder for what only a deploy resolves."""
+    if isinstance(value, str | int | float):
+        return str(value)
+    ref = value.get("Ref") if isinstance(value, dict) else None
+    if ref in parameters and "Default" in parameters[ref]:
+        return str(parameters[ref]["Default"])
+    return f"bench-{name.lower().replace('_', '-')}"
+
+
 def functions(service: str) -> list[Function]:
     template = _load(ROOT / "services" / service / "template.yaml")
     globals_ = (template.get("Globals") or {}).get("Function") or {}
@@ -38,8 +48,8 @@ def functions(service: str) -> list[Function]:
             **((globals_.get("Environment") or {}).get("Variables") or {}),
             **((resource.get("Properties", {}).get("Environment") or {}).get("Variables") or {}),
         }
-        # Values that CloudFormation resolves at deploy time become placeholders here.
-        env = {k: v if isinstance(v, str) else f"bench-{k.lower()}" for k, v in variables.items()}
+        parameters = template.get("Parameters") or {}
+        env = {k: _value(k, v, parameters) for k, v in variables.items()}
         events = (props.get("Events") or {}).values()
         is_api = any(e.get("Type") == "Api" for e in events)
         found.append(Function(service, logical_id, module, attribute, env, is_api))
