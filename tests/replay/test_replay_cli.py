@@ -258,3 +258,34 @@ def test_bus_replay_reaches_the_named_rule_and_not_live_rules(
     assert replayed[0]["detail"] == event["detail"]
     assert len(live_bodies) == 1
     assert "replay-name" not in live_bodies[0]
+
+
+def test_the_deployed_functions_environment_is_found_by_its_handler(endpoint: str) -> None:
+    """--into on a platform runs the handler with the deployed function's own settings."""
+    import io
+    import zipfile
+
+    from saas_devtools.replay.into_handler import deployed_environment
+
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("placeholder.txt", "run from the workspace")
+    role = _client(endpoint, "iam").create_role(
+        RoleName=f"replay-{uuid.uuid4().hex[:6]}",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+    )["Role"]["Arn"]
+    functions = _client(endpoint, "lambda")
+    functions.create_function(
+        FunctionName=f"warehouse-consumer-{uuid.uuid4().hex[:6]}",
+        Runtime="python3.11",
+        Role=role,
+        Handler="warehouse.entrypoints.consumer.handler",
+        Code={"ZipFile": code.getvalue()},
+        Environment={"Variables": {"RESERVATIONS_TABLE": "saas-reservations-x1"}},
+    )
+
+    found = deployed_environment(functions, "warehouse.entrypoints.consumer.handler")
+    missing = deployed_environment(functions, "nobody.entrypoints.consumer.handler")
+
+    assert found == {"RESERVATIONS_TABLE": "saas-reservations-x1"}
+    assert missing is None

@@ -114,21 +114,36 @@ def main(argv: list[str] | None = None) -> int:
 def _into(
     args: argparse.Namespace, endpoint: sources.Endpoint | None, events: list[LoggedEvent]
 ) -> int:
-    from saas_devtools.replay.into_handler import environment, find_consumer, replay_into
+    from saas_devtools.replay.into_handler import (
+        deployed_environment,
+        environment,
+        find_consumer,
+        replay_into,
+    )
 
     consumer = find_consumer(args.workspace.resolve(), args.into)
     reads = consumer.reads()
     chosen = [e for e in events if not reads or (e.source, e.detail_type) in reads]
     skipped = len(events) - len(chosen)
     settings = {"BACKEND": "memory"} if args.memory else {}
-    if endpoint and endpoint.endpoint_url and not args.memory:
-        settings |= {
-            "AWS_ENDPOINT_URL": endpoint.endpoint_url,
-            "AWS_REGION": endpoint.region,
-            "AWS_DEFAULT_REGION": endpoint.region,
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
-        }
+    if endpoint and not args.memory:
+        # The deployed function's own environment (table names, bus, backend), as its template
+        # resolved it, so the handler here reaches what the deployed one reaches.
+        deployed = deployed_environment(endpoint.client("lambda"), f"{consumer.dotted}.handler")
+        if deployed is None:
+            print(
+                f"saas-replay: note: no deployed function runs {consumer.dotted}.handler; "
+                "the handler's default settings apply",
+                file=sys.stderr,
+            )
+        settings |= deployed or {}
+        settings |= {"AWS_REGION": endpoint.region, "AWS_DEFAULT_REGION": endpoint.region}
+        if endpoint.endpoint_url:
+            settings |= {
+                "AWS_ENDPOINT_URL": endpoint.endpoint_url,
+                "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local",
+            }
     with environment(settings):
         handler = consumer.handler()
         outcomes = replay_into(

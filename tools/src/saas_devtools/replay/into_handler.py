@@ -128,6 +128,16 @@ def replay_into(
     return outcomes
 
 
+def deployed_environment(lambda_client: Any, handler: str) -> dict[str, str] | None:
+    """The environment variables of the deployed function whose handler is `handler`."""
+    for page in lambda_client.get_paginator("list_functions").paginate():
+        for function in page.get("Functions", []):
+            if function.get("Handler") == handler:
+                variables = (function.get("Environment") or {}).get("Variables") or {}
+                return {str(k): str(v) for k, v in variables.items()}
+    return None
+
+
 @contextmanager
 def environment(values: Mapping[str, str]) -> Iterator[None]:
     """Set environment variables for the handler's composition root, restore them after."""
