@@ -25,6 +25,32 @@ def _load(path: Path) -> dict[str, Any]:
     return dict(cfn_yaml.load(str(path)))
 
 
+def tables(service: str) -> dict[str, dict[str, Any]]:
+    """The service's DynamoDB tables by logical id: the properties CloudFormation would get."""
+    template = _load(ROOT / "services" / service / "template.yaml")
+    return {
+        logical_id: dict(resource.get("Properties") or {})
+        for logical_id, resource in (template.get("Resources") or {}).items()
+        if resource.get("Type") == "AWS::DynamoDB::Table"
+    }
+
+
+def table_variables(service: str) -> dict[str, str]:
+    """Environment variable -> logical id of the table it names (`!Ref SomeTable`)."""
+    template = _load(ROOT / "services" / service / "template.yaml")
+    known = tables(service)
+    found: dict[str, str] = {}
+    for resource in (template.get("Resources") or {}).values():
+        props = resource.get("Properties") or {}
+        variables = (props.get("Environment") or {}).get("Variables") or {}
+        globals_env = ((template.get("Globals") or {}).get("Function") or {}).get("Environment")
+        for name, value in {**((globals_env or {}).get("Variables") or {}), **variables}.items():
+            ref = value.get("Ref") if isinstance(value, dict) else None
+            if ref in known:
+                found[name] = ref
+    return found
+
+
 def _value(name: str, value: Any, parameters: dict[str, Any]) -> str:
     """A parameter's default for a Ref to it; a placeholder for what only a deploy resolves."""
     if isinstance(value, str | int | float):

@@ -1,0 +1,331 @@
+"""What a request costs through the real handler (API Gateway event in, response out), as a ratio
+to the backend's floor measured in the same run: one put_item / get_item / query with a reused
+client against the same moto server. `overhead` runs the same requests on in-memory adapters.
+
+Each backend runs in its own interpreter so each gets a fresh container built from its own
+environment, as a Lambda execution environment would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from bench.report import Row, median_ms
+from bench.templates import ROOT, table_variables, tables
+
+N = int(os.environ.get("BENCH_REQUESTS", "200"))
+WARMUP = 20
+LIST_PAGE = 100
+TENANT = "bench-tenant"
+CREATE_GET_GOAL = 1.6
+LIST_GOAL = 2.0
+OVERHEAD_GOAL_MS = 0.5
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def moto_server() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+def _create_tables(endpoint: str) -> dict[str, str]:
+    """Create every table the product and order handlers name; return their environment."""
+    import boto3
+
+    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+    env: dict[str, str] = {}
+    for service in ("product", "order"):
+        definitions = tables(service)
+        for variable, logical_id in table_variables(service).items():
+            props = definitions[logical_id]
+            name = f"bench-{service}-{logical_id}".lower()
+            allowed = ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes")
+            args = {k: v for k, v in props.items() if k in allowed}
+            client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **args)
+            env[variable] = name
+    return env
+
+
+def _authorizer(role: str) -> dict[str, str]:
+    return {
+        "tenant_id": TENANT,
+        "role": role,
+        "user_id": "bench-user",
+        "tier": "basic",
+        "region_group": "us",
+        "principalId": "bench-user",
+    }
+
+
+def api_event(method: str, path: str, resource: str, body: Any = None, **params: str) -> dict:
+    from saas_local.lambda_events import request_context, rest_proxy_event
+
+    path_parameters = {}
+    if "{id}" in resource:
+        path_parameters["id"] = path.rstrip("/").split("/")[2]
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    context = request_context(
+        resource=resource,
+        path=path,
+        method=method,
+        stage="bench",
+        api_id="bench",
+        source_ip="127.0.0.1",
+        user_agent="bench",
+        request_id=str(uuid.uuid4()),
+        authorizer=_authorizer("TenantAdmin"),
+    )
+    return rest_proxy_event(
+        method=method,
+        path=path,
+        resource=resource,
+        query=query,
+        headers=[("Content-Type", "application/json")],
+        body=json.dumps(body).encode() if body is not None else b"",
+        path_parameters=path_parameters,
+        context=context,
+    )
+
+
+def _product_created_message(product_id: str) -> dict[str, Any]:
+    """ProductCreated as the order service's queue would deliver it."""
+    from tenant_context import RegionGroup, Role, TenantContext, Tier, new_metadata, write_envelope
+
+    ctx = TenantContext(TENANT, Role.SERVICE, "saas.product", Tier.BASIC, RegionGroup.US)
+    detail = write_envelope(
+        new_metadata(tenant_id=TENANT, producer="saas.product", context=ctx),
+        {"product_id": product_id, "name": "p", "sku": "s", "price": "1.00", "stock": 10**6},
+    )
+    body = {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "ProductCreated",
+        "source": "saas.product",
+        "account": "123456789012",
+        "time": "2026-11-23T00:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": detail,
+    }
+    return {
+        "Records": [
+            {
+                "messageId": str(uuid.uuid4()),
+                "receiptHandle": "bench",
+                "body": json.dumps(body),
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:saas-order-events",
+                "awsRegion": "us-east-1",
+            }
+        ]
+    }
+
+
+class _Context:
+    function_name = "bench"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+    aws_request_id = "bench"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 30_000
+
+
+def _timed(call: Callable[[int], Any], n: int) -> list[float]:
+    for i in range(WARMUP):
+        call(-1 - i)
+    samples = []
+    for i in range(n):
+        start = time.perf_counter()
+        call(i)
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def _check(response: dict[str, Any], status: int) -> dict[str, Any]:
+    if response["statusCode"] != status:
+        raise RuntimeError(f"expected {status}, got {response['statusCode']}: {response['body']}")
+    return json.loads(response["body"]) if response.get("body") else {}
+
+
+def measure_handlers() -> dict[str, list[float]]:
+    """In this interpreter (environment already set): the handlers' requests."""
+    from order_service.entrypoints import api as order_api
+    from order_service.entrypoints import consumer as order_consumer
+    from product_service.entrypoints import api as product_api
+
+    ctx = _Context()
+    created: list[str] = []
+
+    def create(i: int) -> None:
+        body = {"name": f"product {i}", "sku": f"SKU-{i}", "price": "9.99", "stock": 100}
+        event = api_event("POST", "/products", "/products", body)
+        created.append(_check(product_api.handler(event, ctx), 201)["id"])
+
+    samples = {"create product": _timed(create, N)}
+
+    def get(i: int) -> None:
+        pid = created[i % len(created)]
+        _check(
+            product_api.handler(api_event("GET", f"/products/{pid}", "/products/{id}"), ctx), 200
+        )
+
+    samples["get product"] = _timed(get, N)
+
+    def list_page(_: int) -> None:
+        event = api_event("GET", "/products", "/products", limit=str(LIST_PAGE))
+        items = _check(product_api.handler(event, ctx), 200)
+        listed = items.get("items", items.get("products", []))
+        if len(listed) != LIST_PAGE:
+            raise RuntimeError(f"a page of {LIST_PAGE} expected, got {len(listed)}")
+
+    samples[f"list products (page of {LIST_PAGE} of {len(created)})"] = _timed(list_page, N // 4)
+
+    for pid in created[:10]:
+        order_consumer.handler(_product_created_message(pid), ctx)
+
+    def place(i: int) -> None:
+        body = {"lines": [{"product_id": created[i % 10], "quantity": 1}]}
+        _check(order_api.handler(api_event("POST", "/orders", "/orders", body), ctx), 202)
+
+    samples["place order"] = _timed(place, N)
+    return samples
+
+
+def measure_floor(endpoint: str, env: dict[str, str]) -> dict[str, list[float]]:
+    """One put_item / get_item / query with a client built once, on the same tables."""
+    import boto3
+
+    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+    table = env[next(k for k in env if "PRODUCT" in k)]
+    pk = f"TENANT#{TENANT}"
+
+    def item(i: int) -> dict[str, Any]:
+        return {
+            "pk": {"S": pk},
+            "sk": {"S": f"FLOOR#{i:06d}"},
+            "name": {"S": f"product {i}"},
+            "sku": {"S": f"SKU-{i}"},
+            "price": {"N": "9.99"},
+            "stock": {"N": "100"},
+        }
+
+    samples = {"put_item": _timed(lambda i: client.put_item(TableName=table, Item=item(i)), N)}
+    samples["get_item"] = _timed(
+        lambda i: client.get_item(
+            TableName=table, Key={"pk": {"S": pk}, "sk": {"S": f"FLOOR#{abs(i) % N:06d}"}}
+        ),
+        N,
+    )
+    samples[f"query (page of {LIST_PAGE})"] = _timed(
+        lambda _: client.query(
+            TableName=table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :p)",
+            ExpressionAttributeValues={":pk": {"S": pk}, ":p": {"S": "FLOOR#"}},
+            Limit=LIST_PAGE,
+        ),
+        N // 4,
+    )
+    return samples
+
+
+def _in_subprocess(env: dict[str, str], what: str) -> dict[str, list[float]]:
+    code = f"import json, bench.request_cost as b; print(json.dumps({what}))"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"{what} failed:\n{out.stderr[-3000:]}")
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+BASE_ENV = {
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_NAMESPACE": "saas-bench",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "POWERTOOLS_DEV": "false",
+}
+
+
+def run() -> list[Row]:
+    with moto_server() as endpoint:
+        table_env = _create_tables(endpoint)
+        env = {**BASE_ENV, **table_env, "AWS_ENDPOINT_URL": endpoint, "BACKEND": "dynamodb"}
+        handlers = _in_subprocess(env, "b.measure_handlers()")
+        floor = _in_subprocess(env, f"b.measure_floor({endpoint!r}, {table_env!r})")
+    pairs = [
+        ("create product", "put_item", CREATE_GET_GOAL),
+        ("get product", "get_item", CREATE_GET_GOAL),
+        (
+            next(k for k in handlers if k.startswith("list")),
+            next(k for k in floor if "query" in k),
+            LIST_GOAL,
+        ),
+        ("place order", "put_item", None),
+    ]
+    rows = []
+    for subject, base_name, goal in pairs:
+        median, base = median_ms(handlers[subject]), median_ms(floor[base_name])
+        rows.append(
+            Row(
+                "request (moto)",
+                subject,
+                median,
+                base_name,
+                base,
+                f"<= {goal}x" if goal else "",
+                (median / base <= goal) if goal else None,
+                "a transaction: order + outbox item" if subject == "place order" else "",
+            )
+        )
+    return rows
+
+
+def run_overhead() -> list[Row]:
+    env = {**BASE_ENV, "BACKEND": "memory", "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}
+    handlers = _in_subprocess(env, "b.measure_handlers()")
+    return [
+        Row(
+            "overhead (memory)",
+            subject,
+            median_ms(samples),
+            goal=f"<= {OVERHEAD_GOAL_MS} ms",
+            met=median_ms(samples) <= OVERHEAD_GOAL_MS,
+        )
+        for subject, samples in handlers.items()
+    ]
