@@ -31,6 +31,11 @@ from tenant_context import InvalidTenantContext, Role, TenantContext, enrich_log
 logger = Logger(service="product")
 tracer = Tracer(service="product")
 app = APIGatewayRestResolver(enable_validation=True)
+app.configure_openapi(
+    title="Product service",
+    version="1.0.0",
+    description="The tenant's catalogue and stock. The tenant comes from the token only.",
+)
 
 READERS = frozenset({Role.TENANT_ADMIN, Role.TENANT_USER})
 WRITERS = frozenset({Role.TENANT_ADMIN})
