@@ -230,3 +230,31 @@ def test_schema_files_are_found_by_producer_type_and_major(repo: Path) -> None:
 
     assert found == [("shop", "OrderRejected", 1), ("shop", "OrderRejected", 2)]
     assert json.loads((repo / SCHEMA).read_text())["title"] == "OrderRejected"
+
+
+def test_the_gate_command_fails_on_a_breaking_change_and_says_why_it_skips_a_shallow_clone(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from saas_devtools.contracts import cli
+
+    class Narrowed(BaseModel):
+        order_id: str
+        reason: str
+        quantity: int
+
+    assert cli.main(["gate", "--workspace", str(repo)]) == 0
+    _write(repo, SCHEMA, Narrowed.model_json_schema(mode="serialization"))
+    assert cli.main(["gate", "--workspace", str(repo)]) == 1
+    assert "field 'quantity': writer sends number" in capsys.readouterr().err
+    _commit(repo, "narrow quantity")
+    shallow = tmp_path / "shallow"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", f"file://{repo}", str(shallow)],
+        check=True,
+        capture_output=True,
+    )
+
+    status = cli.main(["gate", "--workspace", str(shallow)])
+
+    assert status == 2
+    assert "compatibility gate skipped: this clone is shallow" in capsys.readouterr().err
