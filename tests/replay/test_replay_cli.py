@@ -289,3 +289,26 @@ def test_the_deployed_functions_environment_is_found_by_its_handler(endpoint: st
 
     assert found == {"RESERVATIONS_TABLE": "saas-reservations-x1"}
     assert missing is None
+
+
+def test_a_file_replayed_into_a_handler_off_memory_needs_a_platform_not_silently_aws(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = tmp_path / "events.jsonl"
+    events.write_text("")
+
+    status = cli.main(
+        [
+            "--tenant",
+            "t-1",
+            "--events",
+            str(events),
+            "--into",
+            "product:consumer",
+            "--platform-file",
+            str(tmp_path / "platform.json"),
+        ]
+    )
+
+    assert status == 2
+    assert "start the local platform with `make run`" in capsys.readouterr().err

@@ -7,7 +7,9 @@
     saas-replay --tenant t1 --since 1d --bus saas-order-from-product
 
 Events come from the event log table of the running local platform (.local/platform.json), of
-AWS (--aws, the profile's credentials and region) or from a file (--events events.jsonl).
+AWS (--aws, the profile's credentials and region) or from a file (--events events.jsonl). A
+handler replayed into without --memory, and --bus, reach the same place: the local platform
+unless --aws says AWS.
 """
 
 from __future__ import annotations
@@ -38,9 +40,10 @@ def _parser() -> argparse.ArgumentParser:
     window.add_argument("--to", dest="end", help="end time, RFC 3339 (UTC if no offset)")
     parser.add_argument("--detail-type", action="append", default=[], help="repeatable")
     parser.add_argument("--correlation-id")
-    origin = parser.add_mutually_exclusive_group()
-    origin.add_argument("--events", type=Path, help="read events from a JSON-lines file")
-    origin.add_argument("--aws", action="store_true", help="the event log in AWS (profile)")
+    parser.add_argument("--events", type=Path, help="read events from a JSON-lines file")
+    parser.add_argument(
+        "--aws", action="store_true", help="AWS of the profile instead of the local platform"
+    )
     parser.add_argument("--platform-file", type=Path, default=sources.PLATFORM_FILE)
     parser.add_argument("--table", default=TABLE_NAME, help="the event log table")
     parser.add_argument("--region", default="us-east-1", help="with --aws")
@@ -80,17 +83,24 @@ def main(argv: list[str] | None = None) -> int:
             correlation_id=args.correlation_id,
             now=now,
         )
+        if args.bus and args.events:
+            raise ValueError("--bus replays the archive; it cannot take --events")
+        # Where AWS is: for the event log, for a handler that is not on its in-memory adapters,
+        # and for an archive replay. A file replayed into memory needs none.
         endpoint = None
-        if args.events:
-            events = list(sources.from_file(args.events, selection))
-        else:
+        if not args.events or args.bus or (args.into and not args.memory):
             endpoint = (
                 sources.Endpoint(region=args.region)
                 if args.aws
                 else sources.local_platform(args.platform_file)
             )
-            if args.bus:
-                return _bus(args, endpoint, selection, now)
+        if args.bus:
+            assert endpoint is not None
+            return _bus(args, endpoint, selection, now)
+        if args.events:
+            events = list(sources.from_file(args.events, selection))
+        else:
+            assert endpoint is not None
             events = list(sources.from_event_log(endpoint, selection, args.table))
     except (ValueError, FileNotFoundError) as exc:
         print(f"saas-replay: {exc}", file=sys.stderr)
@@ -105,9 +115,6 @@ def main(argv: list[str] | None = None) -> int:
         for line in json_lines(ordered):
             print(line)
         return 0
-    if args.bus:
-        print("saas-replay: --bus replays the archive; it cannot take --events", file=sys.stderr)
-        return 2
     return _into(args, endpoint, ordered)
 
 
