@@ -15,7 +15,7 @@ PACKAGE_product := product-service
 PACKAGE_tenant := tenant-service
 PACKAGE_provisioner := provisioner
 TEMPLATES := $(strip $(wildcard infra/*.yaml) $(wildcard services/*/template.yaml))
-TYPED := -p tenant_context $(foreach p,order_service product_service tenant_service provisioner,-p $(p).domain -p $(p).ports -p $(p).app)
+TYPED := -p tenant_context $(foreach p,order_service product_service tenant_service provisioner,-p $(p).domain -p $(p).ports -p $(p).app) -p saas_devtools
 
 .PHONY: help uv sync lint test package deploy run bench contracts replay clean check-service
 
