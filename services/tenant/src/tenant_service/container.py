@@ -1,7 +1,9 @@
 """Composition root: the only module that chooses adapters. Configuration enters here, once.
 
 Adapters are imported inside the factories, so a handler pays at cold start only for what it
-uses (the authorizer never imports Powertools' idempotency or Cognito's admin code).
+uses. The authorizer runs in front of every API, so it is wired by `build_authorizer` from the
+same factories without dependency-injector: `Container` (and its import) is declared on first
+use only.
 """
 
 from __future__ import annotations
@@ -10,9 +12,8 @@ import os
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from dependency_injector import containers, providers
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 PRODUCER = "saas.tenant"
@@ -77,9 +78,12 @@ class Settings(BaseModel):
 @cache
 def _client(service: str, region: str, endpoint_url: str | None) -> Any:
     """One boto3 client per service and region per process, reused across invocations."""
-    import boto3
+    # botocore directly: boto3 would add its own import cost (s3transfer) and nothing we use.
+    import botocore.session
 
-    return boto3.session.Session().client(service, region_name=region, endpoint_url=endpoint_url)
+    return botocore.session.get_session().create_client(
+        service, region_name=region, endpoint_url=endpoint_url
+    )
 
 
 def _aws(settings: Settings, service: str) -> Any:
@@ -218,21 +222,45 @@ def _authorizer(verifier: Any, repository: Any, clock: Any, settings: Settings) 
     return Authorizer(verifier, directory)
 
 
-class Container(containers.DeclarativeContainer):
-    settings = providers.Singleton(Settings.from_environ)
+def build_authorizer(settings: Settings | None = None) -> Any:
+    """The authorizer's whole wiring (the same factories the Container uses)."""
+    settings = settings or Settings.from_environ()
+    clock = _clock()
+    verifier = _verifier(settings, _jwks(settings), clock)
+    return _authorizer(verifier, _repository(settings), clock, settings)
 
-    clock = providers.Singleton(_clock)
-    ids = providers.Singleton(_ids)
-    repository = providers.Singleton(_repository, settings)
-    identity = providers.Singleton(_identity, settings)
-    invitations = providers.Singleton(_invitations, settings)
-    publisher = providers.Singleton(_publisher, settings)
-    dead_letters = providers.Singleton(_dead_letters, settings)
-    idempotency_store = providers.Singleton(_idempotency_store, settings)
-    jwks = providers.Singleton(_jwks, settings)
-    verifier = providers.Singleton(_verifier, settings, jwks, clock)
 
-    tenants = providers.Singleton(_tenant_uses, repository, clock, ids)
-    users = providers.Singleton(_user_uses, repository, identity, invitations, clock)
-    reactions = providers.Singleton(_reactions, repository, identity, invitations, clock)
-    authorizer = providers.Singleton(_authorizer, verifier, repository, clock, settings)
+def _declare_container() -> Any:
+    from dependency_injector import containers, providers
+
+    class Container(containers.DeclarativeContainer):
+        settings = providers.Singleton(Settings.from_environ)
+
+        clock = providers.Singleton(_clock)
+        ids = providers.Singleton(_ids)
+        repository = providers.Singleton(_repository, settings)
+        identity = providers.Singleton(_identity, settings)
+        invitations = providers.Singleton(_invitations, settings)
+        publisher = providers.Singleton(_publisher, settings)
+        dead_letters = providers.Singleton(_dead_letters, settings)
+        idempotency_store = providers.Singleton(_idempotency_store, settings)
+        jwks = providers.Singleton(_jwks, settings)
+        verifier = providers.Singleton(_verifier, settings, jwks, clock)
+
+        tenants = providers.Singleton(_tenant_uses, repository, clock, ids)
+        users = providers.Singleton(_user_uses, repository, identity, invitations, clock)
+        reactions = providers.Singleton(_reactions, repository, identity, invitations, clock)
+
+    return Container
+
+
+if TYPE_CHECKING:
+    Container: Any
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Container":
+        declared = _declare_container()
+        globals()["Container"] = declared
+        return declared
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -275,7 +275,7 @@ class _Context:
 def test_the_handler_answers_401_by_raising_unauthorized(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(entrypoint.container, "authorizer", lambda: world.authorizer)
+    monkeypatch.setattr(entrypoint, "AUTHORIZER", world.authorizer)
     event = {"type": "TOKEN", "authorizationToken": "", "methodArn": arn("GET", "/products")}
 
     with pytest.raises(Exception, match=r"^Unauthorized$"):
@@ -292,7 +292,7 @@ def test_the_handler_answers_401_by_raising_unauthorized(
 def test_the_handler_reads_token_and_request_events(
     world: World, monkeypatch: pytest.MonkeyPatch, event: dict[str, Any]
 ) -> None:
-    monkeypatch.setattr(entrypoint.container, "authorizer", lambda: world.authorizer)
+    monkeypatch.setattr(entrypoint, "AUTHORIZER", world.authorizer)
     filled = json.loads(
         json.dumps(event).replace("{token}", _token()).replace("{arn}", arn("GET", "/products"))
     )
@@ -301,3 +301,32 @@ def test_the_handler_reads_token_and_request_events(
 
     assert answer["context"]["tenant_id"] == "t-acme"
     assert arn("GET", "/products") in _statements(answer, "Allow")
+
+
+def test_the_authorizer_imports_nothing_it_does_not_use() -> None:
+    # Its import is on the cold path of every API: no DI container, no HTTP router, no
+    # idempotency, no boto3 (botocore alone builds its one client).
+    import subprocess
+    import sys
+
+    heavy = (
+        "dependency_injector",
+        "aws_lambda_powertools.event_handler",
+        "aws_lambda_powertools.utilities.idempotency",
+        "aws_xray_sdk",
+        "boto3",
+    )
+    probe = (
+        "import sys, tenant_service.entrypoints.authorizer\n"
+        f"print(sorted(m for m in sys.modules if m.startswith({heavy!r})))"
+    )
+
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"AWS_REGION": "us-east-1", "PATH": ""},
+    ).stdout.strip()
+
+    assert loaded == "[]"

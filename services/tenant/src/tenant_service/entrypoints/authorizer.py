@@ -1,8 +1,8 @@
 """The Lambda authorizer (TOKEN or REQUEST type) in front of every service's API.
 
 Kept light at import (cold start on every API's first request): no Powertools event handler,
-no idempotency, no Cognito admin code; the container builds the verifier and the tenant
-directory on first use and keeps them (JWKS and tenant standing caches) for the process.
+no idempotency, no Cognito admin code, no dependency-injector. It is wired once per process
+(`build_authorizer`), so the JWKS and the tenant standing caches live across invocations.
 """
 
 from __future__ import annotations
@@ -11,10 +11,12 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from tenant_service.container import Container
+from tenant_service.app.authorize import Authorizer, Unauthorized
+from tenant_service.container import build_authorizer
 
 logger = Logger(service="tenant-authorizer")
-container = Container()
+# Built at cold start (settings checked there); tests put their own in its place.
+AUTHORIZER: Authorizer = build_authorizer()
 
 
 def _token(event: dict[str, Any]) -> str | None:
@@ -27,10 +29,8 @@ def _token(event: dict[str, Any]) -> str | None:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from tenant_service.app.authorize import Unauthorized
-
     try:
-        answer: dict[str, Any] = container.authorizer().authorize(
+        answer: dict[str, Any] = AUTHORIZER.authorize(
             _token(event), str(event.get("methodArn", ""))
         )
     except Unauthorized as exc:
