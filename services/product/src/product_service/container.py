@@ -33,6 +33,8 @@ class Settings(BaseModel):
     premium_table_pattern: str = Field("tenant-{tenant_id}-products", alias="PREMIUM_TABLE_PATTERN")
     fauna_endpoint: str | None = Field(None, alias="FAUNA_ENDPOINT")
     fauna_secret: str | None = Field(None, alias="FAUNA_SECRET")
+    # In AWS the parent key stays in Secrets Manager; FAUNA_SECRET is for local runs and tests.
+    fauna_secret_name: str | None = Field(None, alias="FAUNA_SECRET_NAME")
     fauna_child_db_pattern: str = Field("tenant_{tenant_id}", alias="FAUNA_CHILD_DB_PATTERN")
 
     @field_validator("region_map", mode="before")
@@ -40,7 +42,7 @@ class Settings(BaseModel):
     def _json_map(cls, value: Any) -> Any:
         return json.loads(value) if isinstance(value, str) else value
 
-    @field_validator("fauna_secret")
+    @field_validator("fauna_secret", "fauna_secret_name", "fauna_endpoint", "aws_endpoint_url")
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value or None
@@ -73,13 +75,17 @@ def _dynamodb_store(settings: Settings, clients: Any) -> Any:
     )
 
 
-def _fauna_store(settings: Settings) -> Any:
+def _fauna_store(settings: Settings, clients: Any) -> Any:
     from product_service.adapters.fauna_product_store import FaunaProductStore
 
-    if not settings.fauna_secret:
-        raise ValueError("BACKEND=fauna needs FAUNA_SECRET")
+    secret = settings.fauna_secret
+    if not secret and settings.fauna_secret_name:
+        secrets = clients.client("secretsmanager", settings.region)
+        secret = secrets.get_secret_value(SecretId=settings.fauna_secret_name)["SecretString"]
+    if not secret:
+        raise ValueError("BACKEND=fauna needs FAUNA_SECRET or FAUNA_SECRET_NAME")
     return FaunaProductStore(
-        secret=settings.fauna_secret,
+        secret=secret,
         endpoint=settings.fauna_endpoint,
         child_db_pattern=settings.fauna_child_db_pattern,
     )
@@ -101,7 +107,7 @@ class Container(containers.DeclarativeContainer):
         providers.Callable(lambda s: s.backend, settings),
         memory=providers.Singleton(_memory_store),
         dynamodb=providers.Singleton(_dynamodb_store, settings, regional_clients),
-        fauna=providers.Singleton(_fauna_store, settings),
+        fauna=providers.Singleton(_fauna_store, settings, regional_clients),
     )
     event_publisher = providers.Singleton(_event_publisher, settings, regional_clients)
     catalogue = providers.Factory(Catalogue, store)

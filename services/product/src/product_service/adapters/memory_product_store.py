@@ -91,7 +91,7 @@ class MemoryProductStore:
             current = data.reservations.get(commit.reservation.order_id)
             if current != commit.expected:
                 raise ConcurrentChange("the reservation changed")
-            updated = {}
+            updated: dict[str, Product] = {}
             for move in commit.movements:
                 product = updated.get(move.product_id) or data.products.get(move.product_id)
                 if product is None or product.stock + move.delta < 0:

@@ -16,9 +16,10 @@ from aws_lambda_powertools.utilities.batch import (
     EventType,
     process_partial_response,
 )
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from product_service.app.stock import EventCause, Outcome
 from product_service.container import container
@@ -30,6 +31,7 @@ from product_service.entrypoints.event_readers import (
     TenantDeprovisionedReader,
 )
 from tenant_context import (
+    EventMetadata,
     InvalidEnvelope,
     InvalidTenantContext,
     TenantContext,
@@ -53,7 +55,7 @@ class UnprocessableMessage(Exception):
     """The message can never be handled as it is: its reason goes to the log, it to the DLQ."""
 
 
-def _parse(record: SQSRecord) -> tuple[str, Any, Any]:
+def _parse(record: SQSRecord) -> tuple[str, EventMetadata, BaseModel]:
     try:
         event = json.loads(record.body)
     except json.JSONDecodeError as exc:
@@ -78,7 +80,7 @@ def _parse(record: SQSRecord) -> tuple[str, Any, Any]:
         data = reader.model_validate(envelope.data)
     except ValidationError as exc:
         raise UnprocessableMessage(f"{key[1]} data is invalid: {exc.errors()}") from None
-    return key[1], envelope.metadata, data
+    return str(key[1]), envelope.metadata, data
 
 
 def record_handler(record: SQSRecord) -> None:
@@ -116,7 +118,7 @@ def record_handler(record: SQSRecord) -> None:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     # A processor per invocation: it holds the batch's results while it runs.
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     return process_partial_response(
