@@ -129,7 +129,7 @@ def test_rule_on_a_bus_given_by_ref_fails_the_stack(aws):
         },
     }
 
-    with pytest.raises(Exception, match="500|InternalFailure|Error"):
+    with pytest.raises(Exception, match=r"500|InternalFailure|Error"):
         _stack(aws, "gap-rule-ref", resources)
 
 
@@ -153,7 +153,7 @@ def test_the_rest_api_sam_generates_fails_the_stack(aws):
     cfn = templates.translate(sam, REGION)
     rest_api = {k: v for k, v in cfn["Resources"].items() if v["Type"].endswith("RestApi")}
 
-    with pytest.raises(Exception, match="500|InternalFailure|Error"):
+    with pytest.raises(Exception, match=r"500|InternalFailure|Error"):
         _stack(aws, "gap-rest-api", rest_api)
 
 
@@ -183,7 +183,7 @@ def test_stream_records_vanish_when_moto_runs_an_event_source_mapping(aws):
 
 
 def test_queue_policy_is_not_deployed(aws):
-    url, arn = _queue(aws, "gap-policy-queue")
+    url, _ = _queue(aws, "gap-policy-queue")
     resources = {
         "Policy": {
             "Type": "AWS::SQS::QueuePolicy",

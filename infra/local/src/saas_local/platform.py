@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
 import secrets
 import string
+import subprocess
+import sys
 import threading
 import time
 import zipfile
@@ -96,7 +99,8 @@ def _password() -> str:
 class LocalPlatform:
     def __init__(self, config: PlatformConfig) -> None:
         self.config = config
-        self._moto: Any = None
+        self._moto: subprocess.Popen[str] | None = None
+        self._aws_endpoint_url = ""
         self._clients: dict[tuple[str, str], Any] = {}
         self._clients_lock = threading.Lock()
         self.stacks: list[_Stack] = []
@@ -110,8 +114,7 @@ class LocalPlatform:
     # -- AWS clients --------------------------------------------------------------------------
     @property
     def aws_endpoint_url(self) -> str:
-        host, port = self._moto.get_host_and_port()
-        return f"http://{host}:{port}"
+        return self._aws_endpoint_url
 
     def client(self, service: str, region: str | None = None) -> Any:
         region = region or self.config.home_region
@@ -169,9 +172,7 @@ class LocalPlatform:
         for client in self._clients.values():
             client.close()
         self._clients = {}
-        if self._moto is not None:
-            self._moto.stop()
-            self._moto = None
+        self._stop_moto()
 
     def __enter__(self) -> LocalPlatform:
         self.start()
@@ -182,13 +183,39 @@ class LocalPlatform:
 
     # -- steps --------------------------------------------------------------------------------
     def _start_moto(self) -> None:
-        from moto.server import ThreadedMotoServer
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._moto = ThreadedMotoServer(
-            ip_address=self.config.host, port=self.config.aws_port, verbose=False
+        self._moto = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "saas_local.aws_server",
+                self.config.host,
+                str(self.config.aws_port),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
-        self._moto.start()
+        assert self._moto.stdout is not None
+        line = self._moto.stdout.readline()
+        if not line:
+            raise LocalPlatformError("moto's server did not start (see its output above)")
+        address = json.loads(line)
+        self._aws_endpoint_url = f"http://{address['host']}:{address['port']}"
+
+    def _stop_moto(self) -> None:
+        process, self._moto = self._moto, None
+        if process is None:
+            return
+        assert process.stdin is not None
+        with contextlib.suppress(OSError):
+            process.stdin.close()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
 
     def _deploy_region(self, region: str) -> None:
         platform_template = (
@@ -212,11 +239,8 @@ class LocalPlatform:
     def _deploy(self, path: Path, name: str, service: str, region: str) -> None:
         sam = templates.load_template(path)
         code = self._upload_code(service, region)
-        for resource in sam["Resources"].values():
-            if resource.get("Type") == "AWS::Serverless::Function":
-                resource.setdefault("Properties", {})["CodeUri"] = code
-        sam_original = templates.load_template(path)
-        cfn = templates.translate(sam, region)
+        cache = self.config.root / ".local" / "sam-cache"
+        cfn = templates.translate(sam, region, code=code, cache_dir=cache)
         cognito = moto_gaps.create_cognito(cfn, self.client("cognito-idp", region))
         if cognito:
             self.cognito[region] = cognito
@@ -235,7 +259,7 @@ class LocalPlatform:
             reason = f"{stack['StackStatus']} {stack.get('StackStatusReason', '')}"
             raise LocalPlatformError(f"{path.name} ({region}): {reason}")
         deployed = DeployedStack(name, region, deployable, self._region_clients(region))
-        self.stacks.append(_Stack(service, region, sam_original, cfn, deployed, path.parent))
+        self.stacks.append(_Stack(service, region, sam, cfn, deployed, path.parent))
         log.info("deployed %s in %s", name, region)
 
     def _upload_code(self, service: str, region: str) -> dict[str, str]:

@@ -4,7 +4,8 @@ offline with aws-sam-translator, and what the local platform needs from a transl
 from __future__ import annotations
 
 import copy
-import os
+import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,33 +66,57 @@ class _AnyManagedPolicy(dict[str, str]):
         return self[key]
 
 
-class _OfflinePolicyLoader:
-    def load(self) -> dict[str, str]:
-        return _AnyManagedPolicy()
-
-
 def is_sam(template: dict[str, Any]) -> bool:
     transform = template.get("Transform")
     transforms = transform if isinstance(transform, list) else [transform]
     return "AWS::Serverless-2016-10-31" in transforms
 
 
-def translate(template: dict[str, Any], region: str) -> dict[str, Any]:
-    """The CloudFormation that AWS would deploy for a SAM template (offline, no AWS calls)."""
+def translate(
+    template: dict[str, Any],
+    region: str,
+    code: dict[str, str] | None = None,
+    cache_dir: Path | None = None,
+) -> dict[str, Any]:
+    """The CloudFormation that AWS would deploy for a SAM template (offline, no AWS calls).
+
+    Every function's code is `code` (an S3 location): what `sam package` would have uploaded.
+    Translations are cached in `cache_dir` (the translator costs seconds to import).
+    """
     if not is_sam(template):
         return copy.deepcopy(template)
-    from samtranslator.translator.transform import transform
+    sam = copy.deepcopy(template)
+    location = code or {"Bucket": "saas-local-code", "Key": "code.zip"}
+    for resource in sam.get("Resources", {}).values():
+        if resource.get("Type") == "AWS::Serverless::Function":
+            resource.setdefault("Properties", {})["CodeUri"] = dict(location)
+    cache_file = None
+    if cache_dir is not None:
+        key = hashlib.sha256(json.dumps([sam, region], sort_keys=True).encode()).hexdigest()
+        cache_file = cache_dir / f"{key}.json"
+        if cache_file.is_file():
+            return json.loads(cache_file.read_text())  # type: ignore[no-any-return]
+    translated = _translate(sam, region)
+    if cache_file is not None:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        cache_file.write_text(json.dumps(translated))
+    return translated
 
-    os.environ.setdefault("AWS_DEFAULT_REGION", region)
-    previous = os.environ.get("AWS_REGION")
-    os.environ["AWS_REGION"] = region  # the translator reads the region from the environment
-    try:
-        return transform(copy.deepcopy(template), {}, _OfflinePolicyLoader())  # type: ignore[arg-type]
-    finally:
-        if previous is None:
-            os.environ.pop("AWS_REGION", None)
-        else:
-            os.environ["AWS_REGION"] = previous
+
+def _translate(sam: dict[str, Any], region: str) -> dict[str, Any]:
+    import logging
+
+    import boto3
+    from samtranslator.parser.parser import Parser
+    from samtranslator.translator.arn_generator import ArnGenerator
+    from samtranslator.translator.translator import Translator
+
+    logging.getLogger("samtranslator").setLevel(logging.ERROR)
+    ArnGenerator.BOTO_SESSION_REGION_NAME = region  # not the region of this process
+    translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=region))
+    return translator.translate(  # type: ignore[no-any-return]
+        sam, parameter_values={}, get_managed_policy_map=_AnyManagedPolicy
+    )
 
 
 @dataclass(frozen=True)
