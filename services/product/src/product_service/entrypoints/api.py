@@ -5,6 +5,7 @@ path, query or body. Domain errors become HTTP statuses in ERROR_STATUS, the one
 
 # No `from __future__ import annotations`: Powertools reads the route signatures at runtime.
 
+import json
 from decimal import Decimal
 from typing import Annotated
 
@@ -107,8 +108,6 @@ def _correlation_id() -> str | None:
 
 
 def _error(status: int, message: str) -> Response[str]:
-    import json
-
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
@@ -124,8 +123,6 @@ def _domain_error(error: ProductError) -> Response[str]:
 
 @app.exception_handler(RequestValidationError)
 def _invalid_request(error: RequestValidationError) -> Response[str]:
-    import json
-
     problems = [
         {
             "loc": [str(part) for part in problem.get("loc", ())],
