@@ -17,7 +17,7 @@ PACKAGE_provisioner := provisioner
 TEMPLATES := $(strip $(wildcard infra/*.yaml) $(wildcard services/*/template.yaml))
 TYPED := -p tenant_context $(foreach p,order_service product_service tenant_service provisioner,-p $(p).domain -p $(p).ports -p $(p).app) -p saas_devtools
 
-.PHONY: help uv sync lint test package deploy run bench contracts replay clean check-service
+.PHONY: help uv sync lint test package deploy run bench bench-onboarding contracts replay clean check-service
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -72,6 +72,9 @@ deploy: check-service package ## SERVICE=order [REGIONS="us-east-1 eu-west-1"]: 
 
 bench: sync ## every benchmark, one table (BENCH="cold_start request_cost ..." runs some)
 	$(BIN)/python -m bench $(BENCH)
+
+bench-onboarding: sync ## tenants through the local platform and back out (SIZES="100 1000"): tenants/s, growth, no stack left
+	$(BIN)/python -m bench.onboarding $(SIZES)
 
 run: sync ## the whole platform on this machine, in the foreground (API_PORT=8080, REGION_MAP='{"us":"us-east-1",...}'); Ctrl-C stops it
 	$(BIN)/saas-local --root $(CURDIR)
