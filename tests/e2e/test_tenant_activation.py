@@ -6,6 +6,7 @@ is invited, logs in from the invitation and creates a user; bad tokens get 401.
 
 from __future__ import annotations
 
+import json
 import sys
 import uuid
 from collections.abc import Iterator
@@ -72,6 +73,39 @@ def test_a_tenant_becomes_active_on_tenant_provisioned_and_its_admin_is_invited(
     assert created.status == 201, created.text
     users = local_platform.api("GET", "/users", token=admin).json()["items"]
     assert {u["role"] for u in users} == {"TenantAdmin", "TenantUser"}
+
+
+def test_lifecycle_events_reach_the_bus_through_the_outbox_relay(
+    tenant_platform: Any, root_token: str
+) -> None:
+    # Given a queue subscribed to the tenant service's events on the bus
+    sqs, events = tenant_platform.client("sqs"), tenant_platform.client("events")
+    url = sqs.create_queue(QueueName="e2e-tenant-watcher")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    events.put_rule(
+        Name="e2e-tenant-watcher", EventBusName="saas", EventPattern='{"source": ["saas.tenant"]}'
+    )
+    events.put_targets(
+        Rule="e2e-tenant-watcher", EventBusName="saas", Targets=[{"Id": "q", "Arn": queue_arn}]
+    )
+
+    # When a tenant is onboarded
+    tenant_id = onboard(tenant_platform, root_token, f"x-{uuid.uuid4().hex[:8]}@acme.test")
+
+    # Then its TenantRegistered, written to the outbox with the record, is on the bus
+    def registered() -> dict[str, Any] | None:
+        for message in sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", []):
+            body = json.loads(message["Body"])
+            if body["detail"]["metadata"]["tenant_id"] == tenant_id:
+                return dict(body)
+        return None
+
+    event = tenant_platform.wait_until(registered, timeout=30)
+    assert event["detail-type"] == "TenantRegistered"
+    assert event["detail"]["data"]["region_group"] == "us"
+    assert event["detail"]["metadata"]["producer"] == "saas.tenant"
 
 
 def test_tokens_that_are_not_a_members_id_token_are_refused(
