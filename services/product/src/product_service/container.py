@@ -11,6 +11,7 @@ from dependency_injector import containers, providers
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from product_service.app.catalogue import Catalogue
+from product_service.app.outbox_relay import OutboxRelay
 from product_service.app.stock import StockKeeper
 
 PRODUCER = "saas.product"
@@ -110,6 +111,8 @@ class Container(containers.DeclarativeContainer):
         fauna=providers.Singleton(_fauna_store, settings, regional_clients),
     )
     event_publisher = providers.Singleton(_event_publisher, settings, regional_clients)
+    # For stores polled rather than streamed (Fauna; the memory fake): see outbox_poller.py.
+    outbox_relay = providers.Factory(OutboxRelay, store, event_publisher)
     catalogue = providers.Factory(Catalogue, store)
     stock_keeper = providers.Factory(StockKeeper, store)
 

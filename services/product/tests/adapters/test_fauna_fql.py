@@ -321,3 +321,34 @@ def test_purge_counts_what_it_deleted(who: TenantContext) -> None:
 
     assert store.purge(who) == 7
     assert sent(http)[0] == fauna_store.PURGE
+
+
+def test_the_poller_lists_child_databases_with_the_parent_key_then_reads_each_outbox() -> None:
+    outbox_row = {
+        "id": "412483941908005376",
+        "event_id": "e-1",
+        "source": "saas.product",
+        "detail_type": "ProductCreated",
+        "detail": {"metadata": {"tenant_id": "acme_1"}, "data": {"stock": {"@int": "5"}}},
+    }
+    store, http = store_with(
+        ok([{"name": "tenant_acme_1"}, {"name": "unrelated"}]),
+        ok([outbox_row]),
+        ok(None),
+    )
+
+    (pending,) = store.pending(limit=50)
+    store.done(pending.key)
+
+    assert http.requests[0]["headers"]["Authorization"] == "Bearer fnParentKey"
+    assert sent(http, 0)[0] == "Database.all().toArray() { name }"
+    assert http.requests[1]["headers"]["Authorization"] == "Bearer fnParentKey:tenant_acme_1:server"
+    assert sent(http, 1) == (
+        "Outbox.all().order(.ts).take(${arg0}).toArray() "
+        "{ id, event_id, source, detail_type, detail }",
+        {"arg0": {"@int": "50"}},
+    )
+    assert pending.message.detail == {"metadata": {"tenant_id": "acme_1"}, "data": {"stock": 5}}
+    assert pending.key == "tenant_acme_1/412483941908005376"
+    assert sent(http, 2) == ("Outbox.byId(${arg0})?.delete()\nnull", {"arg0": "412483941908005376"})
+    assert len(http.requests) == 3  # "unrelated" is not a tenant's database

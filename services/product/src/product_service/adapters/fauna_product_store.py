@@ -21,6 +21,7 @@ from product_service.domain.model import (
     Reservation,
     ReservationStatus,
 )
+from product_service.ports.outbox_source import PendingMessage
 from product_service.ports.product_store import OutboxMessage, StockCommit
 from tenant_context import TenantContext
 
@@ -95,6 +96,15 @@ ProcessedEvent.create({ event_id: ${event_id} })
 ${outbox}.forEach(o => Outbox.create(o))
 null"""
 
+CHILD_DATABASES = "Database.all().toArray() { name }"
+
+PENDING_OUTBOX = (
+    "Outbox.all().order(.ts).take(${take}).toArray() { id, event_id, source, detail_type, detail }"
+)
+
+RELAYED = """Outbox.byId(${id})?.delete()
+null"""
+
 PURGE = """let counts = [Product, Reservation, ProcessedEvent, Outbox].map(c => {
   let docs = c.all().toArray()
   docs.forEach(d => d.delete())
@@ -121,32 +131,38 @@ class FaunaProductStore:
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
 
-    def scoped_secret(self, tenant: TenantContext) -> str:
-        child = self._child_db_pattern.format(tenant_id=tenant.tenant_id.replace("-", "_"))
-        return f"{self._secret}:{child}:{self._role}"
+    def child_database(self, tenant: TenantContext) -> str:
+        return self._child_db_pattern.format(tenant_id=tenant.tenant_id.replace("-", "_"))
 
-    def _client(self, tenant: TenantContext) -> Any:
-        client = self._clients.get(tenant.tenant_id)
+    def scoped_secret(self, tenant: TenantContext) -> str:
+        return f"{self._secret}:{self.child_database(tenant)}:{self._role}"
+
+    def _client(self, child: str | None) -> Any:
+        """The client of one child database (scoped key), or of the parent (None)."""
+        key = child or ""
+        client = self._clients.get(key)
         if client is None:
             with self._lock:
-                client = self._clients.get(tenant.tenant_id)
+                client = self._clients.get(key)
                 if client is None:
                     from fauna.client import Client
 
+                    secret = f"{self._secret}:{child}:{self._role}" if child else self._secret
                     client = Client(
-                        endpoint=self._endpoint,
-                        secret=self.scoped_secret(tenant),
-                        http_client=self._http_client,
+                        endpoint=self._endpoint, secret=secret, http_client=self._http_client
                     )
-                    self._clients[tenant.tenant_id] = client
+                    self._clients[key] = client
         return client
 
     def _query(self, tenant: TenantContext, text: str, **arguments: Any) -> Any:
+        return self._run(self.child_database(tenant), text, **arguments)
+
+    def _run(self, child: str | None, text: str, **arguments: Any) -> Any:
         from fauna import fql
         from fauna.errors import AbortError, ContendedTransactionError
 
         try:
-            return self._client(tenant).query(fql(text, **arguments)).data
+            return self._client(child).query(fql(text, **arguments)).data
         except AbortError as exc:
             raise _Aborted(str(exc.abort)) from None
         except ContendedTransactionError as exc:
@@ -233,6 +249,27 @@ class FaunaProductStore:
 
     def purge(self, tenant: TenantContext) -> int:
         return int(self._query(tenant, PURGE))
+
+    # -- OutboxSource: Fauna has no stream the relay can hang on, so it is polled -----------
+    def pending(self, limit: int) -> list[PendingMessage]:
+        """Unpublished outbox documents of every tenant's child database (parent key)."""
+        prefix = self._child_db_pattern.split("{", 1)[0]
+        children = [row["name"] for row in self._run(None, CHILD_DATABASES)]
+        found = []
+        for child in sorted(c for c in children if c.startswith(prefix)):
+            for row in self._run(child, PENDING_OUTBOX, take=limit):
+                message = OutboxMessage(
+                    event_id=row["event_id"],
+                    source=row["source"],
+                    detail_type=row["detail_type"],
+                    detail=dict(row["detail"]),
+                )
+                found.append(PendingMessage(key=f"{child}/{row['id']}", message=message))
+        return found
+
+    def done(self, key: str) -> None:
+        child, document_id = key.split("/", 1)
+        self._run(child, RELAYED, id=document_id)
 
 
 class _Aborted(Exception):

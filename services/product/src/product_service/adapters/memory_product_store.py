@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from product_service.adapters import page_token
 from product_service.domain.errors import ConcurrentChange, ProductNotFound
 from product_service.domain.model import Page, PageRequest, Product, Reservation
+from product_service.ports.outbox_source import PendingMessage
 from product_service.ports.product_store import OutboxMessage, StockCommit
 from tenant_context import TenantContext
 
@@ -25,6 +26,7 @@ class MemoryProductStore:
         self._lock = threading.RLock()
         self._tenants: defaultdict[str, _TenantData] = defaultdict(_TenantData)
         self.outbox: list[OutboxMessage] = []
+        self.relayed: set[str] = set()
 
     def _data(self, tenant: TenantContext) -> _TenantData:
         return self._tenants[tenant.tenant_id]
@@ -106,6 +108,16 @@ class MemoryProductStore:
             data.reservations[commit.reservation.order_id] = commit.reservation
             data.processed.add(commit.processed_event_id)
             self.outbox.extend(commit.outbox)
+
+    # -- OutboxSource: the fake of a store whose outbox is polled ---------------------------
+    def pending(self, limit: int) -> list[PendingMessage]:
+        with self._lock:
+            waiting = [m for m in self.outbox if m.event_id not in self.relayed]
+        return [PendingMessage(key=m.event_id, message=m) for m in waiting[:limit]]
+
+    def done(self, key: str) -> None:
+        with self._lock:
+            self.relayed.add(key)
 
     def purge(self, tenant: TenantContext) -> int:
         with self._lock:

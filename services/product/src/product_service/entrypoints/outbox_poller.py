@@ -1,0 +1,28 @@
+"""Outbox relay for the Fauna backend, on a schedule: Fauna has no stream for the relay to
+ride (DynamoDB's outbox uses relay.py on the table's stream instead). Each run publishes what
+is pending; what fails stays pending for the next run, so nothing is lost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from product_service.container import container
+
+logger = Logger(service="product")
+tracer = Tracer(service="product")
+metrics = Metrics(namespace="SaaS", service="product")
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    report = container().outbox_relay().relay()
+    metrics.add_metric(name="OutboxEventsRelayed", unit=MetricUnit.Count, value=report.published)
+    for failure in report.failures:
+        logger.warning("publish failed; the event stays pending", reason=failure)
+    return {"published": report.published, "failed": len(report.failures)}

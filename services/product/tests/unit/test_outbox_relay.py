@@ -1,0 +1,75 @@
+"""The polling outbox relay (Fauna backend) on fakes: nothing lost when the bus fails."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from product_service.adapters.memory_event_publisher import MemoryEventPublisher
+from product_service.adapters.memory_product_store import MemoryProductStore
+from product_service.app.catalogue import Catalogue
+from product_service.app.outbox_relay import OutboxRelay
+from product_service.container import container
+from product_service.entrypoints import outbox_poller
+from tenant_context import TenantContext
+
+
+def _three_products(store: MemoryProductStore, who: TenantContext) -> None:
+    for name in ("a", "b", "c"):
+        Catalogue(store).create(who, name=name, sku=name, price=Decimal("1.00"), stock=1)
+
+
+def test_pending_events_are_published_once_and_then_no_longer_pending(
+    make_tenant: Callable[..., TenantContext],
+) -> None:
+    store, bus = MemoryProductStore(), MemoryEventPublisher()
+    _three_products(store, make_tenant())
+    relay = OutboxRelay(store, bus)
+
+    first, second = relay.relay(), relay.relay()
+
+    assert (first.published, second.published) == (3, 0)
+    assert [m.detail["data"]["name"] for m in bus.published] == ["a", "b", "c"]
+
+
+def test_a_bus_failure_keeps_the_event_pending_until_it_recovers(
+    make_tenant: Callable[..., TenantContext],
+) -> None:
+    store, bus = MemoryProductStore(), MemoryEventPublisher()
+    _three_products(store, make_tenant())
+    bus.failures_left = 2  # the bus refuses the first two publishes
+
+    down = OutboxRelay(store, bus).relay()
+    up = OutboxRelay(store, bus).relay()
+
+    assert (down.published, len(down.failures)) == (1, 2)
+    assert "the bus is down" in down.failures[0]
+    assert (up.published, up.failures) == (2, ())
+    assert sorted(m.detail["data"]["name"] for m in bus.published) == ["a", "b", "c"]
+
+
+def test_the_scheduled_handler_relays_and_reports(
+    wired: Callable[[Any], None], make_tenant: Callable[..., TenantContext], lambda_context: Any
+) -> None:
+    store, bus = MemoryProductStore(), MemoryEventPublisher()
+    wired(store)
+    container().event_publisher.override(bus)
+    _three_products(store, make_tenant())
+    bus.failures_left = 1
+    scheduled = {
+        "version": "0",
+        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": "2026-11-23T21:00:00Z",
+        "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/product-outbox-poller"],
+        "detail": {},
+    }
+    try:
+        assert outbox_poller.handler(scheduled, lambda_context) == {"published": 2, "failed": 1}
+        assert outbox_poller.handler(scheduled, lambda_context) == {"published": 1, "failed": 0}
+    finally:
+        container().event_publisher.reset_override()
