@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import jwt
 import pytest
 
 from .conftest import stack_output
@@ -180,3 +181,32 @@ def test_stream_records_are_filtered_retried_and_sent_to_the_destination(shop_pl
     assert shop_platform.wait_until(lambda: _item(shop_platform, "SEEN#OUT#4"))
     assert _item(shop_platform, "SEEN#OTHER#1") is None
     assert _item(shop_platform, "SEEN#OUT#3") is None
+
+
+def test_users_log_in_with_their_group_and_tenant_in_the_token(shop_platform):
+    # Given a tenant admin, and a user who still has a temporary password
+    shop_platform.create_user("alice", "Passw0rd-Alice-1", "TenantAdmin", tenant_id="t-1")
+    shop_platform.client("cognito-idp").admin_create_user(
+        UserPoolId=shop_platform.user_pool_id,
+        Username="bob",
+        TemporaryPassword="Temp-Passw0rd-1",
+        MessageAction="SUPPRESS",
+    )
+    # When they log in (bob setting his new password)
+    alice = jwt.decode(
+        shop_platform.login("alice", "Passw0rd-Alice-1"), options={"verify_signature": False}
+    )
+    bob = jwt.decode(
+        shop_platform.login("bob", "Temp-Passw0rd-1", new_password="New-Passw0rd-Bob-1"),
+        options={"verify_signature": False},
+    )
+    admin = jwt.decode(
+        shop_platform.login(*shop_platform.system_admin), options={"verify_signature": False}
+    )
+    # Then their ID tokens carry what the authorizer reads
+    assert alice["custom:tenant_id"] == "t-1"
+    assert alice["cognito:groups"] == ["TenantAdmin"]
+    assert alice["token_use"] == "id"
+    assert bob["cognito:username"] == "bob"
+    assert admin["cognito:groups"] == ["SystemAdmin"]
+    assert "custom:tenant_id" not in admin

@@ -4,6 +4,7 @@ no thread, process or port behind."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -62,7 +63,19 @@ def test_start_on_free_ports_then_stop_leaves_nothing_and_removed_wiring_is_gone
     regions = {"us": "us-east-1", "eu": "eu-west-1"}
 
     # When the platform starts in two regions on free ports
-    with start_platform(ROOT, templates, region_map=regions) as platform:
+    state = tmp_path / "platform.json"
+    with start_platform(
+        ROOT, templates, region_map=regions, write_state=True, state_file=state
+    ) as platform:
+        # Then what to call is written down
+        written = json.loads(state.read_text())
+        assert written["api_url"] == platform.api_url
+        assert written["aws_endpoint_url"] == platform.aws_endpoint_url
+        assert written["region"] == "us-east-1"
+        assert written["event_bus_name"] == "saas"
+        assert written["user_pool_id"]
+        assert written["user_pool_client_id"]
+        assert set(written["system_admin"]) == {"username", "password"}
         ports = [
             int(platform.api_url.rsplit(":", 1)[1]),
             int(platform.aws_endpoint_url.rsplit(":", 1)[1]),

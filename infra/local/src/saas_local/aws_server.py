@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 import threading
 
@@ -20,6 +21,8 @@ def _warm_up() -> None:
 
 
 def main() -> None:
+    # Ctrl-C reaches the whole process group: the platform stops its children itself, in order.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     host, port = sys.argv[1], int(sys.argv[2])
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     from moto.server import ThreadedMotoServer

@@ -35,7 +35,42 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         help="JSON map of region group to region (env REGION_MAP)",
     )
     parser.add_argument("--verbose", action="store_true", help="log every deployment step")
+    parser.add_argument(
+        "command",
+        nargs="?",
+        default="run",
+        choices=["run", "token"],
+        help="run: start the platform (default); token: print an ID token from the running "
+        "platform (.local/platform.json) for --username/--password (default: the SystemAdmin)",
+    )
+    parser.add_argument("--username")
+    parser.add_argument("--password")
     return parser.parse_args(argv)
+
+
+def print_token(args: argparse.Namespace) -> int:
+    """An ID token of the running platform's user pool (USER_PASSWORD_AUTH)."""
+    import boto3
+
+    state = json.loads((args.root / ".local" / "platform.json").read_text())
+    admin = state["system_admin"]
+    cognito = boto3.client(
+        "cognito-idp",
+        endpoint_url=state["aws_endpoint_url"],
+        region_name=state["region"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    answer = cognito.initiate_auth(
+        ClientId=state["user_pool_client_id"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={
+            "USERNAME": args.username or admin["username"],
+            "PASSWORD": args.password or admin["password"],
+        },
+    )
+    print(answer["AuthenticationResult"]["IdToken"])
+    return 0
 
 
 def banner(info: dict[str, object]) -> str:
@@ -52,11 +87,7 @@ def banner(info: dict[str, object]) -> str:
             f"  user_pool_client_id {info['user_pool_client_id']}",
             f"  system_admin       {admin.get('username')} / {admin.get('password')}",  # type: ignore[union-attr]
             "  written to .local/platform.json; for example:",
-            f"    TOKEN=$(aws --endpoint-url {info['aws_endpoint_url']} --region {info['region']} "
-            f"cognito-idp initiate-auth --client-id {info['user_pool_client_id']} "
-            "--auth-flow USER_PASSWORD_AUTH --auth-parameters "
-            f"USERNAME={admin.get('username')},PASSWORD={admin.get('password')} "  # type: ignore[union-attr]
-            "--query AuthenticationResult.IdToken --output text)",
+            "    TOKEN=$(.venv/bin/saas-local token)",
             f'    curl -H "Authorization: Bearer $TOKEN" {info["api_url"]}/tenants',
             "",
         ]
@@ -65,6 +96,8 @@ def banner(info: dict[str, object]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
+    if args.command == "token":
+        return print_token(args)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -180,16 +180,16 @@ def start_platform(
     """A local platform on free ports; stopped (nothing left running) when the block ends."""
     from saas_local.platform import DEFAULT_REGION_MAP, LocalPlatform, PlatformConfig
 
-    config = PlatformConfig(
-        root=root or repository_root(),
-        platform_template=platform_template,
-        service_templates=service_templates,
-        region_map=dict(region_map or DEFAULT_REGION_MAP),
-        api_port=0,
-        aws_port=0,
-        write_state=False,
-        **options,
-    )
+    settings: dict[str, Any] = {
+        "platform_template": platform_template,
+        "service_templates": service_templates,
+        "region_map": dict(region_map or DEFAULT_REGION_MAP),
+        "api_port": 0,
+        "aws_port": 0,
+        "write_state": False,
+    }
+    settings.update(options)
+    config = PlatformConfig(root=root or repository_root(), **settings)
     platform = LocalPlatform(config)
     platform.start()
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import signal
 import struct
 import sys
 import time
@@ -60,6 +61,8 @@ def _error(exc: BaseException) -> dict[str, Any]:
 
 
 def main() -> None:
+    # Ctrl-C reaches the whole process group: the platform stops its children itself, in order.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     requests = sys.stdin.buffer
     responses = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # the handler's prints go to stderr
