@@ -34,6 +34,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         default=os.environ.get("REGION_MAP", json.dumps(DEFAULT_REGION_MAP)),
         help="JSON map of region group to region (env REGION_MAP)",
     )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=int(os.environ.get("FUNCTION_CONCURRENCY", "4")),
+        help="execution environments (worker processes) per function (env FUNCTION_CONCURRENCY)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every deployment step")
     parser.add_argument(
         "command",
@@ -107,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         api_port=args.port,
         aws_port=args.aws_port,
         region_map=json.loads(args.region_map),
+        max_concurrency=args.concurrency,
     )
     stopping = threading.Event()
 

@@ -209,7 +209,7 @@ class StreamPump(_Poller):
         maximum_retry_attempts: int = -1,
         on_failure_arn: str | None = None,
         starting_position: str = "TRIM_HORIZON",
-        poll_interval: float = 0.05,
+        poll_interval: float = 0.2,
         retry_backoff: float = 0.05,
     ) -> None:
         super().__init__(name)
@@ -242,6 +242,7 @@ class StreamPump(_Poller):
         streams = self._clients("dynamodbstreams")
         buffers: dict[str, list[dict[str, Any]]] = {shard: [] for shard in self._iterators}
         attempts: dict[str, int] = dict.fromkeys(self._iterators, 0)
+        idle_wait = 0.01  # streams have no long poll: poll fast while busy, back off when idle
         while not self._stop.is_set():
             busy = False
             for shard, iterator in list(self._iterators.items()):
@@ -249,6 +250,7 @@ class StreamPump(_Poller):
                 if not buffer and iterator:
                     response = streams.get_records(ShardIterator=iterator, Limit=1000)
                     self._iterators[shard] = response.get("NextShardIterator") or iterator
+                    busy = busy or bool(response.get("Records"))
                     for raw in response.get("Records", []):
                         record = lambda_events.dynamodb_record(raw, self.stream_arn)
                         if self._filter.admits(record):
@@ -256,8 +258,11 @@ class StreamPump(_Poller):
                 if buffer:
                     busy = True
                     attempts[shard] = self._deliver(shard, buffer, attempts[shard])
-            if not busy:
-                self._stop.wait(self._poll_interval)
+            if busy:
+                idle_wait = 0.01
+            else:
+                self._stop.wait(idle_wait)
+                idle_wait = min(idle_wait * 2, self._poll_interval)
 
     def _deliver(self, shard: str, buffer: list[dict[str, Any]], attempts: int) -> int:
         """Invoke with the head of the buffer; drop what is done. Returns the attempts so far."""
