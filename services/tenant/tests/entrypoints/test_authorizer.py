@@ -330,3 +330,16 @@ def test_the_authorizer_imports_nothing_it_does_not_use() -> None:
     ).stdout.strip()
 
     assert loaded == "[]"
+
+
+def test_a_tenant_that_just_became_active_is_let_in_within_seconds(world: World) -> None:
+    # Given a tenant still provisioning, whose member was refused (and the answer cached)
+    world.repository.tenants["t-new"] = _tenant("t-new", TenantStatus.PROVISIONING)
+    token = _token(**{"custom:tenant_id": "t-new"})
+    assert _statements(world.authorizer.authorize(token, arn("GET", "/products")), "Allow") == []
+
+    # When it becomes ACTIVE, then a few seconds later (well inside the 30 s TTL) it is let in
+    world.repository.tenants["t-new"] = _tenant("t-new", TenantStatus.ACTIVE)
+    world.clock.advance(6)
+    policy = world.authorizer.authorize(token, arn("GET", "/products"))
+    assert arn("GET", "/products") in _statements(policy, "Allow")

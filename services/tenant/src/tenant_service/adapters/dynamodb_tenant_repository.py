@@ -10,6 +10,7 @@ events, its marker and its user go in one TransactWriteItems.
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -174,7 +175,7 @@ class DynamoDbTenantRepository:
         processed_event_id: str | None = None,
         new_user: TenantUser | None = None,
     ) -> None:
-        items: list[dict[str, Any]] = [
+        items: builtins.list[dict[str, Any]] = [
             {
                 "Put": {
                     "TableName": self._tenants,
@@ -204,7 +205,7 @@ class DynamoDbTenantRepository:
                 raise UserAlreadyExists(user.email) from None
             raise
 
-    def _transact(self, items: list[dict[str, Any]], tenant_id: str) -> None:
+    def _transact(self, items: builtins.list[dict[str, Any]], tenant_id: str) -> None:
         try:
             self._client.transact_write_items(TransactItems=items)
         except ClientError as exc:
@@ -234,7 +235,7 @@ class DynamoDbTenantRepository:
             }
         }
 
-    def _outbox(self, events: Sequence[OutboxEvent]) -> list[dict[str, Any]]:
+    def _outbox(self, events: Sequence[OutboxEvent]) -> builtins.list[dict[str, Any]]:
         expires = int((datetime.now(UTC) + OUTBOX_RETENTION).timestamp())
         return [
             {

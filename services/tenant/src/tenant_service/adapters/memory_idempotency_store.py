@@ -12,9 +12,9 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
 
-class MemoryIdempotencyStore(BasePersistenceLayer):  # type: ignore[misc]
+class MemoryIdempotencyStore(BasePersistenceLayer):
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.records: dict[str, DataRecord] = {}
 
     def _get_record(self, idempotency_key: str) -> DataRecord:

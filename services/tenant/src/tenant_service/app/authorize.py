@@ -50,19 +50,34 @@ class MethodArn:
 
 
 class CachedTenantDirectory:
-    """Tenant standing cached for `ttl_seconds`: a suspension takes effect within that time."""
+    """Tenant standing cached for `ttl_seconds`: a suspension takes effect within that time.
 
-    def __init__(self, source: TenantDirectory, clock: Clock, ttl_seconds: float) -> None:
+    A tenant that is not ACTIVE (or not found) is re-read sooner (`inactive_ttl_seconds`), so a
+    tenant that just became ACTIVE is not refused for a whole TTL; that only adds reads, it never
+    lets anyone in who should not be.
+    """
+
+    def __init__(
+        self,
+        source: TenantDirectory,
+        clock: Clock,
+        ttl_seconds: float,
+        inactive_ttl_seconds: float = 5.0,
+    ) -> None:
         self._source = source
         self._clock = clock
         self._ttl = ttl_seconds
+        self._inactive_ttl = min(ttl_seconds, inactive_ttl_seconds)
         self._entries: dict[str, tuple[float, TenantStanding | None]] = {}
 
     def standing(self, tenant_id: str) -> TenantStanding | None:
         now = self._clock.monotonic()
         cached = self._entries.get(tenant_id)
-        if cached is not None and now - cached[0] < self._ttl:
-            return cached[1]
+        if cached is not None:
+            at, value = cached
+            active = value is not None and value.status == TenantStatus.ACTIVE.value
+            if now - at < (self._ttl if active else self._inactive_ttl):
+                return value
         value = self._source.standing(tenant_id)
         self._entries[tenant_id] = (now, value)
         return value

@@ -11,6 +11,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
@@ -137,7 +138,7 @@ class Problem(BaseModel):
     message: str
 
 
-def _doc(model: type[BaseModel]) -> dict[str, Any]:
+def _doc(model: type[BaseModel]) -> OpenAPIResponse:
     return {"description": model.__name__, "content": {"application/json": {"model": model}}}
 
 
@@ -167,7 +168,7 @@ def _problem(status: HTTPStatus, message: str) -> Response[str]:
     )
 
 
-@app.exception_handler(RequestValidationError)
+@app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
 def _invalid_request(error: RequestValidationError) -> Response[str]:
     # Powertools' own 422 names the field; this one also says what is wrong with it.
     detail = [
@@ -183,7 +184,7 @@ def _invalid_request(error: RequestValidationError) -> Response[str]:
 
 @app.exception_handler(
     [TenantError, BadRequest, Forbidden, InvalidTenantContext, IdempotencyValidationError]
-)
+)  # type: ignore[untyped-decorator]
 def _domain_error(error: Exception) -> Response[str]:
     status = next(s for kind, s in _STATUS.items() if isinstance(error, kind))
     if isinstance(error, IdempotencyValidationError):
@@ -218,7 +219,7 @@ def _register(request: dict[str, Any]) -> dict[str, Any]:
 @app.post("/tenants", responses={202: _doc(Accepted), 422: _doc(Problem)})
 def register_tenant(body: NewTenant) -> Response[Accepted]:
     caller = _caller()
-    request = {
+    request: dict[str, Any] = {
         "body": body.model_dump(mode="json"),
         "caller": {"role": caller.role.value, "user_id": caller.user_id, "tenant_id": ""},
     }
@@ -226,7 +227,7 @@ def register_tenant(body: NewTenant) -> Response[Accepted]:
     if key:
         # Keys are the caller's own: another admin's equal key is another request.
         request["key"] = f"{caller.user_id}:{key}"
-        answer = idempotent_function(
+        answer: dict[str, Any] = idempotent_function(
             data_keyword_argument="request",
             persistence_store=container.idempotency_store(),
             config=IDEMPOTENCY,
