@@ -201,3 +201,28 @@ def test_every_consumed_event_has_a_reader_of_major_1() -> None:
     ]
     assert {getattr(reader, "event_version", None) for reader in CONSUMED.values()} == {1}
     assert json.dumps(CONSUMED[("saas.order", "OrderPlaced")].model_json_schema())
+
+
+class _BrokenStore(MemoryProductStore):
+    def commit_stock(self, tenant: TenantContext, commit: Any) -> None:
+        raise RuntimeError("throttled (fake)")
+
+
+def test_an_infrastructure_error_fails_the_item_for_a_retry_and_is_logged(
+    wired: Callable[[Any], None],
+    who: TenantContext,
+    deliver: Callable[..., list[str]],
+    make_eventbridge_event: Callable[..., dict[str, Any]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = _BrokenStore()
+    wired(store)
+    pid = _product(store, who, 5)
+    placed = make_eventbridge_event(
+        "OrderPlaced", {"order_id": "o-1", "lines": [{"product_id": pid, "quantity": 1}]}, who
+    )
+
+    assert deliver(placed) == ["#0"]
+
+    assert store.stock_of(who, [pid]) == {pid: 5}
+    assert any(r.getMessage() == "event failed; SQS will deliver it again" for r in caplog.records)

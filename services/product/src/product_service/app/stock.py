@@ -121,7 +121,7 @@ class StockKeeper:
                     expected=existing,
                     reservation=Reservation(order_id, ReservationStatus.RELEASED, existing.lines),
                     movements=kept,
-                    outbox=(self._message(tenant, cause, StockReleased.of(order_id, movements)),),
+                    outbox=(self._message(tenant, cause, StockReleased.of(order_id, kept)),),
                 ),
             )
             return Outcome.RELEASED

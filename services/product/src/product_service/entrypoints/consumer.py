@@ -93,6 +93,18 @@ def record_handler(record: SQSRecord) -> None:
         raise
     enrich_logger(logger, tenant_id=tenant.tenant_id, correlation_id=metadata.correlation_id)
     enrich_metrics(metrics, tenant_id=tenant.tenant_id)
+    try:
+        _handle(detail_type, data, tenant, metadata)
+    except UnprocessableMessage:
+        raise
+    except Exception:
+        logger.exception("event failed; SQS will deliver it again", detail_type=detail_type)
+        raise
+
+
+def _handle(
+    detail_type: str, data: BaseModel, tenant: TenantContext, metadata: EventMetadata
+) -> None:
     cause = EventCause(event_id=metadata.event_id, correlation_id=metadata.correlation_id)
     keeper = container().stock_keeper()
     if isinstance(data, OrderPlacedReader):
