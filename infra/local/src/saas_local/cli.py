@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from saas_local.platform import DEFAULT_REGION_MAP, LocalPlatform, PlatformConfig
 
@@ -79,8 +80,8 @@ def print_token(args: argparse.Namespace) -> int:
     return 0
 
 
-def banner(info: dict[str, object]) -> str:
-    admin = info.get("system_admin") or {}
+def banner(info: dict[str, Any]) -> str:
+    admin: dict[str, str] = info.get("system_admin") or {}
     return "\n".join(
         [
             "",
@@ -91,7 +92,7 @@ def banner(info: dict[str, object]) -> str:
             f"  event_bus_name     {info['event_bus_name']}",
             f"  user_pool_id       {info['user_pool_id']}",
             f"  user_pool_client_id {info['user_pool_client_id']}",
-            f"  system_admin       {admin.get('username')} / {admin.get('password')}",  # type: ignore[union-attr]
+            f"  system_admin       {admin.get('username')} / {admin.get('password')}",
             "  written to .local/platform.json; for example:",
             "    TOKEN=$(.venv/bin/saas-local token)",
             f'    curl -H "Authorization: Bearer $TOKEN" {info["api_url"]}/tenants',

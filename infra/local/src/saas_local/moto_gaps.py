@@ -256,4 +256,5 @@ def _parse_time(value: Any) -> datetime | None:
 def _aware(value: Any) -> datetime:
     if isinstance(value, int | float):
         return datetime.fromtimestamp(value, UTC)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    moment: datetime = value
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

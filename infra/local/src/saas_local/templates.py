@@ -16,7 +16,7 @@ import yaml
 ACCOUNT_ID = "123456789012"
 
 
-class _CfnLoader(yaml.SafeLoader):
+class _CfnLoader(yaml.SafeLoader):  # type: ignore[misc]
     """SafeLoader that reads `!Ref x` as {"Ref": "x"}, `!GetAtt a.b` as {"Fn::GetAtt": [a, b]}..."""
 
 
@@ -62,7 +62,7 @@ class _AnyManagedPolicy(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return f"arn:aws:iam::aws:policy/{key}"
 
-    def get(self, key: str, default: Any = None) -> str:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> str:
         return self[key]
 
 
@@ -255,7 +255,7 @@ def event_sources(cfn: dict[str, Any]) -> list[EventSource]:
             continue
         props = resource.get("Properties", {})
         function = props["FunctionName"]
-        function = function.get("Ref") if isinstance(function, dict) else function
+        function = str(function.get("Ref") if isinstance(function, dict) else function)
         source_arn = props["EventSourceArn"]
         kind = "dynamodb" if "StartingPosition" in props else "sqs"
         filters = tuple((props.get("FilterCriteria") or {}).get("Filters", []))
