@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from saas_local import lambda_events
+from saas_local import lambda_events, moto_gaps
 from saas_local.pumps import EventFilter, StreamPump, failed_item_ids
 from saas_local.workers import InvocationError
 
@@ -195,3 +195,37 @@ def test_without_report_batch_item_failures_a_returned_list_is_ignored():
 
     assert _pump(invoke, report=False)._deliver("shard-1", buffer, 0) == 0
     assert buffer == []
+
+
+REPLAY = {
+    "EventStartTime": datetime(2026, 1, 1, tzinfo=UTC),
+    "EventEndTime": datetime(2026, 1, 2, tzinfo=UTC),
+    "Destination": {"Arn": "arn:bus", "FilterArns": ["arn:rule/replays"]},
+}
+
+
+def _replayed(time, name="r1"):
+    return json.dumps({"detail-type": "T", "time": time, "replay-name": name, "detail": {}})
+
+
+@pytest.mark.parametrize(
+    ("body", "rules", "admitted"),
+    [
+        (_replayed("2026-01-01T12:00:00Z"), ["arn:rule/replays"], True),
+        (_replayed("2025-12-31T23:59:59Z"), ["arn:rule/replays"], False),
+        (_replayed("2026-01-02T00:00:01Z"), ["arn:rule/replays"], False),
+        (_replayed("2026-01-01T12:00:00Z"), ["arn:rule/live"], False),
+        (json.dumps({"detail-type": "T", "time": "2020-01-01T00:00:00Z"}), [], True),
+        ("not json", [], True),
+    ],
+)
+def test_a_replayed_event_is_admitted_only_inside_its_window_and_filter(body, rules, admitted):
+    assert moto_gaps.replay_admits(body, lambda name: REPLAY, rules) is admitted
+
+
+def test_an_eventbridge_body_gets_its_account_and_other_bodies_are_left_alone():
+    completed = json.loads(moto_gaps.complete_eventbridge_body('{"detail-type": "T", "id": "1"}'))
+
+    assert completed == {"detail-type": "T", "id": "1", "account": "123456789012"}
+    assert moto_gaps.complete_eventbridge_body("plain text") == "plain text"
+    assert moto_gaps.complete_eventbridge_body('{"a": 1}') == '{"a": 1}'
