@@ -106,7 +106,7 @@ def test_a_removed_field_a_consumer_reads_fails_naming_producer_consumer_and_fie
     assert len(messages) == 1
     assert messages[0].startswith(
         "producer shop, OrderRejected v1, consumer billing: field "
-        "'reason': required by the reader, absent from the writer"
+        "'reason': read by the consumer, removed from the producer's schema"
     )
     assert "a breaking change needs OrderRejected.v2.json side by side" in messages[0]
 
@@ -122,7 +122,7 @@ def test_a_renamed_field_fails_for_the_consumer_and_for_published_events(repo: P
     assert any(
         m.startswith(
             "producer shop, OrderRejected v1, consumer billing: field 'reason': "
-            "required by the reader, absent from the writer (renamed to "
+            "read by the consumer, removed from the producer's schema (renamed to "
             "'rejection_reason'?)"
         )
         for m in messages
@@ -147,6 +147,35 @@ def test_a_narrowed_type_fails(repo: Path) -> None:
         f"(against {SCHEMA.as_posix()} at {_git(repo, 'rev-parse', 'HEAD')[:12]}; a breaking "
         "change needs OrderRejected.v2.json side by side)"
     ]
+
+
+def test_removing_a_field_the_consumer_reads_with_a_default_fails(repo: Path) -> None:
+    """Its removal would silently turn into the reader's default."""
+
+    class NoteReader(BaseModel):
+        order_id: str
+        note: str = ""
+
+    class WithNote(BaseModel):
+        order_id: str
+        reason: str
+        quantity: float
+        note: str | None = None
+
+    class WithoutNote(BaseModel):
+        order_id: str
+        reason: str
+        quantity: float
+
+    readers = {("shop", "OrderRejected", 1): [Reader("audit", NoteReader.model_json_schema())]}
+    _write(repo, SCHEMA, WithNote.model_json_schema(mode="serialization"))
+    _commit(repo, "optional note")
+    _write(repo, SCHEMA, WithoutNote.model_json_schema(mode="serialization"))
+
+    messages = [str(v) for v in check_history(repo, contracts_in(repo), readers)]
+
+    assert len(messages) == 1
+    assert "consumer audit: field 'note': read by the consumer, removed" in messages[0]
 
 
 def test_a_new_required_field_fails(repo: Path) -> None:

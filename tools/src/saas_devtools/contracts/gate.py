@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from saas_devtools.contracts.compatibility import Problem, reader_problems
+from saas_devtools.contracts.compatibility import Problem, read_fields, reader_problems
 from saas_devtools.contracts.discovery import Service, event_major, iter_consumers
 
 SCHEMA_FILE = re.compile(r"^(?P<detail_type>[A-Za-z0-9]+)\.v(?P<major>[0-9]+)\.json$")
@@ -119,17 +119,42 @@ def check_history(
             for problem in reader_problems(current, earlier):
                 _add(violations, Violation(contract, None, problem, commit))
             for reader in consumers:
+                # A field the reader declares, even with a default, is read: its removal would
+                # silently turn into the default.
+                removed = sorted(
+                    (read_fields(reader.schema) & read_fields(earlier)) - read_fields(current)
+                )
+                for field in removed:
+                    hint = _renamed_hint(field, earlier, current)
+                    problem = Problem(
+                        field,
+                        "removed",
+                        f"read by the consumer, removed from the producer's schema{hint}",
+                    )
+                    _add(violations, Violation(contract, reader.consumer, problem, commit))
                 before = set(reader_problems(reader.schema, earlier))
                 for problem in reader_problems(reader.schema, current):
-                    if problem not in before:
+                    if problem not in before and problem.field not in removed:
                         _add(violations, Violation(contract, reader.consumer, problem, commit))
     return violations
 
 
+def _renamed_hint(field: str, earlier: Mapping[str, Any], current: Mapping[str, Any]) -> str:
+    parent = field.rpartition(".")[0]
+    added = sorted(
+        f.rpartition(".")[2]
+        for f in read_fields(current) - read_fields(earlier)
+        if f.rpartition(".")[0] == parent
+    )
+    return f" (renamed to {', '.join(repr(a) for a in added)}?)" if added else ""
+
+
 def _add(violations: list[Violation], violation: Violation) -> None:
-    # One report per (contract, consumer, problem), against the newest version it breaks.
-    key = (violation.contract, violation.consumer, violation.problem)
-    if all((v.contract, v.consumer, v.problem) != key for v in violations):
+    # One report per (contract, consumer, field, kind), against the newest version it breaks.
+    def key(v: Violation) -> tuple[object, ...]:
+        return (v.contract, v.consumer, v.problem.field, v.problem.kind)
+
+    if all(key(v) != key(violation) for v in violations):
         violations.append(violation)
 
 
