@@ -40,6 +40,8 @@ class Settings(BaseModel):
     # Region group -> the role CloudFormation work is done as, and its ExternalId.
     deployment_roles: dict[str, RoleSetting] = Field(default_factory=dict, alias="DEPLOYMENT_ROLES")
     max_attempts: int = Field(3, ge=1, le=10, alias="MAX_ATTEMPTS")
+    # Tenants of one batch handled at once (each tenant's records stay in order).
+    tenant_concurrency: int = Field(10, ge=1, le=50, alias="TENANT_CONCURRENCY")
     stack_wait_seconds: float = Field(600.0, gt=0, alias="STACK_WAIT_SECONDS")
     stack_poll_seconds: float = Field(2.0, gt=0, alias="STACK_POLL_SECONDS")
     dead_letter_queue_url: str | None = Field(None, alias="DEAD_LETTER_QUEUE_URL")

@@ -3,6 +3,7 @@ container, and CloudFormation, the bus and the dead-letter queue swapped for fak
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import pytest
@@ -135,3 +136,31 @@ def test_the_modify_our_own_event_causes_is_read_and_ignored(fakes):
     assert result == {"batchItemFailures": []}
     assert fakes.stacks.calls == []
     assert fakes.publisher.published == []
+
+
+class MeetingStacks(MemoryTenantStacks):
+    """Each create waits until the other tenant's create has started: sequential handling of
+    the batch would never get there (the barrier's timeout is a bound, not a timing)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.barrier = threading.Barrier(2, timeout=30)
+
+    def create(self, desired):
+        self.barrier.wait()
+        super().create(desired)
+
+
+def test_the_tenants_of_a_batch_are_handled_at_the_same_time(fakes, monkeypatch):
+    stacks = MeetingStacks()
+    composition._container.tenant_stacks.override(providers.Object(stacks))
+    composition._container.reconciler.reset()
+
+    result = invoke(
+        stream_record("INSERT", new=tenant_image("acme")),
+        stream_record("INSERT", new=tenant_image("globex", region_group="us")),
+    )
+
+    assert result == {"batchItemFailures": []}
+    assert stacks.status_of(EU, "tenant-acme") == "CREATE_COMPLETE"
+    assert stacks.status_of("us-east-1", "tenant-globex") == "CREATE_COMPLETE"

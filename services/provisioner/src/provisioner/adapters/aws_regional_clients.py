@@ -12,21 +12,26 @@ class RegionalClients:
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
         self._session: Any = None
+        self._session_lock = threading.Lock()
 
     def client(self, service: str, region: str) -> Any:
         key = (service, region)
         with self._lock:
-            if key not in self._clients:
-                self._clients[key] = self.new_client(service, region_name=region)
-            return self._clients[key]
+            cached = self._clients.get(key)
+        if cached is None:
+            cached = self.new_client(service, region_name=region)
+            with self._lock:
+                cached = self._clients.setdefault(key, cached)
+        return cached
 
     def new_client(self, service: str, **kwargs: Any) -> Any:
         """A client that is not cached (e.g. with assumed-role credentials)."""
         import boto3  # heavy: imported when the first client is built, not at handler import
 
-        if self._session is None:
-            # boto3's default session is not thread-safe to create clients from; one of our own is.
-            self._session = boto3.session.Session()
         if self._endpoint_url:
             kwargs.setdefault("endpoint_url", self._endpoint_url)
-        return self._session.client(service, **kwargs)
+        # A boto3 Session is not thread-safe: clients are made one at a time (they are, once made).
+        with self._session_lock:
+            if self._session is None:
+                self._session = boto3.session.Session()
+            return self._session.client(service, **kwargs)

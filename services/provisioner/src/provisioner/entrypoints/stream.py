@@ -1,12 +1,16 @@
 """The tenant table's stream -> the tenant's environment -> an event on the bus.
 
-Records of one tenant are handled in stream order: once a record of a tenant fails, the later
-records of that tenant in the batch fail too (without being tried), so Lambda retries them after
-it, in order. Other tenants' records go on. A record that can never be handled (not a tenant)
-goes to the dead-letter queue with the reason instead of blocking its shard."""
+A batch's tenants are handled concurrently (a stack takes minutes; ten tenants should not wait
+for each other), each tenant's records one after the other in stream order. Once a record of a
+tenant fails, its later records in the batch fail too without being tried, so Lambda retries
+them after it, in order; other tenants go on. The outcomes are then reported through Powertools'
+BatchProcessor (partial batch failures). A record that can never be handled (not a tenant) goes
+to the dead-letter queue with the reason instead of blocking its shard."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -19,8 +23,8 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from provisioner.app.reconcile import Outcome
 from provisioner.container import container
-from provisioner.domain.changes import Intent
 from provisioner.domain.errors import InvalidTenantRecord, ProvisionerError
 
 logger = Logger(service="provisioner")
@@ -28,47 +32,93 @@ tracer = Tracer(service="provisioner")
 metrics = Metrics(namespace="saas", service="provisioner")
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
+Result = Outcome | InvalidTenantRecord | Exception
+
 
 class EarlierChangeFailed(ProvisionerError):
     """An earlier record of the same tenant failed in this batch: this one waits its turn."""
 
 
-class _TenantOrder:
-    """The record handler for one batch, remembering which tenants already failed in it."""
+def _sequence_number(raw: Mapping[str, Any]) -> str:
+    return str((raw.get("dynamodb") or {}).get("SequenceNumber", ""))
 
-    def __init__(self) -> None:
-        self.failed: set[str] = set()
 
-    def __call__(self, record: DynamoDBRecord) -> None:
-        deps = container()
-        records = deps.stream_records()
-        raw = record.raw_event
-        tenant_id = records.tenant_id_of(raw)
-        if tenant_id in self.failed:
-            raise EarlierChangeFailed(f"an earlier change of tenant {tenant_id} failed")
+def _handle_in_order(records: Sequence[Mapping[str, Any]]) -> dict[str, Result]:
+    """One tenant's records, in stream order; after a failure the rest are not tried."""
+    deps = container()
+    stream_records = deps.stream_records()
+    results: dict[str, Result] = {}
+    failed: str | None = None
+    for raw in records:
+        sequence = _sequence_number(raw)
+        tenant_id = stream_records.tenant_id_of(raw)
+        if failed is not None:
+            results[sequence] = EarlierChangeFailed(
+                f"record {failed} of tenant {tenant_id} failed earlier in this batch"
+            )
+            continue
         try:
-            change = records.change_of(raw)
+            change = stream_records.change_of(raw)
         except InvalidTenantRecord as invalid:
             logger.warning("invalid tenant record", reason=str(invalid), tenant_id=tenant_id)
             deps.dead_letters().send(raw, str(invalid))
-            metrics.add_metric(name="InvalidTenantRecords", unit=MetricUnit.Count, value=1)
-            return
-        logger.append_keys(tenant_id=change.tenant.tenant_id, change_id=change.change_id)
+            results[sequence] = invalid
+            continue
         try:
-            outcome = deps.reconciler().handle(change)
-        except Exception:
-            self.failed.add(change.tenant.tenant_id)
-            logger.exception("tenant change failed; it will be retried", kind=change.kind.value)
-            raise
-        finally:
-            logger.remove_keys(["tenant_id", "change_id"])
-        if outcome.intent is not Intent.NOTHING and outcome.event is not None:
-            metrics.add_metric(name=outcome.event.detail_type, unit=MetricUnit.Count, value=1)
+            results[sequence] = deps.reconciler().handle(change)
+        except Exception as exc:
+            failed = sequence
+            logger.exception(
+                "tenant change failed; it will be retried",
+                tenant_id=tenant_id,
+                kind=change.kind.value,
+                sequence_number=sequence,
+            )
+            results[sequence] = exc
+    return results
+
+
+def _by_tenant(records: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
+    stream_records = container().stream_records()
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for raw in records:
+        key = stream_records.tenant_id_of(raw) or f"unkeyed:{_sequence_number(raw)}"
+        groups.setdefault(key, []).append(raw)
+    return list(groups.values())
+
+
+def _reconcile_batch(records: Sequence[Mapping[str, Any]]) -> dict[str, Result]:
+    groups = _by_tenant(records)
+    if not groups:
+        return {}
+    workers = min(len(groups), container().settings().tenant_concurrency)
+    results: dict[str, Result] = {}
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tenant") as pool:
+        for group_results in pool.map(_handle_in_order, groups):
+            results.update(group_results)
+    return results
+
+
+class _Report:
+    """The record handler BatchProcessor calls: it reports each record's outcome."""
+
+    def __init__(self, results: Mapping[str, Result]) -> None:
+        self._results = results
+
+    def __call__(self, record: DynamoDBRecord) -> None:
+        result = self._results[_sequence_number(record.raw_event)]
+        if isinstance(result, InvalidTenantRecord):
+            metrics.add_metric(name="InvalidTenantRecords", unit=MetricUnit.Count, value=1)
+            return  # dead-lettered with its reason: done with it
+        if isinstance(result, Exception):
+            raise result
+        if result.event is not None:
+            metrics.add_metric(name=result.event.detail_type, unit=MetricUnit.Count, value=1)
             logger.info(
                 "tenant environment reconciled",
-                tenant_id=outcome.event.tenant_id,
-                intent=outcome.intent.value,
-                event=outcome.event.detail_type,
+                tenant_id=result.event.tenant_id,
+                intent=result.intent.value,
+                event=result.event.detail_type,
             )
 
 
@@ -76,8 +126,9 @@ class _TenantOrder:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    records = len(event.get("Records") or [])
-    metrics.add_metric(name="TenantChangesReceived", unit=MetricUnit.Count, value=records)
+    records = event.get("Records") or []
+    metrics.add_metric(name="TenantChangesReceived", unit=MetricUnit.Count, value=len(records))
+    results = _reconcile_batch(records)
     return process_partial_response(
-        event=event, record_handler=_TenantOrder(), processor=processor, context=context
+        event=event, record_handler=_Report(results), processor=processor, context=context
     )
