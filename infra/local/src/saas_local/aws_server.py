@@ -20,12 +20,31 @@ def _warm_up() -> None:
     import moto.cloudformation.parsing  # noqa: F401
 
 
+def _serialize_dynamodb() -> None:
+    """One DynamoDB request at a time. moto's transact_write_items deep-copies the tables it
+    touches and restores that copy when a condition fails, so a write another request thread
+    commits in between is lost (or the copy itself fails: "dictionary changed size during
+    iteration"). DynamoDB is linearizable per item; this restores that for concurrent clients."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    lock = threading.RLock()
+    call_action = DynamoHandler.call_action
+
+    def serialized(self: DynamoHandler) -> object:
+        with lock:
+            return call_action(self)
+
+    DynamoHandler.call_action = serialized  # type: ignore[method-assign]
+
+
 def main() -> None:
     # Ctrl-C reaches the whole process group: the platform stops its children itself, in order.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     host, port = sys.argv[1], int(sys.argv[2])
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     from moto.server import ThreadedMotoServer
+
+    _serialize_dynamodb()
 
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()

@@ -17,6 +17,9 @@ from typing import Any
 
 from saas_local.worker import read_message, write_message
 
+# Lambda gives a function's init (its imports) 10 s; a loaded laptop or CI runner needs more.
+INIT_TIMEOUT_SECONDS = 60.0
+
 
 class InvocationError(RuntimeError):
     """The function failed: it raised, timed out or its process died. Lambda's error shape."""
@@ -89,8 +92,8 @@ class _Worker:
 
     def call(self, message: dict[str, Any], timeout: float) -> Any:
         assert self.process.stdin is not None
-        if not self.ready:  # the cold start counts against the first invocation's timeout
-            self._read(timeout)
+        if not self.ready:  # the init phase has its own limit, as in Lambda (generous here)
+            self._read(INIT_TIMEOUT_SECONDS)
             self.ready = True
         write_message(self.process.stdin, message)
         return self._read(timeout)
