@@ -41,10 +41,14 @@ class ShortLineData(BaseModel):
     available: int = Field(ge=0)
 
 
+# Ids and names are never empty: readers may rely on it (the contract tests check they can).
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
 class ProductCreated(_Event):
-    product_id: str
-    name: str
-    sku: str
+    product_id: NonEmpty
+    name: NonEmpty
+    sku: NonEmpty
     price: PriceText
     stock: int = Field(ge=0)
 
@@ -72,7 +76,7 @@ class ProductUpdated(ProductCreated):
 
 
 class ProductDeleted(_Event):
-    product_id: str
+    product_id: NonEmpty
 
 
 def _lines(movements: tuple[StockMovement, ...]) -> list[Line]:
@@ -80,7 +84,7 @@ def _lines(movements: tuple[StockMovement, ...]) -> list[Line]:
 
 
 class StockReserved(_Event):
-    order_id: str
+    order_id: NonEmpty
     lines: list[Line]
 
     @classmethod
@@ -89,8 +93,8 @@ class StockReserved(_Event):
 
 
 class StockReservationRejected(_Event):
-    order_id: str
-    reason: str
+    order_id: NonEmpty
+    reason: NonEmpty
     short_lines: list[ShortLineData]
 
     @classmethod
@@ -108,7 +112,7 @@ class StockReservationRejected(_Event):
 
 
 class StockReleased(_Event):
-    order_id: str
+    order_id: NonEmpty
     lines: list[Line]
 
     @classmethod
