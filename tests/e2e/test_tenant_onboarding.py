@@ -86,3 +86,32 @@ def test_the_full_onboarding_a_user_reads_products_but_cannot_create_them(
         json={"name": "Widget", "sku": "W-1", "price": "12.50", "stock": 3},
     )
     assert denied.status == 403
+
+
+def test_an_offboarded_tenant_ends_offboarded_and_its_members_are_shut_out(
+    whole_platform: Any,
+) -> None:
+    platform = whole_platform
+    root_token = platform.login(*platform.system_admin)
+    # Given an ACTIVE tenant whose admin has logged in
+    email = f"leaver-{uuid.uuid4().hex[:8]}@acme.test"
+    tenant_id = onboard(platform, root_token, email)
+    platform.wait_until(lambda: tenant_status(platform, root_token, tenant_id) == "ACTIVE", 60)
+    invitation = invitation_for(platform, email)
+    admin = platform.login(
+        invitation["username"], invitation["temporary_password"], new_password="Admin-Passw0rd-1"
+    )
+    assert platform.api("GET", "/users", token=admin).status == 200
+
+    # When the SystemAdmin offboards it
+    response = platform.api("DELETE", f"/tenants/{tenant_id}", token=root_token)
+    assert response.status == 202, response.text
+    assert response.json()["status"] == "OFFBOARDING"
+
+    # Then once its environment is gone it is OFFBOARDED
+    platform.wait_until(
+        lambda: tenant_status(platform, root_token, tenant_id) == "OFFBOARDED", timeout=120
+    )
+    # And a new login of its admin is refused by the authorizer (its tenant is not ACTIVE)
+    again = platform.login(invitation["username"], "Admin-Passw0rd-1")
+    platform.wait_until(lambda: platform.api("GET", "/users", token=again).status == 403, 60)

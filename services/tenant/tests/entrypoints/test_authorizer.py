@@ -95,6 +95,7 @@ UNAUTHORIZED = {
     "bad signature": lambda: OTHER_KEY.sign(id_claims(NOW)),
     "expired": lambda: _token(iat=NOW - 7200, exp=NOW - 3600),
     "not yet valid": lambda: _token(nbf=NOW + 3600),
+    "issued in the future": lambda: _token(iat=NOW + 3600),
     "wrong iss": lambda: _token(iss="https://cognito-idp.us-east-1.amazonaws.com/other-pool"),
     "wrong aud": lambda: _token(aud="someone-elses-client"),
     "access token": lambda: _token(token_use="access"),

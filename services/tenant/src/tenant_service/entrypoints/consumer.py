@@ -71,14 +71,22 @@ def _react(body: dict[str, Any]) -> None:
     reactions = container.reactions()
     try:
         if key[1] == "TenantProvisioned":
-            reactions.provisioned(cause)
+            changed = reactions.provisioned(cause)
         elif key[1] == "TenantProvisioningFailed":
             assert isinstance(data, TenantProvisioningFailedReader)
-            reactions.provisioning_failed(cause, data.reason)
+            changed = reactions.provisioning_failed(cause, data.reason)
         else:
-            reactions.deprovisioned(cause)
+            changed = reactions.deprovisioned(cause)
     except TenantNotFound as exc:
         raise Poison(str(exc)) from None
+    logger.info(
+        "event processed",
+        extra={
+            "detail_type": key[1],
+            "event_id": cause.event_id,
+            "status": changed.status.value if changed else "unchanged (duplicate or overtaken)",
+        },
+    )
 
 
 def record_handler(record: SQSRecord) -> None:
