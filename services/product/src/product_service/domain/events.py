@@ -41,14 +41,10 @@ class ShortLineData(BaseModel):
     available: int = Field(ge=0)
 
 
-# Ids and names are never empty: readers may rely on it (the contract tests check they can).
-NonEmpty = Annotated[str, Field(min_length=1)]
-
-
 class ProductCreated(_Event):
-    product_id: NonEmpty
-    name: NonEmpty
-    sku: NonEmpty
+    product_id: str
+    name: str
+    sku: str
     price: PriceText
     stock: int = Field(ge=0)
 
@@ -76,7 +72,7 @@ class ProductUpdated(ProductCreated):
 
 
 class ProductDeleted(_Event):
-    product_id: NonEmpty
+    product_id: str
 
 
 def _lines(movements: tuple[StockMovement, ...]) -> list[Line]:
@@ -84,7 +80,7 @@ def _lines(movements: tuple[StockMovement, ...]) -> list[Line]:
 
 
 class StockReserved(_Event):
-    order_id: NonEmpty
+    order_id: str
     lines: list[Line]
 
     @classmethod
@@ -93,8 +89,8 @@ class StockReserved(_Event):
 
 
 class StockReservationRejected(_Event):
-    order_id: NonEmpty
-    reason: NonEmpty
+    order_id: str
+    reason: str
     short_lines: list[ShortLineData]
 
     @classmethod
@@ -112,7 +108,7 @@ class StockReservationRejected(_Event):
 
 
 class StockReleased(_Event):
-    order_id: NonEmpty
+    order_id: str
     lines: list[Line]
 
     @classmethod
