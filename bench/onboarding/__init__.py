@@ -3,7 +3,7 @@ how the time grows between them. `python -m bench.onboarding [N ...]` (default 1
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from bench.onboarding.flow import Run
 from bench.report import Row
@@ -11,13 +11,18 @@ from bench.report import Row
 DEFAULT_SIZES = (100, 1000)
 
 
-def measure(sizes: Sequence[int] = DEFAULT_SIZES) -> list[Run]:
+def each_run(sizes: Sequence[int] = DEFAULT_SIZES) -> Iterator[Run]:
     """One platform, each size in turn: every tenant onboarded, then every tenant offboarded."""
     from bench.onboarding.flow import onboard_and_offboard
     from saas_local.testing import start_platform
 
     with start_platform() as platform:
-        return [onboard_and_offboard(platform, size) for size in sizes]
+        for size in sizes:
+            yield onboard_and_offboard(platform, size)
+
+
+def measure(sizes: Sequence[int] = DEFAULT_SIZES) -> list[Run]:
+    return list(each_run(sizes))
 
 
 def rows(runs: Sequence[Run]) -> list[Row]:

@@ -6,22 +6,24 @@ from __future__ import annotations
 import itertools
 import sys
 
-from bench.onboarding import DEFAULT_SIZES, measure
+from bench.onboarding import DEFAULT_SIZES, each_run
 
 
 def main(argv: list[str]) -> int:
     sizes = [int(a) for a in argv] or list(DEFAULT_SIZES)
-    runs = measure(sizes)
+    runs = []
     header = (
         f"{'tenants':>8} {'onboard s':>10} {'tenants/s':>10} {'offboard s':>11} "
         f"{'tenants/s':>10} {'ACTIVE':>7} {'FAILED':>7} {'stacks':>7} {'left':>5}"
     )
-    print(header)
-    for r in runs:
+    print(header, flush=True)
+    for r in each_run(sizes):  # each size printed as soon as it is measured
+        runs.append(r)
         print(
             f"{r.tenants:>8} {r.onboarding_s:>10.1f} {r.onboarded_per_s:>10.2f} "
             f"{r.offboarding_s:>11.1f} {r.offboarded_per_s:>10.2f} {r.active:>7} {r.failed:>7} "
-            f"{r.stacks_after_onboarding:>7} {r.stacks_left:>5}"
+            f"{r.stacks_after_onboarding:>7} {r.stacks_left:>5}",
+            flush=True,
         )
     for small, large in itertools.pairwise(runs):
         growth = large.onboarding_s / small.onboarding_s
