@@ -142,10 +142,15 @@ class LocalPlatform:
         started = time.monotonic()
         try:
             self._start_moto()
+            log.info(
+                "moto's server at %s (%.1f s)", self.aws_endpoint_url, time.monotonic() - started
+            )
             for region in self.config.regions:
                 self._deploy_region(region)
+            log.info("stacks deployed (%.1f s)", time.monotonic() - started)
             self._start_functions_and_pumps()
             self._start_gateway()
+            log.info("pumps and gateway started (%.1f s)", time.monotonic() - started)
             self.info = self._create_system_admin()
             self.info["startup_seconds"] = round(time.monotonic() - started, 2)
             if self.config.write_state:
