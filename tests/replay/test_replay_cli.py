@@ -312,3 +312,43 @@ def test_a_file_replayed_into_a_handler_off_memory_needs_a_platform_not_silently
 
     assert status == 2
     assert "start the local platform with `make run`" in capsys.readouterr().err
+
+
+def test_a_platform_file_naming_a_stopped_platform_gives_a_sentence_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    stale = tmp_path / "platform.json"
+    stale.write_text(json.dumps({"aws_endpoint_url": f"http://127.0.0.1:{port}", "region": REGION}))
+
+    status = cli.main(
+        ["--tenant", "t-1", "--since", "1h", "--print", "--platform-file", str(stale)]
+    )
+
+    assert status == 2
+    assert "is the local platform running (`make run`)?" in capsys.readouterr().err
+
+
+def test_a_platform_without_the_event_log_table_says_so(
+    platform_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = cli.main(
+        [
+            "--tenant",
+            "t-1",
+            "--since",
+            "1h",
+            "--print",
+            "--platform-file",
+            str(platform_file),
+            "--table",
+            "no-such-table",
+        ]
+    )
+
+    assert status == 2
+    assert "no event log table 'no-such-table' there" in capsys.readouterr().err

@@ -105,6 +105,12 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as exc:
         print(f"saas-replay: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        explained = _explain_aws_error(exc, endpoint, args.table)
+        if explained is None:
+            raise
+        print(f"saas-replay: {explained}", file=sys.stderr)
+        return 2
     ordered = replay_order(events)
     if args.print:
         for line in timeline(ordered):
@@ -116,6 +122,21 @@ def main(argv: list[str] | None = None) -> int:
             print(line)
         return 0
     return _into(args, endpoint, ordered)
+
+
+def _explain_aws_error(exc: Exception, endpoint: sources.Endpoint | None, table: str) -> str | None:
+    """A sentence for the errors a person can act on; None for the rest (they propagate)."""
+    from botocore.exceptions import ClientError, EndpointConnectionError
+
+    if isinstance(exc, EndpointConnectionError):
+        where = endpoint.endpoint_url if endpoint else "AWS"
+        return f"nothing answers at {where}: is the local platform running (`make run`)?"
+    if isinstance(exc, ClientError):
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code == "ResourceNotFoundException":
+            return f"no event log table {table!r} there: is the event-log stack deployed?"
+        return f"{code}: {exc}"
+    return None
 
 
 def _into(
