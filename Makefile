@@ -14,10 +14,14 @@ PACKAGE_order := order-service
 PACKAGE_product := product-service
 PACKAGE_tenant := tenant-service
 PACKAGE_provisioner := provisioner
+# Deployable stacks: the services, and the event log (a template-only stack whose code is the
+# runtime half of saas-devtools) that `make package` / `make deploy` also build and ship.
+DEPLOYABLES := $(SERVICES) event-log
+PACKAGE_event-log := saas-devtools
 TEMPLATES := $(strip $(wildcard infra/*.yaml) $(wildcard services/*/template.yaml))
 TYPED := -p tenant_context $(foreach p,order_service product_service tenant_service provisioner,-p $(p).domain -p $(p).ports -p $(p).app) -p saas_devtools
 
-.PHONY: help uv sync lint test package deploy run bench bench-onboarding contracts replay clean check-service
+.PHONY: help uv sync lint test package deploy run bench bench-onboarding contracts replay clean check-service check-deployable
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -39,6 +43,9 @@ lint: sync ## ruff, mypy (domain, ports, app), import-linter, cfn-lint, contract
 check-service:
 	@test -z "$(SERVICE)" || [[ " $(SERVICES) " == *" $(SERVICE) "* ]] || { echo "SERVICE must be one of: $(SERVICES)"; exit 2; }
 
+check-deployable:
+	@test -z "$(SERVICE)" || [[ " $(DEPLOYABLES) " == *" $(SERVICE) "* ]] || { echo "SERVICE must be one of: $(DEPLOYABLES)"; exit 2; }
+
 ifeq ($(SERVICE),)
 test: lint ## lint, then every test (SERVICE=order: that service's tests alone, in its own environment)
 	$(BIN)/pytest shared/tenant-context/tests $(wildcard $(foreach s,$(SERVICES),services/$(s)/tests)) tests
@@ -48,8 +55,8 @@ test: check-service uv
 	cd services/$(SERVICE) && $(CURDIR)/.venvs/$(SERVICE)/bin/pytest tests
 endif
 
-package: check-service uv ## SERVICE=order: a Lambda zip in dist/ with that service, tenant-context and their runtime dependencies
-	@test -n "$(SERVICE)" || { echo "usage: make package SERVICE=<$(SERVICES)>"; exit 2; }
+package: check-deployable uv ## SERVICE=order: a Lambda zip in dist/ with that service, tenant-context and their runtime dependencies
+	@test -n "$(SERVICE)" || { echo "usage: make package SERVICE=<$(DEPLOYABLES)>"; exit 2; }
 	rm -rf build/$(SERVICE) dist/$(SERVICE).zip && mkdir -p build/$(SERVICE)/python dist
 	# boto3 and botocore are left out: the Lambda Python runtime provides them.
 	$(UV) export --locked --quiet --package $(PACKAGE_$(SERVICE)) --no-dev --no-hashes --no-editable \
@@ -62,8 +69,8 @@ package: check-service uv ## SERVICE=order: a Lambda zip in dist/ with that serv
 	cd build/$(SERVICE)/python && zip -qrX $(CURDIR)/dist/$(SERVICE).zip . -x '*/__pycache__/*' -x '.lock' -x 'bin/*'
 	@echo "dist/$(SERVICE).zip: $$(du -h dist/$(SERVICE).zip | cut -f1)"
 
-deploy: check-service package ## SERVICE=order [REGIONS="us-east-1 eu-west-1"]: deploy that service's stack alone (SAM CLI, in every region of the map)
-	@test -n "$(SERVICE)" || { echo "usage: make deploy SERVICE=<$(SERVICES)>"; exit 2; }
+deploy: check-deployable package ## SERVICE=order [REGIONS="us-east-1 eu-west-1"]: deploy that service's stack alone (SAM CLI, in every region of the map)
+	@test -n "$(SERVICE)" || { echo "usage: make deploy SERVICE=<$(DEPLOYABLES)>"; exit 2; }
 	for region in $(or $(REGIONS),us-east-1 eu-west-1); do \
 		$(UV) tool run --from aws-sam-cli sam deploy --template-file services/$(SERVICE)/template.yaml \
 			--stack-name saas-$(SERVICE) --region $$region --resolve-s3 --no-fail-on-empty-changeset \
