@@ -274,3 +274,25 @@ def test_moto_gap_a_refused_create_leaves_a_stack_stuck_in_progress(aws):
 
     [stack] = cloudformation.describe_stacks(StackName="tenant-ghost")["Stacks"]
     assert stack["StackStatus"] == "CREATE_IN_PROGRESS"
+
+
+def test_moto_gap_ssm_parameter_tags_as_cloudformation_writes_them_break_create_stack(aws):
+    """CloudFormation takes AWS::SSM::Parameter Tags as a map; moto expects a list and fails, so
+    the tenant template tags the stack instead. This fails when moto changes."""
+    cloudformation = boto3.client("cloudformation", region_name=EU)
+    template = {
+        "Resources": {
+            "Config": {
+                "Type": "AWS::SSM::Parameter",
+                "Properties": {
+                    "Name": "/saas/tenant/x/config",
+                    "Type": "String",
+                    "Value": "{}",
+                    "Tags": {"saas:tenant-id": "x"},
+                },
+            }
+        }
+    }
+
+    with pytest.raises(TypeError):
+        cloudformation.create_stack(StackName="tenant-tags", TemplateBody=json.dumps(template))
