@@ -73,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     now = datetime.now(UTC)
+    endpoint: sources.Endpoint | None = None
     try:
         selection = Selection.build(
             args.tenant,
@@ -87,7 +88,6 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError("--bus replays the archive; it cannot take --events")
         # Where AWS is: for the event log, for a handler that is not on its in-memory adapters,
         # and for an archive replay. A file replayed into memory needs none.
-        endpoint = None
         if not args.events or args.bus or (args.into and not args.memory):
             endpoint = (
                 sources.Endpoint(region=args.region)
