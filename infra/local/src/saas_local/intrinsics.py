@@ -26,6 +26,7 @@ class DeployedStack:
         self._physical: dict[str, str] | None = None
         self._parameters: dict[str, str] | None = None
         self._attributes: dict[tuple[str, str], Any] = {}
+        self._exports: dict[str, str] | None = None
 
     # -- what CloudFormation knows about the stack --
     def physical_id(self, logical_id: str) -> str:
@@ -56,12 +57,17 @@ class DeployedStack:
         return str(default)
 
     def export(self, name: str) -> str:
-        cfn = self._clients("cloudformation")
-        for page in cfn.get_paginator("list_exports").paginate():
-            for export in page["Exports"]:
-                if export["Name"] == name:
-                    return str(export["Value"])
-        raise UnresolvableValue(f"no export named {name} in {self.region}")
+        # Read once: values are resolved after every stack of the platform is deployed.
+        if self._exports is None:
+            cfn = self._clients("cloudformation")
+            self._exports = {
+                export["Name"]: str(export["Value"])
+                for page in cfn.get_paginator("list_exports").paginate()
+                for export in page["Exports"]
+            }
+        if name not in self._exports:
+            raise UnresolvableValue(f"no export named {name} in {self.region}")
+        return self._exports[name]
 
     # -- intrinsic functions --
     def resolve(self, value: Any) -> Any:
@@ -139,8 +145,7 @@ class DeployedStack:
             table = self._clients("dynamodb").describe_table(TableName=physical)["Table"]
             found = {"Arn": table["TableArn"], "StreamArn": table.get("LatestStreamArn")}
         elif kind == "AWS::Lambda::Function":
-            config = self._clients("lambda").get_function(FunctionName=physical)
-            found = {"Arn": config["Configuration"]["FunctionArn"]}
+            found = {"Arn": arn_prefix.format("lambda") + f"function:{physical}"}
         elif kind == "AWS::IAM::Role":
             found = {"Arn": self._clients("iam").get_role(RoleName=physical)["Role"]["Arn"]}
         elif kind == "AWS::SNS::Topic":

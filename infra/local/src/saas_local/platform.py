@@ -103,6 +103,7 @@ class LocalPlatform:
         self._aws_endpoint_url = ""
         self._clients: dict[tuple[str, str], Any] = {}
         self._clients_lock = threading.Lock()
+        self._session: Any = None
         self.stacks: list[_Stack] = []
         self.functions: dict[tuple[str, str, str], FunctionRuntime] = {}
         self.pumps: list[SqsPump | StreamPump] = []
@@ -124,7 +125,9 @@ class LocalPlatform:
                 import boto3
                 from botocore.config import Config
 
-                self._clients[key] = boto3.session.Session().client(
+                if self._session is None:  # one session: its loaded service models are shared
+                    self._session = boto3.session.Session()
+                self._clients[key] = self._session.client(
                     service,
                     region_name=region,
                     endpoint_url=self.aws_endpoint_url,
