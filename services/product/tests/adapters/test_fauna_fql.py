@@ -166,7 +166,7 @@ def test_each_tenant_is_reached_through_its_own_scoped_key(who: TenantContext) -
     store.get(who, "p-1")
 
     request = http.requests[0]
-    assert request["headers"]["Authorization"] == "Bearer fnParentKey:tenant_acme_1:server"
+    assert request["headers"]["Authorization"] == "Bearer fnParentKey:tenant_acme-1:server"
     assert request["url"] == "http://fauna.invalid/query/1"
     assert request["headers"]["X-Format"] == "tagged"
 

@@ -132,7 +132,8 @@ class FaunaProductStore:
         self._lock = threading.Lock()
 
     def child_database(self, tenant: TenantContext) -> str:
-        return self._child_db_pattern.format(tenant_id=tenant.tenant_id.replace("-", "_"))
+        # The provisioner creates it under the same pattern (FAUNA_CHILD_DB_PATTERN).
+        return self._child_db_pattern.format(tenant_id=tenant.tenant_id)
 
     def scoped_secret(self, tenant: TenantContext) -> str:
         return f"{self._secret}:{self.child_database(tenant)}:{self._role}"
