@@ -99,3 +99,25 @@ def test_clients_are_built_once_per_region(aws: None) -> None:
     assert clients.client("dynamodb", "eu-west-1") is first
     assert clients.client("dynamodb", "us-east-1") is not first
     assert first.meta.region_name == "eu-west-1"
+
+
+def test_a_premium_reservation_is_one_transaction_across_its_table_and_the_pooled_outbox(
+    dynamodb_store: DynamoDBProductStore, make_tenant: Callable[..., TenantContext]
+) -> None:
+    premium = make_tenant(tier=Tier.PREMIUM, region_group=RegionGroup.EU)
+    own_table = f"tenant-{premium.tenant_id}-products"
+    conftest.create_products_table(boto3.client("dynamodb", region_name="eu-west-1"), own_table)
+    product = Catalogue(dynamodb_store).create(
+        premium, name="Mug", sku="M", price=Decimal("1.00"), stock=2
+    )
+
+    StockKeeper(dynamodb_store).reserve(
+        premium, EventCause("e-1", "c-1"), "o-1", [OrderLine(product.id, 2)]
+    )
+
+    own = {i["sk"]["S"].split("#")[0] for i in _all_items("eu-west-1", own_table)}
+    pooled = [i["detail_type"]["S"] for i in _all_items("eu-west-1")]
+    assert own == {"PRODUCT", "RESERVATION", "EVENT"}
+    assert sorted(pooled) == ["ProductCreated", "StockReserved"]
+    assert dynamodb_store.stock_of(premium, [product.id]) == {product.id: 0}
+    assert _all_items("us-east-1") == []
