@@ -24,7 +24,9 @@ def invitation_for(platform: Any, email: str) -> dict[str, Any]:
 
 
 def tenant_status(platform: Any, token: str, tenant_id: str) -> str:
-    return str(platform.api("GET", f"/tenants/{tenant_id}", token=token).json()["status"])
+    response = platform.api("GET", f"/tenants/{tenant_id}", token=token)
+    # While polling, an error answer is just "not there yet"; the caller's wait reports it.
+    return str(response.json().get("status", f"HTTP {response.status}"))
 
 
 def onboard(platform: Any, token: str, email: str, tier: str = "basic") -> str:

@@ -18,11 +18,22 @@ from tenant_service.adapters.cognito_identity_provider import CognitoIdentityPro
 from tenant_service.adapters.file_invitation_sender import FileInvitationSender
 from tenant_service.adapters.http_jwks_fetcher import HttpJwksFetcher
 from tenant_service.adapters.pyjwt_token_verifier import PyJwtTokenVerifier
+from tenant_service.app.authorize import Authorizer
 from tenant_service.domain.errors import UserAlreadyExists
 from tenant_service.domain.users import UserRole
+from tenant_service.ports.tenant_directory import TenantStanding
 from tenant_service.ports.token_verifier import InvalidToken
 
 REGION = "us-east-1"
+API = "arn:aws:execute-api:us-east-1:123456789012:api1/prod"
+
+
+class FixedDirectory:
+    def __init__(self, standing: TenantStanding) -> None:
+        self._standing = standing
+
+    def standing(self, tenant_id: str) -> TenantStanding | None:
+        return self._standing if tenant_id == self._standing.tenant_id else None
 
 
 def _free_port() -> int:
@@ -126,6 +137,16 @@ def test_a_created_user_is_invited_and_must_set_a_password_on_first_login(
     assert claims["custom:tenant_id"] == "t-acme"
     assert claims["cognito:groups"] == ["TenantAdmin"]
     assert claims["token_use"] == "id"
+
+    # And the authorizer lets that admin of an ACTIVE tenant read its tenant, not list tenants
+    directory = FixedDirectory(TenantStanding("t-acme", "ACTIVE", "basic", "us"))
+    policy = Authorizer(verifier, directory).authorize(
+        "Bearer " + tokens["IdToken"], f"{API}/GET/tenants/t-acme"
+    )
+    allowed = [r for st in policy["policyDocument"]["Statement"] for r in st["Resource"]]
+    assert f"{API}/GET/tenants/*" in allowed
+    assert f"{API}/GET/tenants" not in allowed
+    assert policy["context"]["tenant_id"] == "t-acme"
 
     # And the access token of the same login is refused where an ID token is required
     with pytest.raises(InvalidToken, match=r"aud|token_use"):  # no aud in access tokens
