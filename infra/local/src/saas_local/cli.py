@@ -41,6 +41,19 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         default=int(os.environ.get("FUNCTION_CONCURRENCY", "4")),
         help="execution environments (worker processes) per function (env FUNCTION_CONCURRENCY)",
     )
+    parser.add_argument(
+        "--template",
+        dest="templates",
+        type=Path,
+        action="append",
+        help="deploy only these service templates, in this order (repeatable; default: every "
+        "services/*/template.yaml)",
+    )
+    parser.add_argument(
+        "--state-file",
+        type=Path,
+        help="where to write what to call (default: <root>/.local/platform.json)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every deployment step")
     parser.add_argument(
         "command",
@@ -59,7 +72,7 @@ def print_token(args: argparse.Namespace) -> int:
     """An ID token of the running platform's user pool (USER_PASSWORD_AUTH)."""
     import boto3
 
-    state = json.loads((args.root / ".local" / "platform.json").read_text())
+    state = json.loads((args.state_file or args.root / ".local" / "platform.json").read_text())
     admin = state["system_admin"]
     cognito = boto3.client(
         "cognito-idp",
@@ -115,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         aws_port=args.aws_port,
         region_map=json.loads(args.region_map),
         max_concurrency=args.concurrency,
+        service_templates=[t.resolve() for t in args.templates] if args.templates else None,
+        state_file=args.state_file,
     )
     stopping = threading.Event()
 
