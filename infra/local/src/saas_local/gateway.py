@@ -266,12 +266,17 @@ class _RequestHandler(BaseHTTPRequestHandler):
         pass  # quiet: the handlers log what matters
 
 
+class _Server(ThreadingHTTPServer):
+    # The default listen backlog (5) drops connections when hundreds of clients arrive at once.
+    request_queue_size = 512
+
+
 class GatewayServer:
     """A threaded HTTP server in front of a Gateway (one thread per connection)."""
 
     def __init__(self, gateway: Gateway, host: str = "127.0.0.1", port: int = 8080) -> None:
         handler = type("RequestHandler", (_RequestHandler,), {"gateway": gateway})
-        self._server = ThreadingHTTPServer((host, port), handler)
+        self._server = _Server((host, port), handler)
         # Request threads are joined on stop; idle keep-alive connections are cut first.
         self._server.daemon_threads = False
         self._server.block_on_close = True
