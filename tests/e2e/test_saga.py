@@ -206,7 +206,7 @@ def test_200_concurrent_orders_for_50_units_confirm_exactly_50(platform: Any, sh
         assert answer.status == 202, answer.text
         return str(answer.json()["id"])
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
         ids = {first, *pool.map(place, range(199))}
     assert len(ids) == 200
 

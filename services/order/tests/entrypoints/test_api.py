@@ -194,3 +194,18 @@ def test_a_rejected_order_cannot_be_cancelled(call, memory_container, acme, acme
 
     assert status == 409
     assert "REJECTED" in body["message"]
+
+
+def test_a_post_retried_with_its_idempotency_key_answers_the_same_order_once(
+    memory_container, lambda_context, acme, acme_products
+):
+    event = api_event(
+        "POST", "/orders", ctx=acme, body={"lines": [{"product_id": "p-1", "quantity": 1}]}
+    )
+    event["headers"]["Idempotency-Key"] = "retry-me"
+
+    first = json.loads(api.handler(event, lambda_context)["body"])
+    second = json.loads(api.handler(event, lambda_context)["body"])
+
+    assert first == second
+    assert [m.detail_type for m in memory_container.memory_store().outbox] == ["OrderPlaced"]

@@ -9,7 +9,7 @@ from order_service.adapters.memory_product_catalogue import MemoryProductCatalog
 from order_service.app.orders import Orders
 from order_service.app.outbox import Cause
 from order_service.app.reactions import Reactions
-from order_service.domain.errors import OrderNotFound, UnknownProducts
+from order_service.domain.errors import IdempotencyKeyReused, OrderNotFound, UnknownProducts
 from order_service.domain.order import OrderLine, OrderStatus
 
 
@@ -162,3 +162,27 @@ def test_deprovisioning_a_tenant_purges_only_its_orders(orders, reactions, acme,
 
     assert orders.list(acme, limit=20, next_token=None).orders == []
     assert len(orders.list(globex, limit=20, next_token=None).orders) == 1
+
+
+def test_a_retried_request_with_the_same_idempotency_key_gets_the_same_order(
+    store, orders, reactions, acme, globex
+):
+    for ctx in (acme, globex):
+        reactions.product_created(ctx, "p-1")
+
+    first = orders.place(acme, [line()], Cause(), idempotency_key="k-1")
+    again = orders.place(acme, [line()], Cause(), idempotency_key="k-1")
+    theirs = orders.place(globex, [line()], Cause(), idempotency_key="k-1")
+
+    assert again.id == first.id
+    assert theirs.id != first.id
+    assert kinds(store) == ["OrderPlaced", "OrderPlaced"]
+
+
+def test_an_idempotency_key_reused_for_other_lines_is_refused(store, orders, reactions, acme):
+    reactions.product_created(acme, "p-1")
+    first = orders.place(acme, [line()], Cause(), idempotency_key="k-1")
+
+    with pytest.raises(IdempotencyKeyReused, match=first.id):
+        orders.place(acme, [line(quantity=3)], Cause(), idempotency_key="k-1")
+    assert kinds(store) == ["OrderPlaced"]

@@ -17,6 +17,11 @@ class UnknownProducts(OrderError):
         super().__init__(f"unknown product ids: {', '.join(self.product_ids)}")
 
 
+class IdempotencyKeyReused(OrderError):
+    def __init__(self, order_id: str) -> None:
+        super().__init__(f"this Idempotency-Key already placed order {order_id} with other lines")
+
+
 class OrderNotFound(OrderError):
     def __init__(self, order_id: str) -> None:
         self.order_id = order_id

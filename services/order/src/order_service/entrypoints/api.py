@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,6 +21,7 @@ from order_service.app.outbox import Cause
 from order_service.container import container
 from order_service.domain.errors import (
     ConcurrentUpdate,
+    IdempotencyKeyReused,
     InvalidOrder,
     InvalidPageToken,
     OrderError,
@@ -44,6 +45,7 @@ ERROR_STATUS: dict[type[OrderError], int] = {
     InvalidOrder: 422,
     InvalidPageToken: 400,
     OrderNotCancellable: 409,
+    IdempotencyKeyReused: 422,
     ConcurrentUpdate: 409,
 }
 
@@ -160,12 +162,33 @@ def _forbidden(error: Forbidden) -> Response[str]:
     },
 )
 @tracer.capture_method
-def place_order(body: PlaceOrderIn) -> tuple[OrderAccepted, int]:
+def place_order(
+    body: PlaceOrderIn,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=128,
+            description="Retrying with the same key returns the same order, never a second one.",
+        ),
+    ] = None,
+) -> tuple[OrderAccepted, int]:
     tenant = _tenant()
     lines = [OrderLine(product_id=ln.product_id, quantity=ln.quantity) for ln in body.lines]
-    order = container().orders().place(tenant, lines, Cause(correlation_id=_correlation_id()))
-    metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
-    logger.info("order placed", order_id=order.id, lines=len(order.lines))
+    order = (
+        container()
+        .orders()
+        .place(
+            tenant,
+            lines,
+            Cause(correlation_id=_correlation_id()),
+            idempotency_key=idempotency_key,
+        )
+    )
+    if order.events:  # placed now, not a retry answered with the order placed before
+        metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
+        logger.info("order placed", order_id=order.id, lines=len(order.lines))
     return OrderAccepted(id=order.id, status=order.status), 202
 
 
