@@ -277,3 +277,24 @@ def test_live_rules_can_exclude_replayed_events(aws):
     assert "Messages" not in sqs.receive_message(QueueUrl=live_url, VisibilityTimeout=0)
     replayed = sqs.receive_message(QueueUrl=replay_url)["Messages"]
     assert json.loads(replayed[0]["Body"])["replay-name"] == "gap-live"
+
+
+def test_each_event_delivery_parses_its_json_paths_again(monkeypatch):
+    # Given a counter on the JSONPath parser moto uses
+    import jsonpath_ng.ext
+    from moto.events.utils import EventTemplateParser
+
+    calls = []
+    real_parse = jsonpath_ng.ext.parse
+    monkeypatch.setattr(
+        jsonpath_ng.ext, "parse", lambda path: calls.append(path) or real_parse(path)
+    )
+    event = {"id": "1", "detail-type": "T", "source": "s", "account": "1", "time": '"t"',
+             "region": "r", "resources": [], "detail": {}, "ingestion-time": "t"}  # fmt: skip
+    # When moto prepares the same event for a target twice
+    EventTemplateParser.parse(input_template=None, input_paths_map={}, event=event)
+    first = len(calls)
+    EventTemplateParser.parse(input_template=None, input_paths_map={}, event=event)
+    # Then it parsed the same paths again (what cache_event_path_parsing makes cheap)
+    assert first > 0
+    assert len(calls) == 2 * first

@@ -44,6 +44,10 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     from moto.server import ThreadedMotoServer
 
+    from saas_local.moto_gaps import cache_event_path_parsing
+
+    cache_event_path_parsing()
+
     _serialize_dynamodb()
 
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
