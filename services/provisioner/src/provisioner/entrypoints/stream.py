@@ -91,7 +91,11 @@ def _reconcile_batch(records: Sequence[Mapping[str, Any]]) -> dict[str, Result]:
     groups = _by_tenant(records)
     if not groups:
         return {}
-    workers = min(len(groups), container().settings().tenant_concurrency)
+    deps = container()
+    # Built here, once, before the threads: dependency-injector's Singleton is not thread-safe.
+    deps.reconciler()
+    deps.dead_letters()
+    workers = min(len(groups), deps.settings().tenant_concurrency)
     results: dict[str, Result] = {}
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tenant") as pool:
         for group_results in pool.map(_handle_in_order, groups):
