@@ -186,7 +186,9 @@ def _invalid_request(error: RequestValidationError) -> Response[str]:
     [TenantError, BadRequest, Forbidden, InvalidTenantContext, IdempotencyValidationError]
 )  # type: ignore[untyped-decorator]
 def _domain_error(error: Exception) -> Response[str]:
-    status = next(s for kind, s in _STATUS.items() if isinstance(error, kind))
+    status = next(
+        (s for kind, s in _STATUS.items() if isinstance(error, kind)), HTTPStatus.BAD_REQUEST
+    )
     if isinstance(error, IdempotencyValidationError):
         message = "Idempotency-Key was already used with a different request body"
     else:
