@@ -101,16 +101,17 @@ def _event_publisher(settings: Settings, clients: Any) -> Any:
     )
 
 
+# Thread-safe singletons: the local platform may run one process's handler on several threads.
 class Container(containers.DeclarativeContainer):
-    settings = providers.Singleton(Settings.from_environ)
-    regional_clients = providers.Singleton(_regional_clients, settings)
+    settings = providers.ThreadSafeSingleton(Settings.from_environ)
+    regional_clients = providers.ThreadSafeSingleton(_regional_clients, settings)
     store = providers.Selector(
         providers.Callable(lambda s: s.backend, settings),
-        memory=providers.Singleton(_memory_store),
-        dynamodb=providers.Singleton(_dynamodb_store, settings, regional_clients),
-        fauna=providers.Singleton(_fauna_store, settings, regional_clients),
+        memory=providers.ThreadSafeSingleton(_memory_store),
+        dynamodb=providers.ThreadSafeSingleton(_dynamodb_store, settings, regional_clients),
+        fauna=providers.ThreadSafeSingleton(_fauna_store, settings, regional_clients),
     )
-    event_publisher = providers.Singleton(_event_publisher, settings, regional_clients)
+    event_publisher = providers.ThreadSafeSingleton(_event_publisher, settings, regional_clients)
     # For stores polled rather than streamed (Fauna; the memory fake): see outbox_poller.py.
     outbox_relay = providers.Factory(OutboxRelay, store, event_publisher)
     catalogue = providers.Factory(Catalogue, store)
