@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -119,11 +120,14 @@ class Container(containers.DeclarativeContainer):
 
 
 _container: Container | None = None
+_container_lock = threading.Lock()
 
 
 def container() -> Container:
     """The process-wide container (built on first use, reused by warm invocations)."""
     global _container
     if _container is None:
-        _container = Container()
+        with _container_lock:
+            if _container is None:
+                _container = Container()
     return _container
