@@ -5,6 +5,7 @@ POST /tenants -> tenant table -> stream -> provisioner -> STS + CloudFormation -
 from __future__ import annotations
 
 import itertools
+import sys
 import time
 import uuid
 from collections import Counter
@@ -74,11 +75,18 @@ def _live_stacks(platform: Any, names: set[str], regions: set[str]) -> int:
 def _wait(
     platform: Any, ids: set[str], done: Callable[[Counter[str]], bool], timeout: float
 ) -> Counter[str]:
-    deadline = time.monotonic() + timeout
+    """Poll until done (or the deadline), printing progress to stderr every 30 s."""
+    started = time.monotonic()
+    last_report = started
     while True:
         counts = _statuses(platform, ids)
-        if done(counts) or time.monotonic() > deadline:
+        now = time.monotonic()
+        if done(counts) or now - started > timeout:
             return counts
+        if now - last_report >= 30:
+            progress = ", ".join(f"{status} {n}" for status, n in sorted(counts.items()))
+            print(f"  {now - started:6.0f} s: {progress}", file=sys.stderr, flush=True)
+            last_report = now
         time.sleep(1.0)
 
 
