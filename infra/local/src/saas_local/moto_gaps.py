@@ -272,5 +272,6 @@ def cache_event_path_parsing() -> None:
 
     import jsonpath_ng.ext
 
-    if not hasattr(jsonpath_ng.ext.parse, "cache_info"):
-        jsonpath_ng.ext.parse = functools.lru_cache(maxsize=512)(jsonpath_ng.ext.parse)
+    parse = jsonpath_ng.ext.parse  # type: ignore[attr-defined]
+    if not hasattr(parse, "cache_info"):
+        jsonpath_ng.ext.parse = functools.lru_cache(maxsize=512)(parse)  # type: ignore[attr-defined]

@@ -166,14 +166,18 @@ class LocalPlatform:
         return self.info
 
     def stop(self) -> None:
+        """Stop everything started, in order; each step is started everywhere before it is
+        waited for (stopping many workers one after the other takes seconds)."""
         for pump in self.pumps:
             pump.signal_stop()
-        for pump in self.pumps:
-            pump.join()
-        self.pumps = []
         if self.gateway_server is not None:
             self.gateway_server.stop()
             self.gateway_server = None
+        for pump in self.pumps:
+            pump.join()
+        self.pumps = []
+        for runtime in self.functions.values():
+            runtime.signal_close()
         for runtime in self.functions.values():
             runtime.close()
         self.functions = {}

@@ -4,6 +4,7 @@ to a limit) when invocations overlap."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import subprocess
@@ -108,18 +109,21 @@ class _Worker:
             raise EOFError
         return response
 
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            assert self.process.stdin is not None
-            try:
+    def signal_stop(self) -> None:
+        """Close the request pipe: the worker finishes its event, if any, and exits."""
+        if self.process.stdin is not None and not self.process.stdin.closed:
+            with contextlib.suppress(OSError):
                 self.process.stdin.close()
-                self.process.wait(timeout=2)
-            except (OSError, subprocess.TimeoutExpired):
-                self.process.kill()
-                self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout):
-            if stream is not None and not stream.closed:
-                stream.close()
+
+    def stop(self) -> None:
+        self.signal_stop()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout is not None and not self.process.stdout.closed:
+            self.process.stdout.close()
 
 
 class FunctionRuntime:
@@ -191,9 +195,17 @@ class FunctionRuntime:
             if worker in self._all:
                 self._all.remove(worker)
 
-    def close(self) -> None:
+    def signal_close(self) -> None:
+        """Refuse new invocations and let every worker exit (see `close` to wait for them)."""
         with self._lock:
             self._closed = True
+            workers = list(self._all)
+        for worker in workers:
+            worker.signal_stop()
+
+    def close(self) -> None:
+        self.signal_close()
+        with self._lock:
             workers, self._all, self._idle = self._all, [], []
         for worker in workers:
             worker.stop()
