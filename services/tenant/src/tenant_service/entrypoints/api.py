@@ -287,7 +287,9 @@ def list_users(limit: Limit = 20, next_token: NextToken = None) -> UserPage:
     return UserPage(items=[UserOut.of(u) for u in page.items], next_token=page.next_token)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
+)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

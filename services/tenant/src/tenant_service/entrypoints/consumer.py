@@ -107,7 +107,7 @@ def _dead_letter(record: SQSRecord, reason: str) -> None:
     container.dead_letters().send(record.body, reason)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
