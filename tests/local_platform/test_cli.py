@@ -79,6 +79,7 @@ def test_ctrl_c_stops_the_platform_and_everything_it_started(tmp_path):
     assert not any(_alive(pid) for pid in children)
     assert info["api_url"].startswith("http://127.0.0.1:")
     assert "SaaS platform running locally" in printed
+    assert not state.exists()  # it no longer describes a running platform
     assert info["api_url"] in printed
 
 

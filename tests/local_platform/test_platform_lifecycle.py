@@ -96,7 +96,8 @@ def test_start_on_free_ports_then_stop_leaves_nothing_and_removed_wiring_is_gone
             assert names == {"saas-platform", "saas-gatekeeper", "saas-shop"}
         assert _children() - children_before  # the handler ran in a worker process
 
-    # Then nothing is left running or listening
+    # Then nothing is left running or listening, and the state file is gone
+    assert not state.exists()
     assert set(threading.enumerate()) - threads_before == set()
     assert _children() - children_before == set()
     assert not any(_listening(port) for port in ports)

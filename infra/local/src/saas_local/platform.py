@@ -104,6 +104,7 @@ class LocalPlatform:
         self._clients: dict[tuple[str, str], Any] = {}
         self._clients_lock = threading.Lock()
         self._session: Any = None
+        self._state_written: Path | None = None
         self.stacks: list[_Stack] = []
         self.functions: dict[tuple[str, str, str], FunctionRuntime] = {}
         self.pumps: list[SqsPump | StreamPump] = []
@@ -160,6 +161,7 @@ class LocalPlatform:
                 path = self.config.state_file or self.config.root / ".local" / "platform.json"
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(json.dumps(self.info, indent=2) + "\n")
+                self._state_written = path
         except BaseException:
             self.stop()
             raise
@@ -185,6 +187,9 @@ class LocalPlatform:
             client.close()
         self._clients = {}
         self._stop_moto()
+        if self._state_written is not None:  # what it says is no longer running
+            self._state_written.unlink(missing_ok=True)
+            self._state_written = None
 
     def __enter__(self) -> LocalPlatform:
         self.start()
