@@ -1,5 +1,6 @@
-"""The tenant template shipped inside the package is infra/tenant-environment.yaml, byte for byte
-(editable installs cannot see a hatch force-include, so the package carries a committed copy)."""
+"""The tenant template the package reads is infra/tenant-environment.yaml, byte for byte. The wheel
+force-includes infra's file; the editable install cannot see a force-include, so it reads the
+committed copy in src/provisioner/templates/, which this keeps equal."""
 
 from __future__ import annotations
 
