@@ -344,3 +344,29 @@ def test_a_tenant_that_just_became_active_is_let_in_within_seconds(world: World)
     world.clock.advance(6)
     policy = world.authorizer.authorize(token, arn("GET", "/products"))
     assert arn("GET", "/products") in _statements(policy, "Allow")
+
+
+def test_a_failed_key_fetch_is_retried_after_seconds_not_a_whole_cooldown(world: World) -> None:
+    # Given the pool's JWKS endpoint fails once at cold start
+    real_fetch, calls = world.jwks.fetch, []
+
+    def flaky() -> dict[str, Any]:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("connection reset")
+        return real_fetch()
+
+    world.jwks.fetch = flaky  # type: ignore[method-assign]
+    with pytest.raises(Unauthorized):
+        world.authorizer.authorize(_token(), arn("GET", "/products"))
+
+    # When tokens come right after, the endpoint is not hammered
+    with pytest.raises(Unauthorized):
+        world.authorizer.authorize(_token(), arn("GET", "/products"))
+    assert len(calls) == 1
+
+    # Then a few seconds later the keys are fetched again and tokens pass
+    world.clock.advance(6)
+    policy = world.authorizer.authorize(_token(), arn("GET", "/products"))
+    assert len(calls) == 2
+    assert arn("GET", "/products") in _statements(policy, "Allow")

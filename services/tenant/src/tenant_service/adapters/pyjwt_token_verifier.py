@@ -2,6 +2,8 @@
 
 The key set is cached; a token whose `kid` is unknown refetches the set at most once per
 `refetch_cooldown` seconds (keys rotate rarely; a flood of made-up kids must not hammer the pool).
+A failed fetch is retried after `retry_after_failure` seconds instead, so a blip at cold start
+does not refuse every token for a whole cooldown.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class PyJwtTokenVerifier:
         monotonic: Callable[[], float],
         leeway_seconds: int = 30,
         refetch_cooldown: float = 300.0,
+        retry_after_failure: float = 5.0,
     ) -> None:
         self._jwks = jwks
         self._issuer = issuer
@@ -35,8 +38,9 @@ class PyJwtTokenVerifier:
         self._monotonic = monotonic
         self._leeway = leeway_seconds
         self._cooldown = refetch_cooldown
+        self._retry_after_failure = min(refetch_cooldown, retry_after_failure)
         self._keys: dict[str, Any] = {}
-        self._fetched_at: float | None = None
+        self._next_fetch_at: float | None = None
 
     def verify(self, token: str) -> Mapping[str, Any]:
         try:
@@ -72,14 +76,16 @@ class PyJwtTokenVerifier:
         return self._keys[kid]
 
     def _may_refetch(self) -> bool:
-        return self._fetched_at is None or self._monotonic() - self._fetched_at >= self._cooldown
+        return self._next_fetch_at is None or self._monotonic() >= self._next_fetch_at
 
     def _refetch(self) -> None:
-        self._fetched_at = self._monotonic()
+        now = self._monotonic()
         try:
             key_set = PyJWKSet.from_dict(self._jwks.fetch())
         except Exception as exc:  # the pool's endpoint failed or sent garbage: no key, no access
+            self._next_fetch_at = now + self._retry_after_failure
             raise InvalidToken(f"cannot read the key set: {exc}") from None
+        self._next_fetch_at = now + self._cooldown
         self._keys = {
             k.key_id: k.key
             for k in key_set.keys
