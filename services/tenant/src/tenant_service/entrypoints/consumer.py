@@ -49,14 +49,16 @@ def _react(body: dict[str, Any]) -> None:
         envelope = read_envelope(body.get("detail") or {})
     except (InvalidEnvelope, InvalidTenantContext) as exc:
         raise Poison(str(exc)) from None
+    # CONSUMED's values are typed type[BaseModel] by convention; each reader sets the class var.
+    accepted = int(getattr(reader, "event_version"))  # noqa: B009
     major = envelope.metadata.event_version
-    if major != reader.event_version:  # type: ignore[attr-defined]
-        raise Poison(f"{key[1]} event_version {major} is not the supported {reader.event_version}")  # type: ignore[attr-defined]
+    if major != accepted:
+        raise Poison(f"{key[1]} event_version {major} is not the supported {accepted}")
     try:
         data = reader.model_validate(envelope.data)
     except ValidationError as exc:
         raise Poison(f"{key[1]} data is invalid: {exc.errors(include_url=False)}") from None
-    if data.tenant_id != envelope.metadata.tenant_id:  # type: ignore[attr-defined]
+    if getattr(data, "tenant_id", None) != envelope.metadata.tenant_id:
         raise Poison("data.tenant_id differs from metadata.tenant_id")
     enrich_logger(
         logger,
