@@ -9,10 +9,15 @@ from typing import Any, Protocol
 
 
 class EventMetadataLike(Protocol):
-    tenant_id: str
-    producer: str
-    tier: str | None
-    region_group: str | None
+    # Read-only members, so a frozen pydantic model (EventMetadata) satisfies the protocol.
+    @property
+    def tenant_id(self) -> str: ...
+    @property
+    def producer(self) -> str: ...
+    @property
+    def tier(self) -> str | None: ...
+    @property
+    def region_group(self) -> str | None: ...
 
 
 class InvalidTenantContext(ValueError):
