@@ -195,16 +195,22 @@ def test_200_concurrent_orders_for_50_units_confirm_exactly_50(platform: Any, sh
     first = _place(platform, shop, product, 1)
     before = {o["id"] for o in _all_orders(platform, shop)} - {first}
 
-    # When 199 more orders for one unit each are placed concurrently
+    # When 199 more orders for one unit each are placed concurrently (a client retries a request
+    # the gateway answered 5xx, with the same Idempotency-Key: still one order per request)
     def place(_: int) -> str:
-        answer = platform.api(
-            "POST",
-            "/orders",
-            token=shop.user,
-            json={"lines": [{"product_id": product, "quantity": 1}]},
-        )
-        assert answer.status == 202, answer.text
-        return str(answer.json()["id"])
+        key = str(uuid.uuid4())
+        body = {"lines": [{"product_id": product, "quantity": 1}]}
+
+        def accepted() -> str | None:
+            answer = platform.api(
+                "POST", "/orders", token=shop.user, json=body, headers={"Idempotency-Key": key}
+            )
+            if answer.status >= 500:
+                return None
+            assert answer.status == 202, answer.text
+            return str(answer.json()["id"])
+
+        return str(platform.wait_until(accepted, timeout=SAGA_TIMEOUT, interval=0.5))
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
         ids = {first, *pool.map(place, range(199))}
