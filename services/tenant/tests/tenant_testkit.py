@@ -6,12 +6,11 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tenant_service.adapters.memory_dead_letters import MemoryDeadLetters, MemoryEventPublisher
+from tenant_service.adapters.memory_dead_letters import MemoryDeadLetters
+from tenant_service.adapters.memory_event_publisher import MemoryEventPublisher
 from tenant_service.adapters.memory_idempotency_store import MemoryIdempotencyStore
-from tenant_service.adapters.memory_identity_provider import (
-    MemoryIdentityProvider,
-    MemoryInvitationSender,
-)
+from tenant_service.adapters.memory_identity_provider import MemoryIdentityProvider
+from tenant_service.adapters.memory_invitation_sender import MemoryInvitationSender
 from tenant_service.adapters.memory_tenant_repository import MemoryTenantRepository
 from tenant_service.container import Container, Settings
 

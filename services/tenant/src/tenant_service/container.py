@@ -120,13 +120,11 @@ def _identity(settings: Settings) -> Any:
 
 def _invitations(settings: Settings) -> Any:
     if settings.backend == "memory":
-        from tenant_service.adapters.memory_identity_provider import MemoryInvitationSender
+        from tenant_service.adapters.memory_invitation_sender import MemoryInvitationSender
 
         return MemoryInvitationSender()
-    from tenant_service.adapters.file_invitation_sender import (
-        CognitoInvitationSender,
-        FileInvitationSender,
-    )
+    from tenant_service.adapters.cognito_invitation_sender import CognitoInvitationSender
+    from tenant_service.adapters.file_invitation_sender import FileInvitationSender
 
     if settings.invitations == "file":
         return FileInvitationSender(settings.invitation_outbox_dir)
@@ -135,7 +133,7 @@ def _invitations(settings: Settings) -> Any:
 
 def _publisher(settings: Settings) -> Any:
     if settings.backend == "memory":
-        from tenant_service.adapters.memory_dead_letters import MemoryEventPublisher
+        from tenant_service.adapters.memory_event_publisher import MemoryEventPublisher
 
         return MemoryEventPublisher()
     from tenant_service.adapters.eventbridge_event_publisher import EventBridgeEventPublisher

@@ -24,11 +24,3 @@ class FileInvitationSender:
         partial = target.with_suffix(".json.tmp")
         partial.write_text(json.dumps(body, indent=2))
         partial.replace(target)  # a reader never sees half a file
-
-
-class CognitoInvitationSender:
-    """In AWS, Cognito emails the invitation itself when it creates the user (no
-    MessageAction=SUPPRESS), so there is nothing left to send here."""
-
-    def send(self, invitation: Invitation) -> None:
-        return None

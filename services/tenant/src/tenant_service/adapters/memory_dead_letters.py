@@ -1,4 +1,4 @@
-"""In-memory DeadLetters and EventPublisher for unit tests and `BACKEND=memory`."""
+"""In-memory DeadLetters for unit tests and `BACKEND=memory`."""
 
 from __future__ import annotations
 
@@ -9,11 +9,3 @@ class MemoryDeadLetters:
 
     def send(self, body: str, reason: str) -> None:
         self.messages.append((body, reason))
-
-
-class MemoryEventPublisher:
-    def __init__(self) -> None:
-        self.published: list[tuple[str, str, str]] = []
-
-    def publish(self, *, source: str, detail_type: str, detail_json: str) -> None:
-        self.published.append((source, detail_type, detail_json))

@@ -1,4 +1,4 @@
-"""In-memory IdentityProvider and InvitationSender for unit tests and `BACKEND=memory`."""
+"""In-memory IdentityProvider for unit tests and `BACKEND=memory`."""
 
 from __future__ import annotations
 
@@ -18,11 +18,3 @@ class MemoryIdentityProvider:
         return Invitation(
             to=email, username=username, temporary_password="Temp-Passw0rd!", tenant_id=tenant_id
         )
-
-
-class MemoryInvitationSender:
-    def __init__(self) -> None:
-        self.sent: list[Invitation] = []
-
-    def send(self, invitation: Invitation) -> None:
-        self.sent.append(invitation)
