@@ -43,7 +43,8 @@ class Reactions:
     ) -> Order | None:
         """The order after the change, or None when the event was already processed or names
         an order this tenant does not have."""
-        assert cause.event_id, "a reaction always has the event that caused it"
+        if not cause.event_id:
+            raise ValueError("a reaction needs the event_id of the event that caused it")
         for attempt in range(1, MAX_ATTEMPTS + 1):
             if self._repository.is_processed(ctx, cause.event_id):
                 return None
