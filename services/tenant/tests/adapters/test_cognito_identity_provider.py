@@ -172,3 +172,48 @@ def test_the_user_is_in_its_role_group(cognito: Any, pool: dict[str, str]) -> No
         UserPoolId=pool["pool_id"], Username=invitation.username
     )["Groups"]
     assert [g["GroupName"] for g in groups] == ["TenantUser"]
+
+
+def test_a_user_who_never_logged_in_can_be_invited_again_with_a_new_password(
+    cognito: Any, pool: dict[str, str]
+) -> None:
+    identity = CognitoIdentityProvider(cognito, user_pool_id=pool["pool_id"], send_invitation=False)
+    first = identity.create_user(
+        tenant_id="t-acme", email="again@acme.test", role=UserRole.TENANT_USER
+    )
+
+    again = identity.reinvite(
+        tenant_id="t-acme", email="again@acme.test", role=UserRole.TENANT_USER
+    )
+
+    assert again is not None
+    assert again.username == first.username
+    assert again.temporary_password != first.temporary_password
+    answer = _login(cognito, pool["client_id"], again.username, again.temporary_password)
+    assert answer["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+    groups = cognito.admin_list_groups_for_user(UserPoolId=pool["pool_id"], Username=again.username)
+    assert [g["GroupName"] for g in groups["Groups"]] == ["TenantUser"]
+
+
+def test_no_reinvitation_for_another_tenant_an_active_user_or_a_stranger(
+    cognito: Any, pool: dict[str, str]
+) -> None:
+    identity = CognitoIdentityProvider(cognito, user_pool_id=pool["pool_id"], send_invitation=False)
+    theirs = identity.create_user(tenant_id="t-b", email="b@x.test", role=UserRole.TENANT_USER)
+    active = identity.create_user(tenant_id="t-a", email="a@x.test", role=UserRole.TENANT_USER)
+    cognito.admin_set_user_password(
+        UserPoolId=pool["pool_id"],
+        Username=active.username,
+        Password="Chosen-Passw0rd",
+        Permanent=True,
+    )
+
+    assert identity.reinvite(tenant_id="t-a", email="b@x.test", role=UserRole.TENANT_USER) is None
+    assert identity.reinvite(tenant_id="t-a", email="a@x.test", role=UserRole.TENANT_USER) is None
+    assert identity.reinvite(tenant_id="t-a", email="who@x.test", role=UserRole.TENANT_USER) is None
+    assert (
+        _login(cognito, pool["client_id"], theirs.username, theirs.temporary_password)[
+            "ChallengeName"
+        ]
+        == "NEW_PASSWORD_REQUIRED"
+    )

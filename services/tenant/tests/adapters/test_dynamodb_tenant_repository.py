@@ -193,3 +193,12 @@ def test_the_authorizer_reads_only_the_standing(repo: Any) -> None:
     assert standing is not None
     assert (standing.status, standing.tier, standing.region_group) == ("ACTIVE", "basic", "eu")
     assert repo.standing("nobody") is None
+
+
+def test_a_user_is_found_by_email_within_its_tenant_only(repo: Any) -> None:
+    for n in range(3):
+        repo.add_user(TenantUser("t1", f"u{n}", f"u{n}@a.test", UserRole.TENANT_USER, AT), [])
+
+    assert repo.user_by_email("t1", "u2@a.test").username == "u2"
+    assert repo.user_by_email("t2", "u2@a.test") is None
+    assert repo.user_by_email("t1", "nobody@a.test") is None

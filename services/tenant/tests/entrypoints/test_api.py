@@ -10,6 +10,7 @@ import pytest
 from tenant_testkit import SYSTEM_ADMIN, Wiring, admin_of, call, user_of
 
 from tenant_service.domain.tenant import TenantStatus
+from tenant_service.domain.users import UserRole
 
 NEW_TENANT = {
     "name": "Acme",
@@ -361,3 +362,46 @@ def test_bad_input_is_a_4xx_naming_the_problem_and_changes_nothing(
     # And nothing was written
     after = (wiring.repository.tenants, wiring.repository.outbox, wiring.identity.users)
     assert after == before
+
+
+def test_a_user_whose_earlier_creation_did_not_finish_is_invited_again(
+    api: Any, wiring: Wiring
+) -> None:
+    # Given an earlier POST /users that created the identity but failed before recording it
+    tenant_id = _onboard(api, wiring)
+    _activate(wiring, tenant_id)
+    wiring.identity.create_user(
+        tenant_id=tenant_id, email="half@acme.test", role=UserRole.TENANT_USER
+    )
+
+    # When the admin retries
+    status, user = call(
+        api,
+        "POST",
+        "/users",
+        caller=admin_of(tenant_id),
+        body={"email": "half@acme.test", "role": "TenantUser"},
+    )
+
+    # Then the same user is invited again and recorded
+    assert (status, user["username"]) == (201, "user-1")
+    assert [i.temporary_password for i in wiring.invitations.sent] == ["Again-Passw0rd!"]
+    assert _details(wiring)[-1] == "TenantUserCreated"
+
+
+def test_another_tenants_user_or_one_who_logged_in_is_not_invited_again(
+    api: Any, wiring: Wiring
+) -> None:
+    a, b = _onboard(api, wiring), _onboard(api, wiring)
+    _activate(wiring, a)
+    _activate(wiring, b)
+    wiring.identity.create_user(tenant_id=b, email="theirs@x.test", role=UserRole.TENANT_USER)
+    wiring.identity.create_user(tenant_id=a, email="active@x.test", role=UserRole.TENANT_USER)
+    wiring.identity.logged_in.add("active@x.test")
+
+    for email in ("theirs@x.test", "active@x.test"):
+        status, _ = call(
+            api, "POST", "/users", caller=admin_of(a), body={"email": email, "role": "TenantUser"}
+        )
+        assert status == 409
+    assert wiring.invitations.sent == []

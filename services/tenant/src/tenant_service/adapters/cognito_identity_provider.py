@@ -38,6 +38,33 @@ class CognitoIdentityProvider:
         self._send_invitation = send_invitation
 
     def create_user(self, *, tenant_id: str, email: str, role: UserRole) -> Invitation:
+        message = {"DesiredDeliveryMediums": ["EMAIL"]} if self._send_invitation else {}
+        try:
+            return self._create(
+                tenant_id, email, role, MessageAction=None if message else "SUPPRESS", **message
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "UsernameExistsException":
+                raise UserAlreadyExists(email) from None
+            raise
+
+    def reinvite(self, *, tenant_id: str, email: str, role: UserRole) -> Invitation | None:
+        try:
+            user = self._client.admin_get_user(UserPoolId=self._pool, Username=email)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "UserNotFoundException":
+                return None
+            raise
+        attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
+        if (
+            attributes.get("custom:tenant_id") != tenant_id
+            or user.get("UserStatus") != "FORCE_CHANGE_PASSWORD"
+        ):
+            return None
+        # RESEND: a new temporary password (and, in AWS, a new email) for the same user.
+        return self._create(tenant_id, email, role, MessageAction="RESEND")
+
+    def _create(self, tenant_id: str, email: str, role: UserRole, **options: Any) -> Invitation:
         password = temporary_password()
         request: dict[str, Any] = {
             "UserPoolId": self._pool,
@@ -48,17 +75,9 @@ class CognitoIdentityProvider:
                 {"Name": "email_verified", "Value": "true"},
                 {"Name": "custom:tenant_id", "Value": tenant_id},
             ],
+            **{k: v for k, v in options.items() if v is not None},
         }
-        if self._send_invitation:
-            request["DesiredDeliveryMediums"] = ["EMAIL"]
-        else:
-            request["MessageAction"] = "SUPPRESS"
-        try:
-            created = self._client.admin_create_user(**request)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "UsernameExistsException":
-                raise UserAlreadyExists(email) from None
-            raise
+        created = self._client.admin_create_user(**request)
         # With email as the pool's username attribute Cognito names the user itself.
         username = created["User"]["Username"]
         self._client.admin_add_user_to_group(

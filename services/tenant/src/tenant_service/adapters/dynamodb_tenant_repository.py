@@ -138,6 +138,27 @@ class DynamoDbTenantRepository:
         ).get("Item")
         return item is not None
 
+    def user_by_email(self, tenant_id: str, email: str) -> TenantUser | None:
+        # A tenant's users are one partition; the email filter reads it, which is fine at the
+        # size of a tenant's staff.
+        request: dict[str, Any] = {
+            "TableName": self._service,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :user)",
+            "FilterExpression": "email = :email",
+            "ExpressionAttributeValues": {
+                ":pk": _s(f"TENANT#{tenant_id}"),
+                ":user": _s("USER#"),
+                ":email": _s(email),
+            },
+        }
+        while True:
+            answer = self._client.query(**request)
+            if answer.get("Items"):
+                return _user(tenant_id, answer["Items"][0])
+            if "LastEvaluatedKey" not in answer:
+                return None
+            request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
     def list_users(self, tenant_id: str, *, limit: int, next_token: str | None) -> Page[TenantUser]:
         start = page_token.decode(next_token, fields=("username",))
         request: dict[str, Any] = {

@@ -72,6 +72,11 @@ class MemoryTenantRepository:
         self.users[(user.tenant_id, user.username)] = user
         self.outbox.extend(events)
 
+    def user_by_email(self, tenant_id: str, email: str) -> TenantUser | None:
+        return next(
+            (u for (t, _), u in self.users.items() if t == tenant_id and u.email == email), None
+        )
+
     def list_users(self, tenant_id: str, *, limit: int, next_token: str | None) -> Page[TenantUser]:
         start = page_token.decode(next_token, fields=("username",))
         names = sorted(u for t, u in self.users if t == tenant_id)

@@ -13,7 +13,7 @@ from tenant_service.app.outbox import outbox_event
 from tenant_service.domain.errors import TenantNotFound, UserAlreadyExists
 from tenant_service.domain.events import TenantUserCreated
 from tenant_service.domain.tenant import Tenant
-from tenant_service.domain.users import TenantUser, UserRole
+from tenant_service.domain.users import Invitation, TenantUser, UserRole
 from tenant_service.ports.clock import Clock
 from tenant_service.ports.identity_provider import IdentityProvider, InvitationSender
 from tenant_service.ports.tenant_repository import TenantRepository
@@ -50,14 +50,17 @@ class ProvisioningReactions:
         if active is None:
             self._repository.mark_processed(cause.tenant_id, cause.event_id)
             return None
+        invitation: Invitation | None
         try:
             invitation = self._identity.create_user(
                 tenant_id=tenant.id, email=tenant.admin_email, role=UserRole.TENANT_ADMIN
             )
         except UserAlreadyExists:
-            # A retry after the user was created but before the record was saved: the first
-            # attempt already invited them.
-            invitation = None
+            # A retry after the identity was created but before the record was saved: invite
+            # that user again (None when the email belongs to someone else: no admin is made).
+            invitation = self._identity.reinvite(
+                tenant_id=tenant.id, email=tenant.admin_email, role=UserRole.TENANT_ADMIN
+            )
         events = []
         admin = None
         if invitation is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tenant_context import Principal, Role
 from tenant_service.app.outbox import outbox_event
 from tenant_service.app.tenants import Forbidden
-from tenant_service.domain.errors import TenantNotFound, TransitionNotAllowed
+from tenant_service.domain.errors import TenantNotFound, TransitionNotAllowed, UserAlreadyExists
 from tenant_service.domain.events import TenantUserCreated
 from tenant_service.domain.tenant import TenantStatus
 from tenant_service.domain.users import TenantUser, UserRole
@@ -41,7 +41,17 @@ class UserUseCases:
             raise TenantNotFound(tenant_id)
         if tenant.status is not TenantStatus.ACTIVE:
             raise TransitionNotAllowed(tenant_id, tenant.status.value, "create users")
-        invitation = self._identity.create_user(tenant_id=tenant_id, email=email, role=role)
+        try:
+            invitation = self._identity.create_user(tenant_id=tenant_id, email=email, role=role)
+        except UserAlreadyExists:
+            # An earlier attempt may have created the identity and then failed before recording
+            # it: that user (of this tenant, never logged in) is invited again and recorded.
+            if self._repository.user_by_email(tenant_id, email) is not None:
+                raise
+            again = self._identity.reinvite(tenant_id=tenant_id, email=email, role=role)
+            if again is None:
+                raise
+            invitation = again
         user = TenantUser(
             tenant_id=tenant_id,
             username=invitation.username,

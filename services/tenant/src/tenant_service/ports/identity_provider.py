@@ -14,6 +14,12 @@ class IdentityProvider(Protocol):
         email is taken."""
         ...
 
+    def reinvite(self, *, tenant_id: str, email: str, role: UserRole) -> Invitation | None:
+        """For a user of this tenant who never logged in (an earlier attempt created it but did
+        not finish): a fresh temporary password and invitation, in the role's group. None for
+        anyone else (another tenant's user, or one who has logged in)."""
+        ...
+
 
 class InvitationSender(Protocol):
     def send(self, invitation: Invitation) -> None: ...
