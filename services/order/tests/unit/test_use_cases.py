@@ -186,3 +186,32 @@ def test_an_idempotency_key_reused_for_other_lines_is_refused(store, orders, rea
     with pytest.raises(IdempotencyKeyReused, match=first.id):
         orders.place(acme, [line(quantity=3)], Cause(), idempotency_key="k-1")
     assert kinds(store) == ["OrderPlaced"]
+
+
+class CancelledMeanwhile(MemoryOrderRepository):
+    """A repository where a user's cancel commits between the reaction's read and its write."""
+
+    def __init__(self, store, orders, ctx):
+        super().__init__(store)
+        self._orders, self._ctx, self._raced = orders, ctx, False
+
+    def save(self, ctx, order, outbox, *, processed_event_id=None):
+        if processed_event_id and not self._raced:
+            self._raced = True
+            self._orders.cancel(self._ctx, order.id, Cause())
+        super().save(ctx, order, outbox, processed_event_id=processed_event_id)
+
+
+def test_stock_reserved_racing_a_cancel_rereads_and_asks_for_the_stock_back(store, orders, acme):
+    # Given a pending order, and a cancel that commits while StockReserved is being applied
+    MemoryProductCatalogue(store).record_created(acme, "p-1")
+    order = orders.place(acme, [line()], Cause())
+    racing = Reactions(CancelledMeanwhile(store, orders, acme), MemoryProductCatalogue(store))
+
+    # When StockReserved is applied
+    racing.stock_reserved(acme, order.id, Cause(event_id="e-1"))
+
+    # Then the order stays CANCELLED and OrderCancelled goes out again, so stock is released
+    assert orders.get(acme, order.id).status is OrderStatus.CANCELLED
+    assert kinds(store) == ["OrderPlaced", "OrderCancelled", "OrderCancelled"]
+    assert MemoryOrderRepository(store).is_processed(acme, "e-1")
