@@ -193,3 +193,13 @@ def test_two_templates_declaring_the_same_route_is_an_error():
 
     with pytest.raises(ValueError, match="GET /orders"):
         Gateway([route, GatewayRoute("GET", "/orders", Function(), "a2", "Prod", "us-east-1")])
+
+
+def test_a_502_says_why_in_the_log(caplog):
+    handler = Function(error="the database is down")
+
+    with caplog.at_level("WARNING", logger="saas_local.gateway"):
+        response = _get(_gateway(handler), "/orders")
+
+    assert response.status == 502
+    assert "GET /orders -> 502: Exception: the database is down" in caplog.text

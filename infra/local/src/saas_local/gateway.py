@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import logging
 import re
 import socket
 import threading
@@ -27,6 +28,7 @@ from saas_local.authorizer import (
 from saas_local.workers import InvocationError
 
 Invoke = Callable[[Any], Any]
+log = logging.getLogger("saas_local.gateway")
 
 
 @dataclass
@@ -166,9 +168,16 @@ class Gateway:
             event["requestContext"]["authorizer"] = outcome.request_context()
         try:
             result = route.invoke(event)
-        except InvocationError:
+        except InvocationError as exc:
+            # What CloudWatch would show for the 502: the function's error or its timeout.
+            log.warning("%s %s -> 502: %s", method, route.resource, exc)
             return _gateway_error(502, "Internal server error", "InternalServerErrorException")
-        return _proxy_response(result)
+        response = _proxy_response(result)
+        if response.status == 502 and not (
+            isinstance(result, Mapping) and result.get("statusCode") == 502
+        ):
+            log.warning("%s %s -> 502: malformed Lambda proxy response", method, route.resource)
+        return response
 
     def _authorize(
         self, route: GatewayRoute, event: dict[str, Any], headers: Mapping[str, str]
@@ -193,8 +202,10 @@ class Gateway:
             except InvocationError as exc:
                 if exc.error_message == "Unauthorized":
                     return _gateway_error(401, "Unauthorized", "UnauthorizedException")
+                log.warning("authorizer failed -> 500: %s", exc)
                 return _gateway_error(500, None, "AuthorizerConfigurationException")
-            except InvalidAuthorizerResponse:
+            except InvalidAuthorizerResponse as exc:
+                log.warning("authorizer answer rejected -> 500: %s", exc)
                 return _gateway_error(500, None, "AuthorizerConfigurationException")
             authorizer.cache.put(identity, answer)
         try:
