@@ -26,6 +26,10 @@ import pytest
 
 T = TypeVar("T")
 
+# A client's patience: cold starts of several functions at once on a loaded 2-core CI runner
+# can take tens of seconds.
+API_TIMEOUT_SECONDS = 180
+
 
 def repository_root() -> Path:
     """The workspace root: the nearest parent holding infra/platform.yaml."""
@@ -104,7 +108,7 @@ class PlatformHandle:
             self.api_url + path, data=data, method=method.upper(), headers=all_headers
         )
         try:
-            with urllib.request.urlopen(request, timeout=60) as response:
+            with urllib.request.urlopen(request, timeout=API_TIMEOUT_SECONDS) as response:
                 return ApiResponse(
                     response.status, dict(response.headers), response.read().decode()
                 )
