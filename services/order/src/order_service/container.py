@@ -11,6 +11,7 @@ from dependency_injector import containers, providers
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from order_service.app.orders import Orders
+from order_service.app.outbox_relay import OutboxRelay
 from order_service.app.reactions import Reactions
 from order_service.app.relay import Relay
 
@@ -128,6 +129,12 @@ def _fauna_catalogue(databases: Any) -> Any:
     return FaunaProductCatalogue(databases)
 
 
+def _fauna_outbox_source(databases: Any) -> Any:
+    from order_service.adapters.fauna_outbox_source import FaunaOutboxSource
+
+    return FaunaOutboxSource(databases)
+
+
 def _event_publisher(settings: Settings) -> Any:
     from order_service.adapters.dynamodb_tables import boto3_client_factory
     from order_service.adapters.eventbridge_event_publisher import EventBridgeEventPublisher
@@ -157,11 +164,18 @@ class Container(containers.DeclarativeContainer):
         dynamodb=providers.Singleton(_dynamodb_catalogue, tables),
         fauna=providers.Singleton(_fauna_catalogue, fauna_databases),
     )
+    # Only a store without a change stream is polled (Fauna); DynamoDB's stream drives relay.py.
+    outbox_source = providers.Selector(
+        backend,
+        fauna=providers.Singleton(_fauna_outbox_source, fauna_databases),
+    )
     event_publisher = providers.Singleton(_event_publisher, settings)
 
     orders = providers.Factory(Orders, repository, catalogue)
     reactions = providers.Factory(Reactions, repository, catalogue)
     relay = providers.Factory(Relay, event_publisher)
+    # The Fauna backend's relay (entrypoints/outbox_poller.py, on a schedule).
+    outbox_relay = providers.Factory(OutboxRelay, outbox_source, event_publisher)
 
 
 _container: Container | None = None

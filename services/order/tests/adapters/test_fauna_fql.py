@@ -17,14 +17,18 @@ from fauna.http import HTTPClient, HTTPResponse
 from order_testkit import tenant
 
 from order_service.adapters import fauna_order_repository as repo_fql
+from order_service.adapters import fauna_outbox_source as outbox_fql
 from order_service.adapters import fauna_product_catalogue as catalogue_fql
 from order_service.adapters import page_token
 from order_service.adapters.fauna_databases import FaunaTenantDatabases
 from order_service.adapters.fauna_order_repository import FaunaOrderRepository
+from order_service.adapters.fauna_outbox_source import FaunaOutboxSource
 from order_service.adapters.fauna_product_catalogue import FaunaProductCatalogue
+from order_service.app.outbox_relay import OutboxRelay, RelayReport
 from order_service.domain.errors import ConcurrentUpdate, EventAlreadyProcessed, InvalidPageToken
 from order_service.domain.order import Order, OrderLine, OrderStatus
 from order_service.ports.outbox import OutboxMessage
+from order_service.ports.outbox_source import PendingMessage
 
 STATS = {
     "compute_ops": 1,
@@ -313,3 +317,115 @@ def test_the_catalogue_pins_its_fql_and_decodes_the_unknown_ids():
     assert sent(http, 0) == (shape(catalogue_fql.RECORD_CREATED), ["p-1", "p-1"])
     assert sent(http, 1) == (shape(catalogue_fql.RECORD_DELETED), ["p-2", "p-2"])
     assert sent(http, 2) == (shape(catalogue_fql.UNKNOWN), [["p-1", "p-9"]])
+
+
+# -- the outbox the poller relays (Fauna has no stream) ---------------------------------------
+
+
+def outbox_source(*responses):
+    http = FakeFaunaHTTP(*responses)
+    databases = FaunaTenantDatabases(
+        secret="fnParentKey", endpoint="http://127.0.0.1:8443", http_client=http
+    )
+    return http, FaunaOutboxSource(databases)
+
+
+def outbox_row(document_id, event_id, detail_type="OrderPlaced"):
+    """An outbox document as FaunaOrderRepository wrote it, as the endpoint returns it."""
+    return {
+        "id": document_id,
+        "event_id": event_id,
+        "source": "saas.order",
+        "detail_type": detail_type,
+        "detail": {
+            "metadata": {"event_id": event_id, "tenant_id": "t-acme", "event_version": "1.0"},
+            "data": {
+                "order_id": "o-1",
+                "lines": [{"product_id": "p-1", "quantity": {"@int": "2"}}],
+            },
+        },
+    }
+
+
+def outbox_row_message(event_id):
+    return OutboxMessage(
+        event_id,
+        "saas.order",
+        "OrderPlaced",
+        {
+            "metadata": {"event_id": event_id, "tenant_id": "t-acme", "event_version": "1.0"},
+            "data": {"order_id": "o-1", "lines": [{"product_id": "p-1", "quantity": 2}]},
+        },
+    )
+
+
+DATABASES = [{"name": "tenant_t-globex"}, {"name": "audit"}, {"name": "tenant_t-acme"}]
+
+
+def test_pending_lists_the_tenant_databases_with_the_parent_key_then_reads_each_outbox():
+    http, source = outbox_source(
+        ok(DATABASES), ok([outbox_row("4101", "e-1")]), ok([outbox_row("4202", "e-2")])
+    )
+
+    pending = source.pending(50)
+
+    assert sent(http, 0) == (outbox_fql.CHILD_DATABASES, [])
+    assert sent(http, 1) == (shape(outbox_fql.PENDING), ["saas.order", {"@int": "50"}])
+    assert sent(http, 2) == (shape(outbox_fql.PENDING), ["saas.order", {"@int": "50"}])
+    auth = [r["headers"]["Authorization"] for r in http.requests]
+    assert auth == [
+        "Bearer fnParentKey",  # the parent database: it sees the child databases
+        "Bearer fnParentKey:tenant_t-acme:server",  # not "audit": not a tenant's database
+        "Bearer fnParentKey:tenant_t-globex:server",
+    ]
+    assert pending == [
+        PendingMessage("tenant_t-acme/4101", outbox_row_message("e-1")),
+        PendingMessage("tenant_t-globex/4202", outbox_row_message("e-2")),
+    ]
+
+
+def test_the_pending_query_reads_only_this_services_outbox_documents_oldest_first():
+    assert ".where(.source == ${source})" in outbox_fql.PENDING
+    assert ".order(.ts).take(${take})" in outbox_fql.PENDING
+
+
+def test_done_deletes_the_document_in_its_tenants_database():
+    http, source = outbox_source(ok(None))
+
+    source.done("tenant_t-acme/4101")
+
+    assert sent(http) == (shape(outbox_fql.DONE), ["4101"])
+    assert http.requests[0]["headers"]["Authorization"] == "Bearer fnParentKey:tenant_t-acme:server"
+
+
+class Bus:
+    def __init__(self, down=()):
+        self.down = set(down)
+        self.published = []
+
+    def publish(self, messages):
+        self.published.extend(m.event_id for m in messages if m.event_id not in self.down)
+        return [m.event_id for m in messages if m.event_id in self.down]
+
+
+def test_the_relay_deletes_what_was_published_and_leaves_a_failure_for_the_next_run():
+    http, source = outbox_source(
+        ok([{"name": "tenant_t-acme"}]),
+        ok([outbox_row("4101", "e-1"), outbox_row("4102", "e-2")]),
+        ok(None),  # e-1 done
+        ok([{"name": "tenant_t-acme"}]),  # next run: e-2 still pending
+        ok([outbox_row("4102", "e-2")]),
+        ok(None),  # e-2 done
+    )
+    bus = Bus(down=["e-2"])
+    relay = OutboxRelay(source, bus)
+
+    assert relay.relay() == RelayReport(published=1, failed=("e-2",))
+    assert sent(http, 2) == (shape(outbox_fql.DONE), ["4101"])
+    assert len(http.requests) == 3  # no delete for e-2
+
+    bus.down.clear()
+    assert relay.relay() == RelayReport(published=1)
+    assert sent(http, 5) == (shape(outbox_fql.DONE), ["4102"])
+    assert bus.published == ["e-1", "e-2"]
+    assert http.responses == []
