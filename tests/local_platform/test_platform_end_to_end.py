@@ -13,6 +13,9 @@ from .conftest import stack_output
 
 pytestmark = pytest.mark.slow
 
+# Cold starts on a loaded 2-core runner take seconds; waits end as soon as the condition holds.
+WAIT = 90
+
 
 def _item(platform, pk):
     found = platform.client("dynamodb").scan(
@@ -124,7 +127,7 @@ def test_an_event_on_the_bus_reaches_the_consumer_through_rule_and_queue(shop_pl
         ]
     )
     # Then the order queue's consumer gets it as an SQS record of the EventBridge event
-    item = shop_platform.wait_until(lambda: _item(shop_platform, "EVENT#bus-1"))
+    item = shop_platform.wait_until(lambda: _item(shop_platform, "EVENT#bus-1"), timeout=WAIT)
     record = json.loads(item["record"]["S"])
     assert record["eventSource"] == "aws:sqs"
     assert record["eventSourceARN"].endswith(":saas-order-events")
@@ -141,12 +144,12 @@ def test_a_failing_message_reaches_its_dlq_and_the_others_are_done(shop_platform
     sqs.send_message(QueueUrl=queue, MessageBody="fine")
     sqs.send_message(QueueUrl=queue, MessageBody="poison")
 
-    assert shop_platform.wait_until(lambda: _item(shop_platform, "OK#fine"))
+    assert shop_platform.wait_until(lambda: _item(shop_platform, "OK#fine"), timeout=WAIT)
 
     def dead_letters():
         return sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=1).get("Messages")
 
-    [dead] = shop_platform.wait_until(dead_letters, timeout=20)
+    [dead] = shop_platform.wait_until(dead_letters, timeout=WAIT)
     assert dead["Body"] == "poison"
 
 
@@ -167,7 +170,7 @@ def test_stream_records_are_filtered_retried_and_sent_to_the_destination(shop_pl
     sqs = shop_platform.client("sqs")
     [failure] = shop_platform.wait_until(
         lambda: sqs.receive_message(QueueUrl=failures, WaitTimeSeconds=1).get("Messages"),
-        timeout=20,
+        timeout=WAIT,
     )
     info = json.loads(failure["Body"])
     assert info["requestContext"]["condition"] == "RetryAttemptsExhausted"
@@ -178,7 +181,7 @@ def test_stream_records_are_filtered_retried_and_sent_to_the_destination(shop_pl
     assert seen_1["eventSource"] == "aws:dynamodb"
     # And the shard moves on: a later record is processed, the filtered ones never were
     dynamodb.put_item(TableName=table, Item={"pk": {"S": "OUT#4"}})
-    assert shop_platform.wait_until(lambda: _item(shop_platform, "SEEN#OUT#4"))
+    assert shop_platform.wait_until(lambda: _item(shop_platform, "SEEN#OUT#4"), timeout=WAIT)
     assert _item(shop_platform, "SEEN#OTHER#1") is None
     assert _item(shop_platform, "SEEN#OUT#3") is None
 

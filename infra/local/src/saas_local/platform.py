@@ -23,7 +23,7 @@ from saas_local.authorizer import AuthorizerCache
 from saas_local.gateway import Gateway, GatewayRoute, GatewayServer, RouteAuthorizer
 from saas_local.intrinsics import DeployedStack
 from saas_local.pumps import SqsPump, StreamPump
-from saas_local.workers import FunctionConfig, FunctionRuntime
+from saas_local.workers import STOP_GRACE_SECONDS, FunctionConfig, FunctionRuntime
 
 log = logging.getLogger("saas_local")
 
@@ -168,21 +168,23 @@ class LocalPlatform:
         return self.info
 
     def stop(self) -> None:
-        """Stop everything started, in order; each step is started everywhere before it is
-        waited for (stopping many workers one after the other takes seconds)."""
+        """Stop everything started. Functions first: queued invocations are refused and running
+        ones get a few seconds, so no gateway request or poller waits out a function timeout;
+        each step is started everywhere before it is waited for."""
         for pump in self.pumps:
             pump.signal_stop()
+        for runtime in self.functions.values():
+            runtime.signal_close()
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for runtime in self.functions.values():
+            runtime.close(deadline)
+        self.functions = {}
         if self.gateway_server is not None:
             self.gateway_server.stop()
             self.gateway_server = None
         for pump in self.pumps:
             pump.join()
         self.pumps = []
-        for runtime in self.functions.values():
-            runtime.signal_close()
-        for runtime in self.functions.values():
-            runtime.close()
-        self.functions = {}
         for client in self._clients.values():
             client.close()
         self._clients = {}

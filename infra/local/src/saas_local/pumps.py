@@ -287,6 +287,8 @@ class StreamPump(_Poller):
         del buffer[:first_failed]  # checkpoint: everything before the first failure is done
         if not error:
             return 0
+        if self._stop.is_set():  # failed because the platform is stopping: not the records' fault
+            return attempts
         attempts += 1
         if 0 <= self._max_retries < attempts:
             failed_batch = batch[first_failed:]

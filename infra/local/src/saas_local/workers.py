@@ -22,6 +22,10 @@ from saas_local.worker import read_message, write_message
 INIT_TIMEOUT_SECONDS = 60.0
 
 
+# How long a running invocation may go on once the platform stops.
+STOP_GRACE_SECONDS = 3.0
+
+
 class InvocationError(RuntimeError):
     """The function failed: it raised, timed out or its process died. Lambda's error shape."""
 
@@ -115,10 +119,12 @@ class _Worker:
             with contextlib.suppress(OSError):
                 self.process.stdin.close()
 
-    def stop(self) -> None:
+    def stop(self, deadline: float | None = None) -> None:
         self.signal_stop()
+        if deadline is None:
+            deadline = time.monotonic() + STOP_GRACE_SECONDS
         try:
-            self.process.wait(timeout=5)
+            self.process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
@@ -203,9 +209,12 @@ class FunctionRuntime:
         for worker in workers:
             worker.signal_stop()
 
-    def close(self) -> None:
+    def close(self, deadline: float | None = None) -> None:
+        """Stop every worker; those still running an event at `deadline` are killed."""
         self.signal_close()
+        if deadline is None:
+            deadline = time.monotonic() + STOP_GRACE_SECONDS
         with self._lock:
             workers, self._all, self._idle = self._all, [], []
         for worker in workers:
-            worker.stop()
+            worker.stop(deadline)
