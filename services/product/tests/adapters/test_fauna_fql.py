@@ -344,7 +344,7 @@ def test_the_poller_lists_child_databases_with_the_parent_key_then_reads_each_ou
     assert sent(http, 0)[0] == "Database.all().toArray() { name }"
     assert http.requests[1]["headers"]["Authorization"] == "Bearer fnParentKey:tenant_acme_1:server"
     assert sent(http, 1) == (
-        "Outbox.all().order(.ts).take(${arg0}).toArray() "
+        'Outbox.all().where(.source == "saas.product").order(.ts).take(${arg0}).toArray() '
         "{ id, event_id, source, detail_type, detail }",
         {"arg0": {"@int": "50"}},
     )

@@ -99,7 +99,9 @@ null"""
 CHILD_DATABASES = "Database.all().toArray() { name }"
 
 PENDING_OUTBOX = (
-    "Outbox.all().order(.ts).take(${take}).toArray() { id, event_id, source, detail_type, detail }"
+    # Only this service's documents: the order service keeps its outbox in the same database.
+    'Outbox.all().where(.source == "saas.product").order(.ts).take(${take}).toArray() '
+    "{ id, event_id, source, detail_type, detail }"
 )
 
 RELAYED = """Outbox.byId(${id})?.delete()
