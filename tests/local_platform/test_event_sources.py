@@ -4,6 +4,7 @@ poller's checkpointing, retries and on-failure destination (fake invoke, fake cl
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -157,6 +158,74 @@ def test_a_partial_failure_checkpoints_at_the_first_failed_record():
     assert batches == [["1", "2", "3"], ["2", "3"]]
     assert buffer == []
     assert attempts == 0
+
+
+class _Streams:
+    """A shard of three records; get_records hands them out once, then nothing."""
+
+    def __init__(self):
+        self.records = [
+            {
+                "eventID": str(i),
+                "eventName": "INSERT",
+                "eventVersion": "1.1",
+                "eventSource": "aws:dynamodb",
+                "awsRegion": "us-east-1",
+                "dynamodb": {
+                    "Keys": {"pk": {"S": f"OUT#{i}"}},
+                    "NewImage": {"pk": {"S": f"OUT#{i}"}},
+                    "SequenceNumber": str(i),
+                    "SizeBytes": 10,
+                    "StreamViewType": "NEW_AND_OLD_IMAGES",
+                },
+            }
+            for i in (1, 2, 3)
+        ]
+
+    def describe_stream(self, StreamArn):
+        return {"StreamDescription": {"Shards": [{"ShardId": "shard-1"}]}}
+
+    def get_shard_iterator(self, **_):
+        return {"ShardIterator": "it-0"}
+
+    def get_records(self, ShardIterator, Limit):
+        records, self.records = self.records, []
+        return {"Records": records, "NextShardIterator": "it-1"}
+
+
+def test_records_already_read_survive_a_poller_restart():
+    # Given a function whose first invocation fails with an error the pump does not expect
+    # (the poller thread restarts; the shard iterator has already moved past the records)
+    delivered = []
+
+    def invoke(event):
+        if not delivered:
+            delivered.append(None)
+            raise RuntimeError("worker pipe broke")
+        delivered.extend(r["dynamodb"]["SequenceNumber"] for r in event["Records"])
+        return {"batchItemFailures": []}
+
+    streams = _Streams()
+    pump = StreamPump(
+        name="restart",
+        clients=lambda service: streams,
+        stream_arn=STREAM_ARN,
+        invoke=invoke,
+        function_arn="arn:aws:lambda:us-east-1:123456789012:function:f",
+        batch_size=10,
+        report_batch_item_failures=True,
+    )
+    # When the pump runs until the records are delivered (or a bound passes)
+    pump.start()
+    try:
+        deadline = time.monotonic() + 10
+        while delivered[1:] != ["1", "2", "3"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        pump.signal_stop()
+        pump.join()
+    # Then every record read before the restart is still delivered, in order
+    assert delivered[1:] == ["1", "2", "3"]
 
 
 def test_after_the_retries_the_failed_records_go_to_the_destination():

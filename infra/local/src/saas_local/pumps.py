@@ -226,6 +226,10 @@ class StreamPump(_Poller):
         self._poll_interval = poll_interval
         self._backoff = retry_backoff
         self._iterators: dict[str, str] = {}
+        # Read but not yet done, per shard. Kept on the pump, not in `_run`: the iterators have
+        # moved past these records, so a poller that restarts after an error must still have them.
+        self._buffers: dict[str, list[dict[str, Any]]] = {}
+        self._attempts: dict[str, int] = {}
 
     def start(self) -> None:
         streams = self._clients("dynamodbstreams")
@@ -236,12 +240,13 @@ class StreamPump(_Poller):
                 ShardId=shard["ShardId"],
                 ShardIteratorType=self._starting_position,
             )["ShardIterator"]
+            self._buffers[shard["ShardId"]] = []
+            self._attempts[shard["ShardId"]] = 0
         self._start_threads(1)
 
     def _run(self) -> None:
         streams = self._clients("dynamodbstreams")
-        buffers: dict[str, list[dict[str, Any]]] = {shard: [] for shard in self._iterators}
-        attempts: dict[str, int] = dict.fromkeys(self._iterators, 0)
+        buffers, attempts = self._buffers, self._attempts
         idle_wait = 0.01  # streams have no long poll: poll fast while busy, back off when idle
         while not self._stop.is_set():
             busy = False
