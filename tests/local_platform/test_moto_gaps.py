@@ -298,3 +298,44 @@ def test_each_event_delivery_parses_its_json_paths_again(monkeypatch):
     # Then it parsed the same paths again (what cache_event_path_parsing makes cheap)
     assert first > 0
     assert len(calls) == 2 * first
+
+
+def test_a_failed_transaction_blinds_the_stream_iterators_taken_before_it(aws):
+    # Given a stream read up to its first record, with the next iterator kept
+    table = _table(aws, "gap-rollback")
+    streams, dynamodb = aws("dynamodbstreams"), aws("dynamodb")
+    shard = streams.describe_stream(StreamArn=table["LatestStreamArn"])["StreamDescription"][
+        "Shards"
+    ][0]["ShardId"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=table["LatestStreamArn"], ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    dynamodb.put_item(TableName="gap-rollback", Item={"pk": {"S": "a"}})
+    first = streams.get_records(ShardIterator=iterator)
+    last = first["Records"][-1]["dynamodb"]["SequenceNumber"]
+    # When a transaction fails its condition (moto restores a copy of the table) and then an
+    # item is written
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": "gap-rollback",
+                        "Item": {"pk": {"S": "a"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            ]
+        )
+    dynamodb.put_item(TableName="gap-rollback", Item={"pk": {"S": "b"}})
+    # Then the kept iterator sees nothing more, while one taken after the last sequence number
+    # read sees the new record (what saas_local.pumps.StreamPump does on every poll)
+    assert streams.get_records(ShardIterator=first["NextShardIterator"])["Records"] == []
+    fresh = streams.get_shard_iterator(
+        StreamArn=table["LatestStreamArn"],
+        ShardId=shard,
+        ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+        SequenceNumber=last,
+    )["ShardIterator"]
+    keys = [r["dynamodb"]["Keys"] for r in streams.get_records(ShardIterator=fresh)["Records"]]
+    assert keys == [{"pk": {"S": "b"}}]

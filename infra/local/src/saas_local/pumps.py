@@ -230,6 +230,7 @@ class StreamPump(_Poller):
         # moved past these records, so a poller that restarts after an error must still have them.
         self._buffers: dict[str, list[dict[str, Any]]] = {}
         self._attempts: dict[str, int] = {}
+        self._last_sequence: dict[str, str] = {}
 
     def start(self) -> None:
         streams = self._clients("dynamodbstreams")
@@ -253,9 +254,24 @@ class StreamPump(_Poller):
             for shard, iterator in list(self._iterators.items()):
                 buffer = buffers[shard]
                 if not buffer and iterator:
+                    last = self._last_sequence.get(shard)
+                    if last is not None:
+                        # moto gap: a failed TransactWriteItems restores a copy of the table and
+                        # its stream shard, so an iterator taken before reads a dead shard. A
+                        # fresh iterator after the last sequence number read sees what follows.
+                        iterator = streams.get_shard_iterator(
+                            StreamArn=self.stream_arn,
+                            ShardId=shard,
+                            ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                            SequenceNumber=last,
+                        )["ShardIterator"]
                     response = streams.get_records(ShardIterator=iterator, Limit=1000)
                     self._iterators[shard] = response.get("NextShardIterator") or iterator
                     busy = busy or bool(response.get("Records"))
+                    if response.get("Records"):
+                        self._last_sequence[shard] = response["Records"][-1]["dynamodb"][
+                            "SequenceNumber"
+                        ]
                     for raw in response.get("Records", []):
                         record = lambda_events.dynamodb_record(raw, self.stream_arn)
                         if self._filter.admits(record):
