@@ -339,3 +339,185 @@ def test_a_failed_transaction_blinds_the_stream_iterators_taken_before_it(aws):
     )["ShardIterator"]
     keys = [r["dynamodb"]["Keys"] for r in streams.get_records(ShardIterator=fresh)["Records"]]
     assert keys == [{"pk": {"S": "b"}}]
+
+
+# --- TRANSACTION_COPY -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def in_process_dynamodb():
+    """moto in this process (no server), so a test can look at the backend's own objects."""
+    from moto import mock_aws
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    with mock_aws():
+        client = boto3.client(
+            "dynamodb",
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        client.create_table(
+            TableName="tx",
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
+        yield client, dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION]
+
+
+def _key(pk, sk="-"):
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def _put(pk, sk="-", condition=None, **attrs):
+    op = {"TableName": "tx", "Item": {**_key(pk, sk), **attrs}}
+    if condition:
+        op["ConditionExpression"] = condition
+    return {"Put": op}
+
+
+def _state(client, backend):
+    items = client.scan(TableName="tx")["Items"]
+    events = [
+        (r.record["eventName"], r.record["dynamodb"]["Keys"]["pk"]["S"])
+        for r in backend.tables["tx"].stream_shard.items
+    ]
+    return sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"])), events
+
+
+def _transact(client, items):
+    """Cancellation reasons (codes) of a transaction, or None when it was committed."""
+    try:
+        client.transact_write_items(TransactItems=items)
+    except client.exceptions.TransactionCanceledException as e:
+        return [r["Code"] for r in e.response["CancellationReasons"]]
+    return None
+
+
+def test_a_cancelled_transaction_puts_a_copy_of_the_whole_table_in_place(in_process_dynamodb):
+    # Given a table
+    client, backend = in_process_dynamodb
+    table = backend.tables["tx"]
+    client.put_item(TableName="tx", Item=_key("a"))
+    # When a transaction on it is cancelled
+    assert _transact(client, [_put("a", condition="attribute_not_exists(pk)")]) is not None
+    # Then moto has replaced the table (and its stream shard) by the deep copy it took first
+    assert backend.tables["tx"] is not table
+    assert backend.tables["tx"].stream_shard is not table.stream_shard
+
+
+SCENARIOS = {
+    "committed": [
+        _put("new", n={"N": "1"}),
+        {
+            "Update": {
+                "TableName": "tx",
+                "Key": _key("kept"),
+                "UpdateExpression": "SET n = n + :one",
+                "ExpressionAttributeValues": {":one": {"N": "1"}},
+                "ConditionExpression": "attribute_exists(pk)",
+            }
+        },
+        {"Delete": {"TableName": "tx", "Key": _key("gone")}},
+        {
+            "ConditionCheck": {
+                "TableName": "tx",
+                "Key": _key("other"),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+    ],
+    "cancelled by its last condition": [
+        _put("new", n={"N": "1"}),
+        {"Delete": {"TableName": "tx", "Key": _key("gone")}},
+        {
+            "Update": {
+                "TableName": "tx",
+                "Key": _key("kept"),
+                "UpdateExpression": "SET n = :zero",
+                "ExpressionAttributeValues": {":zero": {"N": "0"}},
+            }
+        },
+        _put("kept", "second", condition="attribute_exists(pk)"),
+    ],
+    "cancelled by its first condition": [
+        _put("gone", condition="attribute_not_exists(pk)"),
+        _put("new"),
+    ],
+}
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_lean_transactions_do_what_moto_does(in_process_dynamodb, monkeypatch, scenario):
+    client, backend = in_process_dynamodb
+
+    def run():
+        for pk in ("new", "kept", "gone", "other"):
+            client.delete_item(TableName="tx", Key=_key(pk))
+            client.delete_item(TableName="tx", Key=_key(pk, "second"))
+        client.put_item(TableName="tx", Item={**_key("kept"), "n": {"N": "5"}})
+        client.put_item(TableName="tx", Item=_key("gone"))
+        shard = backend.tables["tx"].stream_shard
+        before = len(shard.items)
+        reasons = _transact(client, SCENARIOS[scenario])
+        items, events = _state(client, backend)
+        return reasons, items, events[before:]
+
+    # Given the outcome of the scenario under moto's own implementation
+    expected = run()
+    # When the same scenario runs under the lean one
+    from moto.dynamodb.models import DynamoDBBackend
+
+    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", moto_gaps.transact_write_items)
+    table = backend.tables["tx"]
+    # Then the reasons, the items and the stream records are the same
+    assert run() == expected
+    # And the table and its stream are the same objects as before
+    assert backend.tables["tx"] is table
+
+
+def test_a_cancelled_lean_transaction_writes_no_stream_record_and_keeps_iterators(
+    in_process_dynamodb, monkeypatch
+):
+    # Given the lean transactions, and a table whose stream has one record
+    from moto.dynamodb.models import DynamoDBBackend
+
+    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", moto_gaps.transact_write_items)
+    client, backend = in_process_dynamodb
+    client.put_item(TableName="tx", Item={**_key("a"), "v": {"S": "1"}})
+    shard = backend.tables["tx"].stream_shard
+    assert len(shard.items) == 1
+    # When a transaction that wrote two items is cancelled by its third
+    reasons = _transact(
+        client,
+        [
+            _put("a", v={"S": "2"}),
+            _put("b"),
+            _put("c", condition="attribute_exists(pk)"),
+        ],
+    )
+    # Then both items are as they were, with no stream record for them, in the same shard
+    assert reasons == ["None", "None", "ConditionalCheckFailed"]
+    items, events = _state(client, backend)
+    assert items == [{**_key("a"), "v": {"S": "1"}}]
+    assert events == [("INSERT", "a")]
+    assert backend.tables["tx"].stream_shard is shard
+
+
+def test_lean_transactions_refuse_two_writes_to_one_item(in_process_dynamodb, monkeypatch):
+    from moto.dynamodb.models import DynamoDBBackend
+
+    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", moto_gaps.transact_write_items)
+    client, backend = in_process_dynamodb
+    with pytest.raises(client.exceptions.ClientError, match="multiple operations"):
+        client.transact_write_items(TransactItems=[_put("a"), _put("a")])
+    assert _state(client, backend) == ([], [])

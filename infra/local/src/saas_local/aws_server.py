@@ -21,10 +21,11 @@ def _warm_up() -> None:
 
 
 def _serialize_dynamodb() -> None:
-    """One DynamoDB request at a time. moto's transact_write_items deep-copies the tables it
-    touches and restores that copy when a condition fails, so a write another request thread
-    commits in between is lost (or the copy itself fails: "dictionary changed size during
-    iteration"). DynamoDB is linearizable per item; this restores that for concurrent clients."""
+    """One DynamoDB request at a time. moto's tables are plain dicts with no locking: a
+    transaction that is cancelled puts back the items it wrote, so a write another request
+    thread commits to one of them in between would be lost, and a scan can fail with
+    "dictionary changed size during iteration". DynamoDB is linearizable per item; this restores
+    that for concurrent clients."""
     from moto.dynamodb.responses import DynamoHandler
 
     lock = threading.RLock()
@@ -44,9 +45,10 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     from moto.server import ThreadedMotoServer
 
-    from saas_local.moto_gaps import cache_event_path_parsing
+    from saas_local.moto_gaps import cache_event_path_parsing, lean_transactions
 
     cache_event_path_parsing()
+    lean_transactions()
 
     _serialize_dynamodb()
 

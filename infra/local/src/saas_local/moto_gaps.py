@@ -26,6 +26,13 @@ Gaps:
 - EVENT_DELIVERY_COST: for every target of every event, moto builds a new JSONPath parser (ply
   yacc tables) per input path: about 50 ms per delivery, seconds for a batch of events. The
   parsed paths are immutable, so moto's server process caches them.
+- TRANSACTION_COPY: TransactWriteItems deep-copies every table it writes to, with all the table's
+  items and every stream record the table ever had, to restore that copy if the transaction is
+  cancelled. A transaction costs time and memory in proportion to the table's whole history
+  (hundreds of MB per call once thousands of tenants have been onboarded, and moto's server ran
+  out of memory), and a restored copy is a new table whose stream earlier iterators no longer
+  see. moto's server process runs transactions that keep a copy of the items they write
+  instead, and on cancellation put those back and drop the stream records the transaction made.
 """
 
 from __future__ import annotations
@@ -261,6 +268,121 @@ def _aware(value: Any) -> datetime:
         return datetime.fromtimestamp(value, UTC)
     moment: datetime = value
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# --- TRANSACTION_COPY -------------------------------------------------------------------------
+
+
+def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
+    """moto's DynamoDBBackend.transact_write_items (5.2), with an item-level undo log in place of
+    its copy of whole tables. The checks, the errors and the cancellation reasons are moto's."""
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import (
+        ConditionalCheckFailed,
+        MockValidationException,
+        MultipleTransactionsException,
+        TooManyTransactionsException,
+        TransactionCanceledException,
+        TransactWriteSingleOpException,
+    )
+
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    undo: list[tuple[Any, Any, Any, Any]] = []  # (table, hash key, range key, item before)
+    stream_lengths: dict[int, tuple[Any, int]] = {}  # id(shard) -> (shard, records before)
+    target_items: set[tuple[str, str]] = set()
+
+    def rollback() -> None:
+        for table, hash_key, range_key, before in reversed(undo):
+            _restore_item(table, hash_key, range_key, before)
+        for shard, length in stream_lengths.values():
+            del shard.items[length:]
+
+    errors: list[tuple[str | None, str | None, dict[str, Any] | None]] = []
+    for item in transact_items:
+        original_item: dict[str, Any] | None = None
+        if len(list(item.keys())) > 1:
+            raise TransactWriteSingleOpException
+        try:
+            op_type, op = next(iter(item.items()))
+            if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+                raise ValueError("Unsupported transaction operation")
+            table_name = op["TableName"]
+            condition_expression = op.get("ConditionExpression")
+            names = op.get("ExpressionAttributeNames")
+            values = op.get("ExpressionAttributeValues")
+            table = backend.get_table(table_name)
+            if op_type == "Put":
+                attrs = op["Item"]
+                key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+                if table.range_key_attr is not None:
+                    key[table.range_key_attr] = attrs[table.range_key_attr]
+            else:
+                key = op["Key"]
+            unique = (str(table_name), str(dict(sorted(key.items()))))
+            if unique in target_items:
+                raise MultipleTransactionsException()
+            target_items.add(unique)
+
+            current = backend.get_item(table_name, key)
+            if condition_expression is not None:
+                condition = get_filter_expression(condition_expression, names, values)
+                if not condition.expr(current):
+                    if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+                        original_item = current.to_json()["Attributes"]
+                    raise ConditionalCheckFailed(item=original_item)
+
+            if op_type != "ConditionCheck":
+                hash_key, range_key = backend.get_keys_value(table, key)
+                undo.append((table, hash_key, range_key, copy.deepcopy(current)))
+                shard = table.stream_shard
+                if shard is not None and id(shard) not in stream_lengths:
+                    stream_lengths[id(shard)] = (shard, len(shard.items))
+            expression = {
+                "condition_expression": condition_expression,
+                "expression_attribute_names": names,
+                "expression_attribute_values": values,
+            }
+            if op_type == "Put":
+                backend.put_item(table_name, op["Item"], **expression)
+            elif op_type == "Delete":
+                backend.delete_item(table_name, key, **expression)
+            elif op_type == "Update":
+                backend.update_item(
+                    table_name, key, update_expression=op["UpdateExpression"], **expression
+                )
+            errors.append((None, None, None))
+        except (MultipleTransactionsException, MockValidationException):
+            rollback()
+            raise
+        except ConditionalCheckFailed as e:
+            errors.append(("ConditionalCheckFailed", str(e.message), original_item))
+        except Exception as e:  # moto reports any other failure as the item's reason
+            errors.append((type(e).__name__, str(e), original_item))
+
+    if any(code is not None for code, _, _ in errors):
+        rollback()
+        raise TransactionCanceledException(errors)
+
+
+def _restore_item(table: Any, hash_key: Any, range_key: Any, before: Any) -> None:
+    """Put an item back as it was (absent when `before` is None), without a stream record."""
+    if range_key is not None:
+        if before is None:
+            table.items.get(hash_key, {}).pop(range_key, None)
+        else:
+            table.items[hash_key][range_key] = before
+    elif before is None:
+        table.items.pop(hash_key, None)
+    else:
+        table.items[hash_key] = before
+
+
+def lean_transactions() -> None:
+    """Install `transact_write_items` in this process's moto (its server process)."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign,assignment]
 
 
 # --- EVENT_DELIVERY_COST ----------------------------------------------------------------------
