@@ -77,9 +77,9 @@ deploy: check-deployable package ## SERVICE=order [REGIONS="us-east-1 eu-west-1"
 			--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND; \
 	done
 
-bench: sync ## every benchmark: one table, then onboarding (BENCH="cold_start ..." runs some of the table alone)
+bench: sync ## every benchmark: one table, then onboarding at 100 and 1000 tenants (BENCH="cold_start ..." runs some of the table alone)
 	$(BIN)/python -m bench $(BENCH)
-	$(if $(BENCH),,$(BIN)/python -m bench.onboarding $(or $(SIZES),100))
+	$(if $(BENCH),,$(BIN)/python -m bench.onboarding $(SIZES))
 
 bench-onboarding: sync ## tenants through the local platform and back out (SIZES="100 1000"): tenants/s, growth, no stack left
 	$(BIN)/python -m bench.onboarding $(SIZES)

@@ -72,6 +72,8 @@ def unpack(service: str) -> Path:
 
 
 def _environment(code: Path | None, function: Function | None) -> dict[str, str]:
+    """Lambda's environment for the function, as deployed (Tracing: Active, so the Tracer is on).
+    LAMBDA_TASK_ROOT matters: libraries such as the X-Ray SDK take a lighter path in Lambda."""
     env = {
         "PATH": os.environ.get("PATH", ""),
         "AWS_REGION": "us-east-1",
@@ -79,14 +81,17 @@ def _environment(code: Path | None, function: Function | None) -> dict[str, str]
         "AWS_ACCESS_KEY_ID": "bench",
         "AWS_SECRET_ACCESS_KEY": "bench",
         "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
-        "POWERTOOLS_TRACE_DISABLED": "true",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
         "POWERTOOLS_METRICS_NAMESPACE": "saas-bench",
     }
     if function:
         env.update(function.environment)
         env["POWERTOOLS_SERVICE_NAME"] = function.service
+        env["AWS_LAMBDA_FUNCTION_NAME"] = f"bench-{function.service}-{function.logical_id}"
+        env["_HANDLER"] = f"{function.module}.{function.attribute}"
     if code:
         env["PYTHONPATH"] = str(code)
+        env["LAMBDA_TASK_ROOT"] = str(code)
     return env
 
 

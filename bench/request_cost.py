@@ -39,8 +39,13 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def moto_server() -> Iterator[str]:
+    """moto's server as the local platform runs it: with transactions that do not copy whole
+    tables (saas_local.moto_gaps TRANSACTION_COPY), which no real DynamoDB does either."""
     from moto.server import ThreadedMotoServer
 
+    from saas_local.moto_gaps import lean_transactions
+
+    lean_transactions()
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

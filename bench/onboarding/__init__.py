@@ -12,11 +12,14 @@ DEFAULT_SIZES = (100, 1000)
 
 
 def each_run(sizes: Sequence[int] = DEFAULT_SIZES) -> Iterator[Run]:
-    """One platform, each size in turn: every tenant onboarded, then every tenant offboarded."""
+    """One platform, each size in turn: every tenant onboarded, then every tenant offboarded.
+    The functions' log lines go to .local/bench-functions.log, not between the figures."""
     from bench.onboarding.flow import onboard_and_offboard
-    from saas_local.testing import start_platform
+    from saas_local.testing import repository_root, start_platform
 
-    with start_platform() as platform:
+    log = repository_root() / ".local" / "bench-functions.log"
+    log.unlink(missing_ok=True)
+    with start_platform(function_log=log) as platform:
         for size in sizes:
             yield onboard_and_offboard(platform, size)
 

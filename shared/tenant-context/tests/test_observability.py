@@ -1,6 +1,6 @@
 import pytest
 
-from tenant_context import MissingTenantId, enrich_logger, enrich_metrics
+from tenant_context import MissingTenantId, enrich_logger, enrich_metrics, traced_modules
 
 
 class RecordingLogger:
@@ -52,3 +52,44 @@ def test_works_with_powertools_logger(capsys):
     line = capsys.readouterr().out
     assert '"tenant_id":"t-7"' in line
     assert '"correlation_id":"c-7"' in line
+
+
+@pytest.mark.parametrize(
+    ("environ", "modules"),
+    [
+        ({}, ("botocore",)),
+        ({"BACKEND": "dynamodb"}, ("botocore",)),
+        ({"BACKEND": "memory"}, ("botocore",)),
+        ({"BACKEND": "fauna"}, ("botocore", "httpx")),
+        ({"BACKEND": " Fauna "}, ("botocore", "httpx")),
+    ],
+)
+def test_tracing_patches_the_aws_sdk_and_httpx_only_for_fauna(environ, modules):
+    assert traced_modules(environ) == modules
+
+
+def test_traced_modules_reads_the_process_environment(monkeypatch):
+    monkeypatch.setenv("BACKEND", "fauna")
+    assert traced_modules() == ("botocore", "httpx")
+
+
+def test_a_tracer_with_these_modules_does_not_import_httpx():
+    # Given a fresh interpreter, as Lambda's, with tracing on and the DynamoDB backend
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from aws_lambda_powertools import Tracer\n"
+        "from tenant_context import traced_modules\n"
+        "Tracer(service='probe', patch_modules=traced_modules())\n"
+        "print('httpx' in sys.modules, 'botocore' in sys.modules)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "AWS_XRAY"))}
+    env.update(BACKEND="dynamodb", LAMBDA_TASK_ROOT=os.getcwd(), AWS_REGION="us-east-1")
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    # Then the AWS SDK is patched (imported) and httpx, there for the Fauna driver, is not
+    assert out.stdout.split() == ["False", "True"]

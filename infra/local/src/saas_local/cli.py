@@ -54,6 +54,13 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         type=Path,
         help="where to write what to call (default: <root>/.local/platform.json)",
     )
+    parser.add_argument(
+        "--function-log",
+        type=Path,
+        default=os.environ.get("FUNCTION_LOG") or None,
+        help="append every function's log lines to this file (env FUNCTION_LOG; default: this "
+        "terminal)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every deployment step")
     parser.add_argument(
         "command",
@@ -130,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         max_concurrency=args.concurrency,
         service_templates=[t.resolve() for t in args.templates] if args.templates else None,
         state_file=args.state_file,
+        function_log=args.function_log.resolve() if args.function_log else None,
     )
     stopping = threading.Event()
 

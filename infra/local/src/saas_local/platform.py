@@ -57,6 +57,7 @@ class PlatformConfig:
     state_file: Path | None = None  # default: <root>/.local/platform.json; False-y to skip
     write_state: bool = True
     max_concurrency: int = 4  # execution environments per function
+    function_log: Path | None = None  # every function's log lines; None: this process's stderr
     system_admin_username: str = "admin"
 
     @property
@@ -310,6 +311,7 @@ class LocalPlatform:
                 memory_size=spec.memory_size,
                 code_dir=spec.code_dir,
                 aws_endpoint_url=self.aws_endpoint_url,
+                log_file=self.config.function_log,
             )
             self.functions[key] = FunctionRuntime(config, self.config.max_concurrency)
         return self.functions[key]

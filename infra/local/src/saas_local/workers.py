@@ -47,6 +47,7 @@ class FunctionConfig:
     memory_size: int
     code_dir: Path | None
     aws_endpoint_url: str
+    log_file: Path | None = None  # the function's log lines (its stderr); None: this process's
 
 
 def lambda_environment(config: FunctionConfig) -> dict[str, str]:
@@ -86,13 +87,22 @@ def lambda_environment(config: FunctionConfig) -> dict[str, str]:
 
 class _Worker:
     def __init__(self, config: FunctionConfig) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "saas_local.worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=lambda_environment(config),
-            cwd=str(config.code_dir or Path.cwd()),
-        )
+        log = None
+        if config.log_file is not None:
+            config.log_file.parent.mkdir(parents=True, exist_ok=True)
+            log = config.log_file.open("ab")
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "saas_local.worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                env=lambda_environment(config),
+                cwd=str(config.code_dir or Path.cwd()),
+            )
+        finally:
+            if log is not None:
+                log.close()  # the worker holds its own descriptor
         self.ready = False
 
     def call(self, message: dict[str, Any], timeout: float) -> Any:

@@ -22,7 +22,7 @@ from tenant_context.envelope import (
     read_envelope,
     write_envelope,
 )
-from tenant_context.observability import enrich_logger, enrich_metrics
+from tenant_context.observability import enrich_logger, enrich_metrics, traced_modules
 
 __all__ = [
     "ENVELOPE_MAJOR_VERSION",
@@ -40,5 +40,6 @@ __all__ = [
     "enrich_metrics",
     "new_metadata",
     "read_envelope",
+    "traced_modules",
     "write_envelope",
 ]

@@ -30,10 +30,17 @@ from order_service.domain.errors import (
     UnknownProducts,
 )
 from order_service.domain.order import MAX_ORDER_LINES, Order, OrderLine, OrderStatus
-from tenant_context import InvalidTenantContext, Role, TenantContext, enrich_logger, enrich_metrics
+from tenant_context import (
+    InvalidTenantContext,
+    Role,
+    TenantContext,
+    enrich_logger,
+    enrich_metrics,
+    traced_modules,
+)
 
 logger = Logger(service="order")
-tracer = Tracer(service="order")
+tracer = Tracer(service="order", patch_modules=traced_modules())
 metrics = Metrics(namespace="saas", service="order")
 app = APIGatewayRestResolver(enable_validation=True)
 

@@ -33,10 +33,11 @@ from tenant_context import (
     enrich_logger,
     enrich_metrics,
     read_envelope,
+    traced_modules,
 )
 
 logger = Logger(service="order")
-tracer = Tracer(service="order")
+tracer = Tracer(service="order", patch_modules=traced_modules())
 metrics = Metrics(namespace="saas", service="order")
 # A batch whose every record failed is still a report of failures, never a crash.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

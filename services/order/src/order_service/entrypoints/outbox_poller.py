@@ -12,9 +12,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from order_service.container import container
+from tenant_context import traced_modules
 
 logger = Logger(service="order")
-tracer = Tracer(service="order")
+tracer = Tracer(service="order", patch_modules=traced_modules())
 metrics = Metrics(namespace="saas", service="order")
 
 

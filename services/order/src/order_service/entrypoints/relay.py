@@ -20,10 +20,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from order_service.container import container
 from order_service.ports.outbox import OutboxMessage
-from tenant_context import enrich_logger
+from tenant_context import enrich_logger, traced_modules
 
 logger = Logger(service="order")
-tracer = Tracer(service="order")
+tracer = Tracer(service="order", patch_modules=traced_modules())
 processor = BatchProcessor(
     event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
 )

@@ -27,10 +27,10 @@ from product_service.domain.errors import (
     ProductNotFound,
 )
 from product_service.domain.model import Product
-from tenant_context import InvalidTenantContext, Role, TenantContext, enrich_logger
+from tenant_context import InvalidTenantContext, Role, TenantContext, enrich_logger, traced_modules
 
 logger = Logger(service="product")
-tracer = Tracer(service="product")
+tracer = Tracer(service="product", patch_modules=traced_modules())
 app = APIGatewayRestResolver(enable_validation=True)
 app.configure_openapi(
     title="Product service",

@@ -38,10 +38,11 @@ from tenant_context import (
     enrich_logger,
     enrich_metrics,
     read_envelope,
+    traced_modules,
 )
 
 logger = Logger(service="product")
-tracer = Tracer(service="product")
+tracer = Tracer(service="product", patch_modules=traced_modules())
 metrics = Metrics(namespace="SaaS", service="product")
 
 METRIC_OF = {

@@ -11,9 +11,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from product_service.container import container
+from tenant_context import traced_modules
 
 logger = Logger(service="product")
-tracer = Tracer(service="product")
+tracer = Tracer(service="product", patch_modules=traced_modules())
 metrics = Metrics(namespace="SaaS", service="product")
 
 

@@ -22,9 +22,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from product_service.container import container
 from product_service.ports.product_store import OutboxMessage
+from tenant_context import traced_modules
 
 logger = Logger(service="product")
-tracer = Tracer(service="product")
+tracer = Tracer(service="product", patch_modules=traced_modules())
 OUTBOX_PREFIX = "OUTBOX#"
 
 

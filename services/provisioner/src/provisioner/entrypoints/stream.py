@@ -26,9 +26,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from provisioner.app.reconcile import Outcome
 from provisioner.container import container
 from provisioner.domain.errors import InvalidTenantRecord, ProvisionerError
+from tenant_context import traced_modules
 
 logger = Logger(service="provisioner")
-tracer = Tracer(service="provisioner")
+tracer = Tracer(service="provisioner", patch_modules=traced_modules())
 metrics = Metrics(namespace="saas", service="provisioner")
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 

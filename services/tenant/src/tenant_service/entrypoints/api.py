@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyVa
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from tenant_context import InvalidTenantContext, Principal
+from tenant_context import InvalidTenantContext, Principal, traced_modules
 from tenant_service.app.tenants import Forbidden, RegisterTenant
 from tenant_service.container import Container
 from tenant_service.domain.errors import (
@@ -35,7 +35,7 @@ from tenant_service.domain.users import TenantUser, UserRole
 
 logger = Logger(service="tenant")
 metrics = Metrics(namespace="saas", service="tenant")
-tracer = Tracer(service="tenant")
+tracer = Tracer(service="tenant", patch_modules=traced_modules())
 app = APIGatewayRestResolver(enable_validation=True)
 container = Container()
 

@@ -20,7 +20,13 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from tenant_context import InvalidEnvelope, InvalidTenantContext, enrich_logger, read_envelope
+from tenant_context import (
+    InvalidEnvelope,
+    InvalidTenantContext,
+    enrich_logger,
+    read_envelope,
+    traced_modules,
+)
 from tenant_service.app.provisioning import Cause
 from tenant_service.container import Container
 from tenant_service.domain.errors import TenantNotFound
@@ -31,7 +37,7 @@ from tenant_service.entrypoints.event_readers import (
 
 logger = Logger(service="tenant-consumer")
 metrics = Metrics(namespace="saas", service="tenant")
-tracer = Tracer(service="tenant")
+tracer = Tracer(service="tenant", patch_modules=traced_modules())
 processor = BatchProcessor(event_type=EventType.SQS)
 container = Container()
 

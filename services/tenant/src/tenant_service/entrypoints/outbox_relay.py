@@ -18,10 +18,11 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from tenant_context import traced_modules
 from tenant_service.container import Container
 
 logger = Logger(service="tenant-outbox-relay")
-tracer = Tracer(service="tenant")
+tracer = Tracer(service="tenant", patch_modules=traced_modules())
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 container = Container()
 
