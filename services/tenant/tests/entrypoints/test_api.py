@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -145,6 +146,43 @@ def test_the_lifecycle_through_the_api(api: Any, wiring: Wiring) -> None:
         "TenantUpdated",
         "TenantOffboardingRequested",
     ]
+
+
+@pytest.mark.parametrize("status", [TenantStatus.OFFBOARDING, TenantStatus.OFFBOARDED])
+def test_delete_is_idempotent(api: Any, wiring: Wiring, status: TenantStatus) -> None:
+    # Given a tenant whose offboarding was requested (and perhaps is done)
+    tenant_id = _onboard(api, wiring)
+    assert call(api, "DELETE", f"/tenants/{tenant_id}", caller=SYSTEM_ADMIN)[0] == 202
+    tenant = wiring.repository.tenants[tenant_id]
+    wiring.repository.tenants[tenant_id] = replace(tenant, status=status)
+    # When DELETE is repeated (a client retrying after a lost answer)
+    again, answer = call(api, "DELETE", f"/tenants/{tenant_id}", caller=SYSTEM_ADMIN)
+    # Then it is accepted with the tenant as it is, and nothing more is published or changed
+    assert (again, answer["status"]) == (202, status.value)
+    assert _details(wiring).count("TenantOffboardingRequested") == 1
+    assert wiring.repository.tenants[tenant_id].version == tenant.version
+
+
+def test_delete_that_loses_a_race_with_another_delete_is_accepted(api: Any, wiring: Wiring) -> None:
+    # Given a tenant that another request offboards between this request's read and its write
+    tenant_id = _onboard(api, wiring)
+    repository = wiring.repository
+    save = repository.save
+
+    def offboarded_meanwhile(tenant: Any, events: Any, **kwargs: Any) -> None:
+        repository.save = save  # type: ignore[method-assign]
+        stored = repository.tenants[tenant.id]
+        repository.tenants[tenant.id] = replace(
+            stored, status=TenantStatus.OFFBOARDING, version=stored.version + 1
+        )
+        save(tenant, events, **kwargs)
+
+    repository.save = offboarded_meanwhile  # type: ignore[method-assign]
+    # When this DELETE commits second
+    status, answer = call(api, "DELETE", f"/tenants/{tenant_id}", caller=SYSTEM_ADMIN)
+    # Then it is accepted with the tenant as the first one left it, and published nothing
+    assert (status, answer["status"]) == (202, "OFFBOARDING")
+    assert "TenantOffboardingRequested" not in _details(wiring)
 
 
 def test_a_transition_the_lifecycle_forbids_is_a_conflict(api: Any, wiring: Wiring) -> None:

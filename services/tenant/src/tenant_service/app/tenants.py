@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from tenant_context import Principal, Role
 from tenant_service.app.outbox import outbox_event
-from tenant_service.domain.errors import TenantNotFound
+from tenant_service.domain.errors import ConcurrentModification, TenantNotFound
 from tenant_service.domain.tenant import RegionGroup, Tenant, Tier
 from tenant_service.ports.clock import Clock, IdGenerator
 from tenant_service.ports.tenant_repository import Page, TenantRepository
@@ -91,10 +91,21 @@ class TenantUseCases:
         return changed
 
     def offboard(self, caller: Principal, tenant_id: str) -> Tenant:
+        """Idempotent, as DELETE is: a tenant already leaving (or gone) is returned as it is,
+        with no second TenantOffboardingRequested; so is one whose offboarding a concurrent
+        request committed first."""
         require_system_admin(caller)
         tenant = self._load(tenant_id)
+        if tenant.leaving:
+            return tenant
         changed, event = tenant.request_offboarding(self._clock.now())
-        self._repository.save(changed, [outbox_event(changed, event)])
+        try:
+            self._repository.save(changed, [outbox_event(changed, event)])
+        except ConcurrentModification:
+            current = self._load(tenant_id)
+            if current.leaving:
+                return current
+            raise
         return changed
 
     def _load(self, tenant_id: str) -> Tenant:

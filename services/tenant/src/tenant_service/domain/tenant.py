@@ -136,6 +136,11 @@ class Tenant:
         self._require("activate", TenantStatus.SUSPENDED)
         return self._moved(TenantStatus.ACTIVE, now), TenantActivated(tenant_id=self.id)
 
+    @property
+    def leaving(self) -> bool:
+        """Offboarding was requested already (it may be done)."""
+        return self.status in (TenantStatus.OFFBOARDING, TenantStatus.OFFBOARDED)
+
     def request_offboarding(self, now: datetime) -> tuple[Tenant, TenantOffboardingRequested]:
         if self.status in (TenantStatus.OFFBOARDED, TenantStatus.OFFBOARDING):
             raise TransitionNotAllowed(self.id, self.status.value, "offboard")
