@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -46,6 +47,7 @@ def moto_server() -> Iterator[str]:
     from saas_local.moto_gaps import lean_transactions
 
     lean_transactions()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # a line per request otherwise
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

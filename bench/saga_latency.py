@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 from bench.report import Row, median_ms, p95_ms
-from bench.templates import ROOT
+from bench.templates import ROOT, fresh_function_log
 
 ORDERS = int(os.environ.get("BENCH_ORDERS", "100"))
 PASSWORD = "Bench-Passw0rd-1"
@@ -72,7 +72,8 @@ def _order_confirmed(platform: Any, token: str, product_id: str) -> float:
 def run() -> list[Row]:
     from saas_local.testing import start_platform
 
-    with start_platform(ROOT, region_map={"us": "us-east-1"}) as platform:
+    log = fresh_function_log()  # the functions' log lines, out of the table
+    with start_platform(ROOT, region_map={"us": "us-east-1"}, function_log=log) as platform:
         admin, user = _onboard(platform)
         created = platform.api(
             "POST",

@@ -7,6 +7,14 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+# Where a benchmark on the local platform sends its functions' log lines (the last run's), so
+# that they do not bury the figures.
+FUNCTION_LOG = ROOT / ".local" / "bench-functions.log"
+
+
+def fresh_function_log() -> Path:
+    FUNCTION_LOG.unlink(missing_ok=True)
+    return FUNCTION_LOG
 
 
 @dataclass(frozen=True)

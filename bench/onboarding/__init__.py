@@ -15,11 +15,10 @@ def each_run(sizes: Sequence[int] = DEFAULT_SIZES) -> Iterator[Run]:
     """One platform, each size in turn: every tenant onboarded, then every tenant offboarded.
     The functions' log lines go to .local/bench-functions.log, not between the figures."""
     from bench.onboarding.flow import onboard_and_offboard
-    from saas_local.testing import repository_root, start_platform
+    from bench.templates import fresh_function_log
+    from saas_local.testing import start_platform
 
-    log = repository_root() / ".local" / "bench-functions.log"
-    log.unlink(missing_ok=True)
-    with start_platform(function_log=log) as platform:
+    with start_platform(function_log=fresh_function_log()) as platform:
         for size in sizes:
             yield onboard_and_offboard(platform, size)
 
