@@ -88,3 +88,13 @@ def _parent(proc: Path) -> int:
         return int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
     except (OSError, ValueError):
         return -1
+
+
+def test_function_log_comes_from_the_flag_or_the_environment(monkeypatch, tmp_path):
+    from saas_local.cli import _arguments
+
+    monkeypatch.delenv("FUNCTION_LOG", raising=False)
+    assert _arguments([]).function_log is None
+    monkeypatch.setenv("FUNCTION_LOG", str(tmp_path / "env.log"))
+    assert _arguments([]).function_log == tmp_path / "env.log"
+    assert _arguments(["--function-log", "flag.log"]).function_log == Path("flag.log")
