@@ -51,12 +51,13 @@ def _boto3_version() -> str:
 
 
 def lambda_runtime() -> Path:
-    """A Python with boto3 and nothing else, like the Lambda runtime."""
+    """A Python with boto3 and nothing else, compiled, like the Lambda runtime."""
     python = WORK / "runtime" / "bin" / "python"
     if not python.exists():
         subprocess.run([_uv(), "venv", "-q", str(WORK / "runtime")], check=True)
         subprocess.run(
-            [_uv(), "pip", "install", "-q", "--python", str(python), f"boto3=={_boto3_version()}"],
+            [_uv(), "pip", "install", "-q", "--compile-bytecode", "--python", str(python)]
+            + [f"boto3=={_boto3_version()}"],
             check=True,
         )
     return python
@@ -82,6 +83,8 @@ def _environment(code: Path | None, function: Function | None) -> dict[str, str]
         "AWS_SECRET_ACCESS_KEY": "bench",
         "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
         "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
+        # /var/task is read-only in Lambda: nothing compiled on one sample may help the next.
+        "PYTHONDONTWRITEBYTECODE": "1",
         "POWERTOOLS_METRICS_NAMESPACE": "saas-bench",
     }
     if function:

@@ -38,6 +38,20 @@ def test_a_package_holds_one_service_and_no_other(service):
     assert not top_level & {"boto3", "botocore", "s3transfer"}
     assert not top_level & {"pytest", "moto", "_pytest"}, "dev dependencies shipped"
 
+    # Every module ships compiled for the runtime (python3.11), trusted without a timestamp
+    # check: Lambda cannot write bytecode next to a read-only /var/task.
+    modules = {n for n in names if n.endswith(".py")}
+    compiled = {
+        n.replace("__pycache__/", "").replace(".cpython-311.pyc", ".py")
+        for n in names
+        if n.endswith(".cpython-311.pyc")
+    }
+    assert modules <= compiled, f"shipped without bytecode: {sorted(modules - compiled)[:5]}"
+    with zipfile.ZipFile(ROOT / "dist" / f"{service}.zip") as archive:
+        header = archive.read(f"{PACKAGES[service]}/__pycache__/__init__.cpython-311.pyc")[:8]
+    flags = int.from_bytes(header[4:8], "little")
+    assert flags == 0b01, "bytecode must be hash-based and unchecked (PEP 552)"
+
 
 def test_an_unknown_service_is_refused():
     result = subprocess.run(
