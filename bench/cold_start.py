@@ -55,9 +55,9 @@ def lambda_runtime() -> Path:
     python = WORK / "runtime" / "bin" / "python"
     if not python.exists():
         subprocess.run([_uv(), "venv", "-q", str(WORK / "runtime")], check=True)
+        pin = f"boto3=={_boto3_version()}"
         subprocess.run(
-            [_uv(), "pip", "install", "-q", "--compile-bytecode", "--python", str(python)]
-            + [f"boto3=={_boto3_version()}"],
+            [_uv(), "pip", "install", "-q", "--compile-bytecode", "--python", str(python), pin],
             check=True,
         )
     return python
