@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from tenant_context import TenantContext
 @dataclass
 class _TenantData:
     products: dict[str, Product] = field(default_factory=dict)
+    ids: list[str] = field(default_factory=list)  # the products' ids, sorted (the page order)
     reservations: dict[str, Reservation] = field(default_factory=dict)
     processed: set[str] = field(default_factory=set)
 
@@ -43,10 +45,11 @@ class MemoryProductStore:
             )
             after = key["after"]
         with self._lock:
-            ids = sorted(pid for pid in self._data(tenant).products if pid > after)
-            chosen = ids[: page.limit]
-            items = tuple(self._data(tenant).products[pid] for pid in chosen)
-        more = len(ids) > page.limit
+            data = self._data(tenant)
+            start = bisect.bisect_right(data.ids, after)
+            chosen = data.ids[start : start + page.limit]
+            items = tuple(data.products[pid] for pid in chosen)
+            more = len(data.ids) > start + page.limit
         token = (
             page_token.encode({"tenant": tenant.tenant_id, "after": chosen[-1]}) if more else None
         )
@@ -57,6 +60,7 @@ class MemoryProductStore:
             if product.id in self._data(tenant).products:
                 raise ConcurrentChange(f"product {product.id!r} exists")
             self._data(tenant).products[product.id] = product
+            bisect.insort(self._data(tenant).ids, product.id)
             self.outbox.append(outbox)
 
     def replace(self, tenant: TenantContext, product: Product, outbox: OutboxMessage) -> None:
@@ -68,8 +72,10 @@ class MemoryProductStore:
 
     def delete(self, tenant: TenantContext, product_id: str, outbox: OutboxMessage) -> None:
         with self._lock:
-            if self._data(tenant).products.pop(product_id, None) is None:
+            data = self._data(tenant)
+            if data.products.pop(product_id, None) is None:
                 raise ProductNotFound(product_id)
+            del data.ids[bisect.bisect_left(data.ids, product_id)]
             self.outbox.append(outbox)
 
     def stock_of(self, tenant: TenantContext, product_ids: list[str]) -> dict[str, int | None]:
