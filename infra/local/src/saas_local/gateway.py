@@ -267,7 +267,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             log.warning("%s %s: the client left before the answer", self.command, self.path)
             self.close_connection = True
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+    # Every method API Gateway accepts; one no resource has is its 403, never a bare 501.
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_TRACE = _serve
 
     def setup(self) -> None:
         super().setup()
