@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from typing import Any
@@ -184,6 +185,9 @@ BAD_BODIES = [
     pytest.param({**MUG, "stock": "5"}, "stock", id="stock as text"),
     pytest.param({**MUG, "name": ""}, "name", id="blank name"),
     pytest.param([MUG], "body", id="not an object"),
+    pytest.param({**MUG, "price": 3.2e307}, "price", id="price beyond any store"),
+    pytest.param({**MUG, "price": "1000000000.00"}, "price", id="price above the maximum"),
+    pytest.param({**MUG, "stock": 10**12}, "stock", id="stock above the maximum"),
 ]
 
 
@@ -260,3 +264,44 @@ def test_the_openapi_document_lists_every_route() -> None:
     assert set(document["paths"]) == {"/products", "/products/{product_id}"}
     assert set(document["paths"]["/products"]) == {"get", "post"}
     assert set(document["paths"]["/products/{product_id}"]) == {"get", "put", "delete"}
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT"])
+def test_a_body_that_is_not_utf8_is_a_400_that_says_so(
+    call: Callable[..., tuple[int, Any]],
+    admin: TenantContext,
+    store: MemoryProductStore,
+    make_api_event: Callable[..., dict[str, Any]],
+    lambda_context: Any,
+    method: str,
+) -> None:
+    # API Gateway hands a body that is not text to the function base64-encoded
+    _, existing = call("POST", "/products", admin, body=MUG)
+    path = "/products" if method == "POST" else f"/products/{existing['id']}"
+    event = make_api_event(method, path, admin)
+    event.update(body=base64.b64encode(b"\xfd\xff{").decode(), isBase64Encoded=True)
+
+    response = api.handler(event, lambda_context)
+
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"]) == {"message": "the body is not UTF-8 text"}
+    assert len(store.outbox) == 1
+
+
+def test_every_route_documents_each_status_it_answers() -> None:
+    document = json.loads(api.app.get_openapi_json_schema(title="product"))
+    documented = {
+        (method.upper(), path): set(operation["responses"])
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+    }
+
+    assert documented == {
+        ("POST", "/products"): {"201", "400", "403", "422"},
+        ("GET", "/products"): {"200", "400", "403", "422"},
+        ("GET", "/products/{product_id}"): {"200", "403", "404", "422"},
+        ("PUT", "/products/{product_id}"): {"200", "400", "403", "404", "409", "422"},
+        ("DELETE", "/products/{product_id}"): {"204", "403", "404", "409", "422"},
+    }
+    problem = document["paths"]["/products"]["post"]["responses"]["422"]["content"]
+    assert problem["application/json"]["schema"] == {"$ref": "#/components/schemas/Problem"}

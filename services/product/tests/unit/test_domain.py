@@ -35,6 +35,9 @@ def test_a_new_product_keeps_its_price_with_two_places() -> None:
         ("abc", 1, "not a decimal"),
         ("NaN", 1, "not a finite"),
         ("1.00", -1, "stock -1 is negative"),
+        ("3.2e307", 1, "above the maximum"),  # once an InvalidOperation deep in quantize
+        ("1000000000.00", 1, "above the maximum, 999999999.99"),
+        ("1.00", 1_000_000_001, "stock 1000000001 is above the maximum"),
     ],
 )
 def test_a_product_refuses_a_bad_price_or_stock_naming_it(

@@ -12,6 +12,9 @@ from product_service.domain.errors import InvalidPageRequest, InvalidProduct, To
 
 MAX_ORDER_LINES = 25  # agreed with the order service; one DynamoDB transaction holds 100 items
 TWO_PLACES = Decimal("0.01")
+# Bounds every store can hold exactly (Fauna's integers are 64-bit, DynamoDB numbers 38 digits).
+MAX_PRICE = Decimal("999999999.99")
+MAX_STOCK = 1_000_000_000
 
 
 def money(value: Decimal | str | int | float) -> Decimal:
@@ -22,6 +25,8 @@ def money(value: Decimal | str | int | float) -> Decimal:
         raise InvalidProduct(f"price {value!r} is not a decimal amount") from None
     if not amount.is_finite():
         raise InvalidProduct(f"price {value!r} is not a finite amount")
+    if amount > MAX_PRICE:
+        raise InvalidProduct(f"price {value!r} is above the maximum, {MAX_PRICE}")
     if amount != amount.quantize(TWO_PLACES):
         raise InvalidProduct(f"price {value!r} has more than two decimal places")
     if amount < 0:
@@ -50,6 +55,8 @@ class Product:
             raise InvalidProduct(f"stock {self.stock!r} is not an integer")
         if self.stock < 0:
             raise InvalidProduct(f"stock {self.stock} is negative")
+        if self.stock > MAX_STOCK:
+            raise InvalidProduct(f"stock {self.stock} is above the maximum, {MAX_STOCK}")
 
     @classmethod
     def new(cls, *, name: str, sku: str, price: Decimal | str, stock: int) -> Product:

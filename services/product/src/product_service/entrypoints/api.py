@@ -15,6 +15,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,7 +28,7 @@ from product_service.domain.errors import (
     ProductError,
     ProductNotFound,
 )
-from product_service.domain.model import Product
+from product_service.domain.model import MAX_PRICE, MAX_STOCK, Product
 from tenant_context import InvalidTenantContext, Role, TenantContext, enrich_logger, traced_modules
 
 logger = Logger(service="product")
@@ -57,8 +58,10 @@ class ProductIn(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     sku: str = Field(min_length=1, max_length=100)
-    price: Decimal = Field(ge=0, decimal_places=2, description="Amount with two places.")
-    stock: int = Field(ge=0, strict=True)
+    price: Decimal = Field(
+        ge=0, le=MAX_PRICE, decimal_places=2, description="Amount with two places."
+    )
+    stock: int = Field(ge=0, le=MAX_STOCK, strict=True)
 
 
 def _fields(product: Product) -> dict[str, object]:
@@ -93,6 +96,44 @@ class ProductPage(BaseModel):
         return cls.model_validate(
             {"items": [_fields(p) for p in products], "next_token": next_token}
         )
+
+
+class ProblemDetail(BaseModel):
+    loc: list[str]
+    type: str
+    msg: str
+
+
+class Problem(BaseModel):
+    """Every error: what is wrong, in words; for a 400 or 422 from validation, each problem."""
+
+    message: str
+    detail: list[ProblemDetail] | None = None
+
+
+PROBLEMS = {
+    400: "Malformed request: the body is not UTF-8 JSON, or next_token is not one we issued",
+    403: "The caller's role may not do this, or the token carries no tenant",
+    404: "No such product in the caller's tenant",
+    409: "The product changed meanwhile; read it and try again",
+    422: "A field is missing or breaks its rule",
+}
+
+
+def _responses(
+    status: int, description: str, model: type[BaseModel] | None, *problems: int
+) -> dict[int, OpenAPIResponse]:
+    """The route's success and each error status it can answer, all documented."""
+    success: OpenAPIResponse = {"description": description}
+    if model is not None:
+        success["content"] = {"application/json": {"model": model}}
+    documented: dict[int, OpenAPIResponse] = {status: success}
+    for code in (*problems, 403, 422):
+        documented[code] = {
+            "description": PROBLEMS[code],
+            "content": {"application/json": {"model": Problem}},
+        }
+    return documented
 
 
 class Forbidden(Exception):
@@ -153,6 +194,11 @@ def _invalid_request(error: RequestValidationError) -> Response[str]:
     )
 
 
+@app.exception_handler(UnicodeDecodeError)
+def _not_text(_: UnicodeDecodeError) -> Response[str]:
+    return _error(400, "the body is not UTF-8 text")
+
+
 @app.exception_handler(InvalidTenantContext)
 def _no_tenant(error: InvalidTenantContext) -> Response[str]:
     return _error(403, f"not allowed: {error}")
@@ -166,12 +212,7 @@ def _forbidden(error: Forbidden) -> Response[str]:
 @app.post(
     "/products",
     summary="Create a product (TenantAdmin)",
-    responses={
-        201: {
-            "description": "Created: the product, its id in `id`",
-            "content": {"application/json": {"model": ProductOut}},
-        }
-    },
+    responses=_responses(201, "Created: the product, its id in `id`", ProductOut, 400),
 )
 @tracer.capture_method
 def create_product(body: ProductIn) -> tuple[ProductOut, int]:
@@ -183,7 +224,13 @@ def create_product(body: ProductIn) -> tuple[ProductOut, int]:
     return ProductOut.of(product), 201
 
 
-@app.get("/products", summary="List the tenant's products (TenantAdmin, TenantUser)")
+@app.get(
+    "/products",
+    summary="List the tenant's products (TenantAdmin, TenantUser)",
+    responses=_responses(
+        200, "A page of products; next_token when there are more", ProductPage, 400
+    ),
+)
 @tracer.capture_method
 def list_products(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -194,14 +241,22 @@ def list_products(
     return ProductPage.of(page.items, page.next_token)
 
 
-@app.get("/products/<product_id>", summary="Read one product (TenantAdmin, TenantUser)")
+@app.get(
+    "/products/<product_id>",
+    summary="Read one product (TenantAdmin, TenantUser)",
+    responses=_responses(200, "The product", ProductOut, 404),
+)
 @tracer.capture_method
 def get_product(product_id: Annotated[str, Path(min_length=1)]) -> ProductOut:
     tenant = _tenant(READERS)
     return ProductOut.of(container().catalogue().get(tenant, product_id))
 
 
-@app.put("/products/<product_id>", summary="Replace a product (TenantAdmin)")
+@app.put(
+    "/products/<product_id>",
+    summary="Replace a product (TenantAdmin)",
+    responses=_responses(200, "The product as replaced", ProductOut, 400, 404, 409),
+)
 @tracer.capture_method
 def replace_product(product_id: Annotated[str, Path(min_length=1)], body: ProductIn) -> ProductOut:
     tenant = _tenant(WRITERS)
@@ -216,7 +271,7 @@ def replace_product(product_id: Annotated[str, Path(min_length=1)], body: Produc
 @app.delete(
     "/products/<product_id>",
     summary="Delete a product (TenantAdmin)",
-    responses={204: {"description": "Deleted"}},
+    responses=_responses(204, "Deleted", None, 404, 409),
 )
 @tracer.capture_method
 def delete_product(product_id: Annotated[str, Path(min_length=1)]) -> Response[str]:
