@@ -209,3 +209,37 @@ def test_a_post_retried_with_its_idempotency_key_answers_the_same_order_once(
 
     assert first == second
     assert [m.detail_type for m in memory_container.memory_store().outbox] == ["OrderPlaced"]
+
+
+def test_a_body_that_is_not_utf8_is_a_400_that_says_so(memory_container, lambda_context, acme):
+    # API Gateway hands a body that is not text to the function base64-encoded
+    import base64
+
+    event = api_event("POST", "/orders", ctx=acme)
+    event.update(body=base64.b64encode(b"\xfd\xff{").decode(), isBase64Encoded=True)
+
+    response = api.handler(event, lambda_context)
+
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"]) == {"message": "the body is not UTF-8 text"}
+    outbox, orders = written(memory_container)
+    assert not outbox
+    assert not orders
+
+
+def test_every_route_documents_each_status_it_answers():
+    document = json.loads(api.app.get_openapi_json_schema(title="order"))
+    documented = {
+        (method.upper(), path): set(operation["responses"])
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+    }
+
+    assert documented == {
+        ("POST", "/orders"): {"202", "400", "403", "409", "422"},
+        ("GET", "/orders"): {"200", "400", "403", "422"},
+        ("GET", "/orders/{order_id}"): {"200", "403", "404", "422"},
+        ("POST", "/orders/{order_id}/cancel"): {"200", "403", "404", "409", "422"},
+    }
+    problem = document["paths"]["/orders"]["post"]["responses"]["422"]["content"]
+    assert problem["application/json"]["schema"] == {"$ref": "#/components/schemas/Problem"}

@@ -13,6 +13,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
@@ -98,6 +99,45 @@ class OrderPageOut(BaseModel):
     next_token: str | None = None
 
 
+class ProblemDetail(BaseModel):
+    loc: list[str | int]
+    type: str
+    msg: str
+
+
+class Problem(BaseModel):
+    """Every error: what is wrong, in words, and the fields or products concerned."""
+
+    message: str
+    detail: list[ProblemDetail] | None = None
+    unknown_product_ids: list[str] | None = None
+
+
+PROBLEMS = {
+    400: "Malformed request: the body is not UTF-8 JSON, or next_token is not one we issued",
+    403: "The caller's role may not use orders, or the token carries no tenant",
+    404: "No such order in the caller's tenant",
+    409: "The order cannot be cancelled in its state, or it changed meanwhile",
+    422: "A field breaks its rule, a product is unknown, or an Idempotency-Key was reused "
+    "for another order",
+}
+
+
+def _responses(
+    status: int, description: str, model: type[BaseModel], *problems: int
+) -> dict[int, OpenAPIResponse]:
+    """The route's success and each error status it can answer, all documented."""
+    documented: dict[int, OpenAPIResponse] = {
+        status: {"description": description, "content": {"application/json": {"model": model}}}
+    }
+    for code in (*problems, 403, 422):
+        documented[code] = {
+            "description": PROBLEMS[code],
+            "content": {"application/json": {"model": Problem}},
+        }
+    return documented
+
+
 class Forbidden(Exception):
     pass
 
@@ -147,6 +187,11 @@ def _invalid_request(error: RequestValidationError) -> Response[str]:
     return _error(422, f"invalid request: {summary}", detail=detail)
 
 
+@app.exception_handler(UnicodeDecodeError)
+def _not_text(_: UnicodeDecodeError) -> Response[str]:
+    return _error(400, "the body is not UTF-8 text")
+
+
 @app.exception_handler(InvalidTenantContext)
 def _no_tenant(error: InvalidTenantContext) -> Response[str]:
     return _error(403, f"not allowed: {error}")
@@ -160,13 +205,13 @@ def _forbidden(error: Forbidden) -> Response[str]:
 @app.post(
     "/orders",
     summary="Place an order (TenantUser, TenantAdmin); the saga decides it",
-    responses={
-        202: {
-            "description": "Accepted: the order is PENDING until stock is reserved or refused",
-            "content": {"application/json": {"model": OrderAccepted}},
-        },
-        422: {"description": "Invalid order, or a product the tenant does not have"},
-    },
+    responses=_responses(
+        202,
+        "Accepted: the order is PENDING until stock is reserved or refused",
+        OrderAccepted,
+        400,
+        409,
+    ),
 )
 @tracer.capture_method
 def place_order(
@@ -199,7 +244,11 @@ def place_order(
     return OrderAccepted(id=order.id, status=order.status), 202
 
 
-@app.get("/orders", summary="List the tenant's orders (TenantUser, TenantAdmin)")
+@app.get(
+    "/orders",
+    summary="List the tenant's orders (TenantUser, TenantAdmin)",
+    responses=_responses(200, "A page of orders; next_token if there are more", OrderPageOut, 400),
+)
 @tracer.capture_method
 def list_orders(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -210,7 +259,11 @@ def list_orders(
     return OrderPageOut(items=[OrderOut.of(o) for o in page.orders], next_token=page.next_token)
 
 
-@app.get("/orders/<order_id>", summary="One of the tenant's orders (TenantUser, TenantAdmin)")
+@app.get(
+    "/orders/<order_id>",
+    summary="One of the tenant's orders (TenantUser, TenantAdmin)",
+    responses=_responses(200, "The order", OrderOut, 404),
+)
 @tracer.capture_method
 def get_order(order_id: Annotated[str, Path(min_length=1, max_length=128)]) -> OrderOut:
     tenant = _tenant()
@@ -220,7 +273,7 @@ def get_order(order_id: Annotated[str, Path(min_length=1, max_length=128)]) -> O
 @app.post(
     "/orders/<order_id>/cancel",
     summary="Cancel a PENDING or CONFIRMED order; its stock is released",
-    responses={409: {"description": "The order was rejected and cannot be cancelled"}},
+    responses=_responses(200, "The order, CANCELLED", OrderOut, 404, 409),
 )
 @tracer.capture_method
 def cancel_order(order_id: Annotated[str, Path(min_length=1, max_length=128)]) -> OrderOut:
