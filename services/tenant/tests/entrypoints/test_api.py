@@ -443,3 +443,59 @@ def test_another_tenants_user_or_one_who_logged_in_is_not_invited_again(
         )
         assert status == 409
     assert wiring.invitations.sent == []
+
+
+def _raw(api: Any, body: str, *, base64_encoded: bool = False) -> tuple[int, Any]:
+    from tenant_testkit import LambdaContext, rest_event
+
+    event = rest_event("POST", "/tenants", caller=SYSTEM_ADMIN)
+    event.update(body=body, isBase64Encoded=base64_encoded)
+    answer = api.handler(event, LambdaContext())
+    return answer["statusCode"], json.loads(answer["body"])
+
+
+def test_malformed_or_non_utf8_bodies_are_400s_that_say_so(api: Any, wiring: Wiring) -> None:
+    import base64
+
+    status, answer = _raw(api, '{"name": ')
+    assert (status, answer["statusCode"]) == (400, 400)
+    assert answer["message"].startswith("invalid request: body")
+    assert "JSON decode error" in answer["message"]
+
+    encoded = base64.b64encode(b"\xfd\xff{").decode()
+    assert _raw(api, encoded, base64_encoded=True) == (
+        400,
+        {"statusCode": 400, "message": "the body is not UTF-8 text", "detail": None},
+    )
+    assert wiring.repository.tenants == {}
+
+
+def test_a_422_says_in_words_what_is_wrong(api: Any) -> None:
+    status, answer = call(
+        api, "POST", "/tenants", caller=SYSTEM_ADMIN, body={**NEW_TENANT, "tier": "gold"}
+    )
+
+    assert status == 422
+    assert answer["message"].startswith("invalid request: body.tier: ")
+    assert answer["detail"][0]["loc"] == ["body", "tier"]
+
+
+def test_every_route_documents_each_status_it_answers(api: Any) -> None:
+    document = json.loads(api.app.get_openapi_json_schema(title="tenant"))
+    documented = {
+        (method.upper(), path): set(operation["responses"])
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+    }
+
+    assert documented == {
+        ("POST", "/tenants"): {"202", "400", "403", "422"},
+        ("GET", "/tenants"): {"200", "400", "403", "422"},
+        ("GET", "/tenants/{tenant_id}"): {"200", "403", "404", "422"},
+        ("PATCH", "/tenants/{tenant_id}"): {"200", "400", "403", "404", "409", "422"},
+        ("POST", "/tenants/{tenant_id}/suspend"): {"200", "403", "404", "409", "422"},
+        ("POST", "/tenants/{tenant_id}/activate"): {"200", "403", "404", "409", "422"},
+        ("DELETE", "/tenants/{tenant_id}"): {"202", "403", "404", "409", "422"},
+        ("POST", "/users"): {"201", "400", "403", "409", "422"},
+        ("GET", "/users"): {"200", "400", "403", "422"},
+    }

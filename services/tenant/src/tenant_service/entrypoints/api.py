@@ -133,13 +133,44 @@ class UserPage(BaseModel):
     next_token: str | None = None
 
 
+class ProblemDetail(BaseModel):
+    loc: list[str | int]
+    type: str
+    msg: str
+
+
 class Problem(BaseModel):
+    """Every error: its status, what is wrong in words, and for validation each problem."""
+
     statusCode: int
     message: str
+    detail: list[ProblemDetail] | None = None
 
 
-def _doc(model: type[BaseModel]) -> OpenAPIResponse:
-    return {"description": model.__name__, "content": {"application/json": {"model": model}}}
+PROBLEMS = {
+    400: "Malformed request: the body is not UTF-8 JSON, next_token is not one we issued, or "
+    "the change asks for nothing",
+    403: "The caller's role may not do this",
+    404: "No such tenant",
+    409: "The tenant's status does not allow this, it changed meanwhile, or the user exists",
+    422: "A field is missing or breaks its rule, or an Idempotency-Key was reused with another "
+    "body",
+}
+
+
+def _responses(
+    status: int, description: str, model: type[BaseModel], *problems: int
+) -> dict[int, OpenAPIResponse]:
+    """The route's success and each error status it can answer, all documented."""
+    documented: dict[int, OpenAPIResponse] = {
+        status: {"description": description, "content": {"application/json": {"model": model}}}
+    }
+    for code in (*problems, 403, 422):
+        documented[code] = {
+            "description": PROBLEMS[code],
+            "content": {"application/json": {"model": Problem}},
+        }
+    return documented
 
 
 class BadRequest(Exception):
@@ -172,14 +203,25 @@ def _problem(status: HTTPStatus, message: str) -> Response[str]:
 def _invalid_request(error: RequestValidationError) -> Response[str]:
     # Powertools' own 422 names the field; this one also says what is wrong with it.
     detail = [
-        {"loc": list(e.get("loc", ())), "type": e.get("type"), "msg": e.get("msg")}
+        {"loc": list(e.get("loc", ())), "type": e.get("type"), "msg": e.get("msg") or e.get("type")}
         for e in error.errors()
     ]
+    summary = "; ".join(f"{'.'.join(map(str, d['loc']))}: {d['msg']}" for d in detail)
+    # Malformed JSON is a bad request; well-formed JSON with wrong fields is unprocessable.
+    status = 400 if any(d["type"] == "json_invalid" for d in detail) else 422
     return Response(
-        status_code=HTTPStatus.UNPROCESSABLE_ENTITY,
+        status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=json.dumps({"statusCode": 422, "detail": detail}, default=str),
+        body=json.dumps(
+            {"statusCode": status, "message": f"invalid request: {summary}", "detail": detail},
+            default=str,
+        ),
     )
+
+
+@app.exception_handler(UnicodeDecodeError)  # type: ignore[untyped-decorator]
+def _not_text(_: UnicodeDecodeError) -> Response[str]:
+    return _problem(HTTPStatus.BAD_REQUEST, "the body is not UTF-8 text")
 
 
 @app.exception_handler(
@@ -218,7 +260,10 @@ def _register(request: dict[str, Any]) -> dict[str, Any]:
     return Accepted(id=tenant.id, status=tenant.status.value).model_dump()
 
 
-@app.post("/tenants", responses={202: _doc(Accepted), 422: _doc(Problem)})
+@app.post(
+    "/tenants",
+    responses=_responses(202, "Accepted: the tenant is PROVISIONING", Accepted, 400),
+)
 def register_tenant(body: NewTenant) -> Response[Accepted]:
     caller = _caller()
     request: dict[str, Any] = {
@@ -239,18 +284,24 @@ def register_tenant(body: NewTenant) -> Response[Accepted]:
     return Response(HTTPStatus.ACCEPTED, content_types.APPLICATION_JSON, Accepted(**answer))
 
 
-@app.get("/tenants")
+@app.get(
+    "/tenants",
+    responses=_responses(200, "A page of tenants; next_token if there are more", TenantPage, 400),
+)
 def list_tenants(limit: Limit = 20, next_token: NextToken = None) -> TenantPage:
     page = container.tenants().list(_caller(), limit=limit, next_token=next_token)
     return TenantPage(items=[TenantOut.of(t) for t in page.items], next_token=page.next_token)
 
 
-@app.get("/tenants/<tenant_id>", responses={404: _doc(Problem)})
+@app.get("/tenants/<tenant_id>", responses=_responses(200, "The tenant", TenantOut, 404))
 def get_tenant(tenant_id: TenantId) -> TenantOut:
     return TenantOut.of(container.tenants().get(_caller(), tenant_id))
 
 
-@app.patch("/tenants/<tenant_id>", responses={404: _doc(Problem), 409: _doc(Problem)})
+@app.patch(
+    "/tenants/<tenant_id>",
+    responses=_responses(200, "The tenant as changed", TenantOut, 400, 404, 409),
+)
 def update_tenant(tenant_id: TenantId, body: TenantChange) -> TenantOut:
     if body.tier is None and body.config is None:
         raise BadRequest("nothing to change: give tier and/or config")
@@ -258,30 +309,46 @@ def update_tenant(tenant_id: TenantId, body: TenantChange) -> TenantOut:
     return TenantOut.of(tenant)
 
 
-@app.post("/tenants/<tenant_id>/suspend", responses={409: _doc(Problem)})
+@app.post(
+    "/tenants/<tenant_id>/suspend",
+    responses=_responses(200, "The tenant, SUSPENDED", TenantOut, 404, 409),
+)
 def suspend_tenant(tenant_id: TenantId) -> TenantOut:
     return TenantOut.of(container.tenants().suspend(_caller(), tenant_id))
 
 
-@app.post("/tenants/<tenant_id>/activate", responses={409: _doc(Problem)})
+@app.post(
+    "/tenants/<tenant_id>/activate",
+    responses=_responses(200, "The tenant, ACTIVE", TenantOut, 404, 409),
+)
 def activate_tenant(tenant_id: TenantId) -> TenantOut:
     return TenantOut.of(container.tenants().activate(_caller(), tenant_id))
 
 
-@app.delete("/tenants/<tenant_id>", responses={202: _doc(TenantOut), 409: _doc(Problem)})
+@app.delete(
+    "/tenants/<tenant_id>",
+    responses=_responses(
+        202, "Accepted: the tenant is OFFBOARDING (again: as it is)", TenantOut, 404, 409
+    ),
+)
 def offboard_tenant(tenant_id: TenantId) -> Response[TenantOut]:
     tenant = container.tenants().offboard(_caller(), tenant_id)
     return Response(HTTPStatus.ACCEPTED, content_types.APPLICATION_JSON, TenantOut.of(tenant))
 
 
 # users
-@app.post("/users", responses={201: _doc(UserOut), 409: _doc(Problem)})
+@app.post(
+    "/users", responses=_responses(201, "Created: the user, invited by email", UserOut, 400, 409)
+)
 def create_user(body: NewUser) -> Response[UserOut]:
     user = container.users().create(_caller(), email=str(body.email), role=UserRole(body.role))
     return Response(HTTPStatus.CREATED, content_types.APPLICATION_JSON, UserOut.of(user))
 
 
-@app.get("/users")
+@app.get(
+    "/users",
+    responses=_responses(200, "A page of the tenant's users", UserPage, 400),
+)
 def list_users(limit: Limit = 20, next_token: NextToken = None) -> UserPage:
     page = container.users().list(_caller(), limit=limit, next_token=next_token)
     return UserPage(items=[UserOut.of(u) for u in page.items], next_token=page.next_token)
