@@ -107,8 +107,9 @@ def test_unknown_routes_and_methods_answer_as_api_gateway(shop_platform):
     assert wrong_method.json() == {"message": "Missing Authentication Token"}
 
 
-def test_a_method_no_route_declares_is_api_gateways_403_not_a_501(shop_platform):
-    response = shop_platform.api("TRACE", "/public")
+@pytest.mark.parametrize("method", ["TRACE", "QUERY", "FOO"])
+def test_a_method_no_route_declares_is_api_gateways_403_not_a_501(shop_platform, method):
+    response = shop_platform.api(method, "/public")
     assert response.status == 403
     assert response.json() == {"message": "Missing Authentication Token"}
 

@@ -267,8 +267,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
             log.warning("%s %s: the client left before the answer", self.command, self.path)
             self.close_connection = True
 
-    # Every method API Gateway accepts; one no resource has is its 403, never a bare 501.
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_TRACE = _serve
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, QUERY, ...) is routed too: one no resource declares gets
+        # API Gateway's 403, never http.server's bare 501.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def setup(self) -> None:
         super().setup()

@@ -236,10 +236,20 @@ def test_every_route_documents_each_status_it_answers():
     }
 
     assert documented == {
-        ("POST", "/orders"): {"202", "400", "403", "409", "422"},
-        ("GET", "/orders"): {"200", "400", "403", "422"},
-        ("GET", "/orders/{order_id}"): {"200", "403", "404", "422"},
-        ("POST", "/orders/{order_id}/cancel"): {"200", "403", "404", "409", "422"},
+        ("POST", "/orders"): {"202", "400", "401", "403", "409", "415", "422"},
+        ("GET", "/orders"): {"200", "400", "401", "403", "422"},
+        ("GET", "/orders/{order_id}"): {"200", "401", "403", "404", "422"},
+        ("POST", "/orders/{order_id}/cancel"): {"200", "401", "403", "404", "409", "422"},
     }
     problem = document["paths"]["/orders"]["post"]["responses"]["422"]["content"]
     assert problem["application/json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
+
+
+def test_a_body_sent_as_anything_but_json_is_a_415(memory_container, lambda_context, acme):
+    event = api_event("POST", "/orders", ctx=acme, body={"lines": []})
+    event["headers"] = {**(event.get("headers") or {}), "Content-Type": "multipart/form-data"}
+
+    response = api.handler(event, lambda_context)
+
+    assert response["statusCode"] == 415
+    assert "multipart/form-data" in json.loads(response["body"])["message"]

@@ -297,11 +297,43 @@ def test_every_route_documents_each_status_it_answers() -> None:
     }
 
     assert documented == {
-        ("POST", "/products"): {"201", "400", "403", "422"},
-        ("GET", "/products"): {"200", "400", "403", "422"},
-        ("GET", "/products/{product_id}"): {"200", "403", "404", "422"},
-        ("PUT", "/products/{product_id}"): {"200", "400", "403", "404", "409", "422"},
-        ("DELETE", "/products/{product_id}"): {"204", "403", "404", "409", "422"},
+        ("POST", "/products"): {"201", "400", "401", "403", "415", "422"},
+        ("GET", "/products"): {"200", "400", "401", "403", "422"},
+        ("GET", "/products/{product_id}"): {"200", "401", "403", "404", "422"},
+        ("PUT", "/products/{product_id}"): {"200", "400", "401", "403", "404", "409", "415", "422"},
+        ("DELETE", "/products/{product_id}"): {"204", "401", "403", "404", "409", "422"},
     }
     problem = document["paths"]["/products"]["post"]["responses"]["422"]["content"]
     assert problem["application/json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
+
+
+@pytest.mark.parametrize(
+    "content_type", ["multipart/form-data", "text/plain", "application/x-www-form-urlencoded"]
+)
+def test_a_body_sent_as_anything_but_json_is_a_415(
+    admin: TenantContext,
+    store: MemoryProductStore,
+    make_api_event: Callable[..., dict[str, Any]],
+    lambda_context: Any,
+    content_type: str,
+) -> None:
+    event = make_api_event("POST", "/products", admin, body=MUG)
+    event["headers"]["Content-Type"] = content_type  # multipart without boundary was a 500
+
+    response = api.handler(event, lambda_context)
+
+    assert response["statusCode"] == 415
+    assert content_type in json.loads(response["body"])["message"]
+    assert store.outbox == []
+
+
+def test_json_with_a_charset_is_json(
+    admin: TenantContext,
+    store: MemoryProductStore,
+    make_api_event: Callable[..., dict[str, Any]],
+    lambda_context: Any,
+) -> None:
+    event = make_api_event("POST", "/products", admin, body=MUG)
+    event["headers"]["Content-Type"] = "application/json; charset=utf-8"
+    assert api.handler(event, lambda_context)["statusCode"] == 201
+    assert len(store.outbox) == 1

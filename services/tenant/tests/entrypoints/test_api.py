@@ -489,13 +489,27 @@ def test_every_route_documents_each_status_it_answers(api: Any) -> None:
     }
 
     assert documented == {
-        ("POST", "/tenants"): {"202", "400", "403", "422"},
-        ("GET", "/tenants"): {"200", "400", "403", "422"},
-        ("GET", "/tenants/{tenant_id}"): {"200", "403", "404", "422"},
-        ("PATCH", "/tenants/{tenant_id}"): {"200", "400", "403", "404", "409", "422"},
-        ("POST", "/tenants/{tenant_id}/suspend"): {"200", "403", "404", "409", "422"},
-        ("POST", "/tenants/{tenant_id}/activate"): {"200", "403", "404", "409", "422"},
-        ("DELETE", "/tenants/{tenant_id}"): {"202", "403", "404", "409", "422"},
-        ("POST", "/users"): {"201", "400", "403", "409", "422"},
-        ("GET", "/users"): {"200", "400", "403", "422"},
+        ("POST", "/tenants"): {"202", "400", "401", "403", "415", "422"},
+        ("GET", "/tenants"): {"200", "400", "401", "403", "422"},
+        ("GET", "/tenants/{tenant_id}"): {"200", "401", "403", "404", "422"},
+        ("PATCH", "/tenants/{tenant_id}"): {"200", "400", "401", "403", "404", "409", "415", "422"},
+        ("POST", "/tenants/{tenant_id}/suspend"): {"200", "401", "403", "404", "409", "422"},
+        ("POST", "/tenants/{tenant_id}/activate"): {"200", "401", "403", "404", "409", "422"},
+        ("DELETE", "/tenants/{tenant_id}"): {"202", "401", "403", "404", "409", "422"},
+        ("POST", "/users"): {"201", "400", "401", "403", "409", "415", "422"},
+        ("GET", "/users"): {"200", "400", "401", "403", "422"},
     }
+
+
+def test_a_body_sent_as_anything_but_json_is_a_415(api: Any, wiring: Wiring) -> None:
+    status, answer = call(
+        api,
+        "PATCH",
+        "/tenants/t1",
+        caller=SYSTEM_ADMIN,
+        body={"tier": "basic"},
+        headers={"Content-Type": "multipart/form-data"},
+    )
+
+    assert (status, answer["statusCode"]) == (415, 415)
+    assert "multipart/form-data" in answer["message"]

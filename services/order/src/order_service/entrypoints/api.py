@@ -7,6 +7,7 @@ simply not found. Domain errors become HTTP statuses in ERROR_STATUS, the one pl
 # No `from __future__ import annotations`: Powertools reads the route signatures at runtime.
 
 import json
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -114,6 +115,8 @@ class Problem(BaseModel):
 
 
 PROBLEMS = {
+    401: "No token, or one the authorizer refused (API Gateway's answer)",
+    415: "The body is not sent as application/json",
     400: "Malformed request: the body is not UTF-8 JSON, or next_token is not one we issued",
     403: "The caller's role may not use orders, or the token carries no tenant",
     404: "No such order in the caller's tenant",
@@ -130,7 +133,7 @@ def _responses(
     documented: dict[int, OpenAPIResponse] = {
         status: {"description": description, "content": {"application/json": {"model": model}}}
     }
-    for code in (*problems, 403, 422):
+    for code in (*problems, 401, 403, 422):
         documented[code] = {
             "description": PROBLEMS[code],
             "content": {"application/json": {"model": Problem}},
@@ -211,6 +214,7 @@ def _forbidden(error: Forbidden) -> Response[str]:
         OrderAccepted,
         400,
         409,
+        415,
     ),
 )
 @tracer.capture_method
@@ -285,8 +289,24 @@ def cancel_order(order_id: Annotated[str, Path(min_length=1, max_length=128)]) -
     return OrderOut.of(order)
 
 
+def _unsupported_media_type(event: Mapping[str, Any]) -> dict[str, Any] | None:
+    """415 for a body sent as anything but JSON: Powertools would try to parse form data and
+    fail with a 500 on a multipart type without its boundary."""
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    if not event.get("body") or media_type in ("", "application/json"):
+        return None
+    return {
+        "statusCode": 415,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(
+            {"message": f"Content-Type {media_type} is not supported: send application/json"}
+        ),
+    }
+
+
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return _unsupported_media_type(event) or app.resolve(event, context)

@@ -6,9 +6,9 @@ path, query or body. Domain errors become HTTP statuses in ERROR_STATUS, the one
 # No `from __future__ import annotations`: Powertools reads the route signatures at runtime.
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -112,6 +112,8 @@ class Problem(BaseModel):
 
 
 PROBLEMS = {
+    401: "No token, or one the authorizer refused (API Gateway's answer)",
+    415: "The body is not sent as application/json",
     400: "Malformed request: the body is not UTF-8 JSON, or next_token is not one we issued",
     403: "The caller's role may not do this, or the token carries no tenant",
     404: "No such product in the caller's tenant",
@@ -128,7 +130,7 @@ def _responses(
     if model is not None:
         success["content"] = {"application/json": {"model": model}}
     documented: dict[int, OpenAPIResponse] = {status: success}
-    for code in (*problems, 403, 422):
+    for code in (*problems, 401, 403, 422):
         documented[code] = {
             "description": PROBLEMS[code],
             "content": {"application/json": {"model": Problem}},
@@ -212,7 +214,7 @@ def _forbidden(error: Forbidden) -> Response[str]:
 @app.post(
     "/products",
     summary="Create a product (TenantAdmin)",
-    responses=_responses(201, "Created: the product, its id in `id`", ProductOut, 400),
+    responses=_responses(201, "Created: the product, its id in `id`", ProductOut, 400, 415),
 )
 @tracer.capture_method
 def create_product(body: ProductIn) -> tuple[ProductOut, int]:
@@ -255,7 +257,7 @@ def get_product(product_id: Annotated[str, Path(min_length=1)]) -> ProductOut:
 @app.put(
     "/products/<product_id>",
     summary="Replace a product (TenantAdmin)",
-    responses=_responses(200, "The product as replaced", ProductOut, 400, 404, 409),
+    responses=_responses(200, "The product as replaced", ProductOut, 400, 404, 409, 415),
 )
 @tracer.capture_method
 def replace_product(product_id: Annotated[str, Path(min_length=1)], body: ProductIn) -> ProductOut:
@@ -280,7 +282,23 @@ def delete_product(product_id: Annotated[str, Path(min_length=1)]) -> Response[s
     return Response(status_code=204, body="")
 
 
+def _unsupported_media_type(event: Mapping[str, Any]) -> dict[str, Any] | None:
+    """415 for a body sent as anything but JSON: Powertools would try to parse form data and
+    fail with a 500 on a multipart type without its boundary."""
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    if not event.get("body") or media_type in ("", "application/json"):
+        return None
+    return {
+        "statusCode": 415,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(
+            {"message": f"Content-Type {media_type} is not supported: send application/json"}
+        ),
+    }
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
-    return app.resolve(event, context)
+    return _unsupported_media_type(event) or app.resolve(event, context)

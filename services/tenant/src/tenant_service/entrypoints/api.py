@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Annotated, Any, Literal
 
@@ -140,14 +141,17 @@ class ProblemDetail(BaseModel):
 
 
 class Problem(BaseModel):
-    """Every error: its status, what is wrong in words, and for validation each problem."""
+    """Every error: its status, what is wrong in words, and for validation each problem.
+    (API Gateway's own 401 and 403 carry the message alone.)"""
 
-    statusCode: int
+    statusCode: int | None = None
     message: str
     detail: list[ProblemDetail] | None = None
 
 
 PROBLEMS = {
+    401: "No token, or one the authorizer refused (API Gateway's answer)",
+    415: "The body is not sent as application/json",
     400: "Malformed request: the body is not UTF-8 JSON, next_token is not one we issued, or "
     "the change asks for nothing",
     403: "The caller's role may not do this",
@@ -165,7 +169,7 @@ def _responses(
     documented: dict[int, OpenAPIResponse] = {
         status: {"description": description, "content": {"application/json": {"model": model}}}
     }
-    for code in (*problems, 403, 422):
+    for code in (*problems, 401, 403, 422):
         documented[code] = {
             "description": PROBLEMS[code],
             "content": {"application/json": {"model": Problem}},
@@ -262,7 +266,7 @@ def _register(request: dict[str, Any]) -> dict[str, Any]:
 
 @app.post(
     "/tenants",
-    responses=_responses(202, "Accepted: the tenant is PROVISIONING", Accepted, 400),
+    responses=_responses(202, "Accepted: the tenant is PROVISIONING", Accepted, 400, 415),
 )
 def register_tenant(body: NewTenant) -> Response[Accepted]:
     caller = _caller()
@@ -300,7 +304,7 @@ def get_tenant(tenant_id: TenantId) -> TenantOut:
 
 @app.patch(
     "/tenants/<tenant_id>",
-    responses=_responses(200, "The tenant as changed", TenantOut, 400, 404, 409),
+    responses=_responses(200, "The tenant as changed", TenantOut, 400, 404, 409, 415),
 )
 def update_tenant(tenant_id: TenantId, body: TenantChange) -> TenantOut:
     if body.tier is None and body.config is None:
@@ -338,7 +342,8 @@ def offboard_tenant(tenant_id: TenantId) -> Response[TenantOut]:
 
 # users
 @app.post(
-    "/users", responses=_responses(201, "Created: the user, invited by email", UserOut, 400, 409)
+    "/users",
+    responses=_responses(201, "Created: the user, invited by email", UserOut, 400, 409, 415),
 )
 def create_user(body: NewUser) -> Response[UserOut]:
     user = container.users().create(_caller(), email=str(body.email), role=UserRole(body.role))
@@ -354,6 +359,25 @@ def list_users(limit: Limit = 20, next_token: NextToken = None) -> UserPage:
     return UserPage(items=[UserOut.of(u) for u in page.items], next_token=page.next_token)
 
 
+def _unsupported_media_type(event: Mapping[str, Any]) -> dict[str, Any] | None:
+    """415 for a body sent as anything but JSON: Powertools would try to parse form data and
+    fail with a 500 on a multipart type without its boundary."""
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    if not event.get("body") or media_type in ("", "application/json"):
+        return None
+    return {
+        "statusCode": 415,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(
+            {
+                "statusCode": 415,
+                "message": f"Content-Type {media_type} is not supported: send application/json",
+            }
+        ),
+    }
+
+
 @logger.inject_lambda_context(
     correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
 )
@@ -361,4 +385,4 @@ def list_users(limit: Limit = 20, next_token: NextToken = None) -> UserPage:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     IDEMPOTENCY.register_lambda_context(context)
-    return app.resolve(event, context)
+    return _unsupported_media_type(event) or app.resolve(event, context)
