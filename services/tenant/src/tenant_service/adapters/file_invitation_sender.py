@@ -1,8 +1,10 @@
-"""Local invitations: what Cognito would email, written to `<dir>/<username>.json`."""
+"""Local invitations: what Cognito would email, written to `<dir>/<username>-<hash>.json`."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from pathlib import Path
 
 from tenant_service.domain.users import Invitation
@@ -14,7 +16,7 @@ class FileInvitationSender:
 
     def send(self, invitation: Invitation) -> None:
         self._directory.mkdir(parents=True, exist_ok=True)
-        target = self._directory / f"{invitation.username}.json"
+        target = self._directory / file_name(invitation.username)
         body = {
             "to": invitation.to,
             "username": invitation.username,
@@ -24,3 +26,11 @@ class FileInvitationSender:
         partial = target.with_suffix(".json.tmp")
         partial.write_text(json.dumps(body, indent=2))
         partial.replace(target)  # a reader never sees half a file
+
+
+def file_name(username: str) -> str:
+    """A name inside the directory whatever the username holds (an email may contain `/`, and
+    `../` must not leave the outbox); the hash keeps two usernames that read alike apart."""
+    readable = re.sub(r"[^A-Za-z0-9@._+-]", "_", username)[:80].lstrip(".") or "user"
+    digest = hashlib.sha256(username.encode()).hexdigest()[:12]
+    return f"{readable}-{digest}.json"
