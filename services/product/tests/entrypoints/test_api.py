@@ -337,3 +337,12 @@ def test_json_with_a_charset_is_json(
     event["headers"]["Content-Type"] = "application/json; charset=utf-8"
     assert api.handler(event, lambda_context)["statusCode"] == 201
     assert len(store.outbox) == 1
+
+
+def test_a_negative_zero_price_is_created_as_zero(
+    call: Callable[..., tuple[int, Any]], admin: TenantContext
+) -> None:
+    # It once passed validation, was stored, and then failed the response schema: a 500
+    status, created = call("POST", "/products", admin, body={**MUG, "price": "-0.00"})
+
+    assert (status, created["price"]) == (201, "0.00")

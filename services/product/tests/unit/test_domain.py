@@ -47,6 +47,12 @@ def test_a_product_refuses_a_bad_price_or_stock_naming_it(
         Product.new(name="Mug", sku="MUG-1", price=price, stock=stock)
 
 
+@pytest.mark.parametrize("zero", ["-0", "-0.00", "-0e3", "0"])
+def test_a_zero_price_is_plain_zero(zero: str) -> None:
+    product = Product.new(name="Free", sku="F-1", price=zero, stock=1)
+    assert str(product.price) == "0.00"
+
+
 def test_a_product_refuses_a_blank_name() -> None:
     with pytest.raises(InvalidProduct, match="name is blank"):
         Product.new(name=" ", sku="MUG-1", price="1.00", stock=1)

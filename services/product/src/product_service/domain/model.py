@@ -31,7 +31,8 @@ def money(value: Decimal | str | int | float) -> Decimal:
         raise InvalidProduct(f"price {value!r} has more than two decimal places")
     if amount < 0:
         raise InvalidProduct(f"price {value!r} is negative")
-    return amount.quantize(TWO_PLACES)
+    # -0 passes every check above; it is stored and shown as 0.00, never "-0.00".
+    return amount.copy_abs().quantize(TWO_PLACES)
 
 
 @dataclass(frozen=True, slots=True)
