@@ -3,6 +3,7 @@ defines them (for tests against moto)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from tenant_context import RegionGroup, Role, TenantContext, Tier
@@ -11,17 +12,19 @@ POOLED_TABLE = "saas-orders"
 REGION_MAP = {"us": "us-east-1", "eu": "eu-west-1", "global": "us-east-1"}
 
 
+TEMPLATE = Path(__file__).resolve().parents[1] / "template.yaml"
+
+
 def create_orders_table(client: Any, name: str = POOLED_TABLE) -> None:
+    """The orders table with the template's keys and indexes (read from it: they cannot drift)."""
+    from cfnlint.decode import cfn_yaml
+
+    props = dict(cfn_yaml.load(str(TEMPLATE)))["Resources"]["OrdersTable"]["Properties"]
     client.create_table(
         TableName=name,
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
+        KeySchema=props["KeySchema"],
+        AttributeDefinitions=props["AttributeDefinitions"],
+        GlobalSecondaryIndexes=props["GlobalSecondaryIndexes"],
         BillingMode="PAY_PER_REQUEST",
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )

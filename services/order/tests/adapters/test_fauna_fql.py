@@ -10,6 +10,7 @@ import contextlib
 import json
 import re
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -189,23 +190,25 @@ def test_get_of_a_missing_order_is_none():
     assert repository.get(ACME, "o-404") is None
 
 
-def test_list_asks_one_more_than_the_limit_to_know_if_a_page_follows():
-    rows = [{**ORDER_DOC, "order_id": f"o-{i}"} for i in range(3)]
+def test_list_asks_one_more_than_the_limit_newest_first_and_pages_after_the_last_placed():
+    placed = ["2026-12-01T10:00:00.000000Z#o-0", "2026-12-01T09:00:00.000000Z#o-1", "#o-2"]
+    rows = [{**ORDER_DOC, "order_id": f"o-{i}", "placed": placed[i]} for i in range(3)]
     http, repository, _ = adapters(ok(rows), ok(rows[2:]))
 
     first = repository.list(ACME, limit=2, next_token=None)
     second = repository.list(ACME, limit=2, next_token=first.next_token)
 
     assert [o.id for o in first.orders] == ["o-0", "o-1"]
-    assert [o.id for o in second.orders] == ["o-2"]
+    assert first.orders[0].placed_at == datetime(2026, 12, 1, 10, tzinfo=UTC)
+    assert [(o.id, o.placed_at) for o in second.orders] == [("o-2", None)]
     assert second.next_token is None
-    assert sent(http, 0) == (shape(repo_fql.LIST), ["", "", {"@int": "3"}])
-    assert sent(http, 1)[1] == ["o-1", "o-1", {"@int": "3"}]
+    assert sent(http, 0) == (shape(repo_fql.LIST_FIRST), [{"@int": "3"}])
+    assert sent(http, 1) == (shape(repo_fql.LIST_AFTER), [placed[1], placed[1], {"@int": "3"}])
 
 
 def test_list_refuses_another_tenants_token_without_a_query():
     http, repository, _ = adapters()
-    token = page_token.encode({"pk": "TENANT#t-globex", "sk": "ORDER#o-1"})
+    token = page_token.encode({"pk": "TENANT#t-globex", "sk": "ORDER#o-1", "placed": "#o-1"})
 
     with pytest.raises(InvalidPageToken):
         repository.list(ACME, limit=2, next_token=token)
@@ -223,7 +226,8 @@ def message(event_id="e-1"):
 
 def test_add_writes_the_order_and_its_outbox_in_one_query():
     http, repository, _ = adapters(ok(None))
-    order = Order.place([OrderLine(product_id="p-1", quantity=2)], order_id="o-1")
+    at = datetime(2026, 12, 1, 9, 30, 0, 250, tzinfo=UTC)
+    order = Order.place([OrderLine(product_id="p-1", quantity=2)], order_id="o-1", placed_at=at)
 
     repository.add(ACME, order, [message()])
 
@@ -236,6 +240,7 @@ def test_add_writes_the_order_and_its_outbox_in_one_query():
         "lines": [{"product_id": "p-1", "quantity": {"@int": "2"}}],
         "reason": None,
         "version": {"@int": "1"},
+        "placed": "2026-12-01T09:30:00.000250Z#o-1",
     }
     assert values[2] == [
         {

@@ -12,6 +12,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -160,8 +161,13 @@ def message(event_id: str) -> OutboxMessage:
     return OutboxMessage(event_id, "saas.order", "OrderPlaced", {"metadata": {}, "data": {}})
 
 
-def new_order(order_id: str = "o-1") -> Order:
-    return Order.place([OrderLine(product_id="p-1", quantity=2)], order_id=order_id)
+PLACED = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+
+
+def new_order(order_id: str = "o-1", placed_at: datetime | None = PLACED) -> Order:
+    return Order.place(
+        [OrderLine(product_id="p-1", quantity=2)], order_id=order_id, placed_at=placed_at
+    )
 
 
 @pytest.fixture(params=["basic", "premium"])
@@ -254,6 +260,51 @@ def test_orders_are_listed_in_pages_and_only_the_tenants_own(adapters, ctx):
 
     assert sorted(seen) == [f"o-{i}" for i in range(5)]
     assert adapters.repository.get(ctx, "o-theirs") is None
+
+
+def test_orders_are_listed_newest_first_across_pages(adapters, ctx):
+    # Given orders placed at different times, ids deliberately out of time order, two at once,
+    # and one stored before orders carried their time
+    placed = {
+        "o-b": PLACED,
+        "o-a": PLACED + timedelta(minutes=5),
+        "o-c": PLACED + timedelta(minutes=5),
+        "o-0": PLACED + timedelta(days=1, microseconds=1),
+    }
+    for order_id, at in placed.items():
+        adapters.repository.add(ctx, new_order(order_id, at), [])
+    adapters.repository.add(ctx, new_order("o-z", None), [])
+
+    seen, token = [], None
+    for _ in range(5):
+        page = adapters.repository.list(ctx, limit=2, next_token=token)
+        seen += [(o.id, o.placed_at) for o in page.orders]
+        token = page.next_token
+        if token is None:
+            break
+
+    # Then newest first, the same time by id (descending), the one without a time last,
+    # and each order reads back with the time it was placed
+    assert seen == [
+        ("o-0", placed["o-0"]),
+        ("o-c", placed["o-c"]),
+        ("o-a", placed["o-a"]),
+        ("o-b", placed["o-b"]),
+        ("o-z", None),
+    ]
+
+
+def test_a_saved_order_keeps_its_place_in_the_list(adapters, ctx):
+    adapters.repository.add(ctx, new_order("o-old", PLACED), [])
+    adapters.repository.add(ctx, new_order("o-new", PLACED + timedelta(hours=1)), [])
+    old = adapters.repository.get(ctx, "o-old")
+    old.confirm()
+    adapters.repository.save(ctx, old, [])
+
+    page = adapters.repository.list(ctx, limit=10, next_token=None)
+
+    assert [o.id for o in page.orders] == ["o-new", "o-old"]
+    assert page.orders[1].placed_at == PLACED
 
 
 @pytest.mark.parametrize("token", ["not base64!", "eyJ4IjoxfQ", "W10"])

@@ -4,6 +4,7 @@ authorizer leaves them, on the memory backend."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from order_testkit import api_event, tenant
@@ -40,12 +41,14 @@ def test_placing_an_order_answers_202_pending_and_it_reads_back(call, acme, acme
     assert (status, body["status"]) == (202, "PENDING")
     status, order = call("GET", f"/orders/{body['id']}", ctx=acme)
     assert status == 200
+    placed_at = datetime.fromisoformat(order.pop("placed_at"))
     assert order == {
         "id": body["id"],
         "status": "PENDING",
         "lines": [{"product_id": "p-1", "quantity": 2}],
         "reason": None,
     }
+    assert abs(datetime.now(UTC) - placed_at) < timedelta(minutes=5)
 
 
 def test_a_tenant_admin_may_order_too_and_a_system_admin_may_not(call, acme_products):
@@ -163,7 +166,10 @@ def test_orders_are_listed_page_by_page(call, acme, acme_products):
 
     assert len(first["items"]) == 2
     assert second["next_token"] is None
-    assert {o["id"] for o in first["items"] + second["items"]} == ids
+    listed = first["items"] + second["items"]
+    assert {o["id"] for o in listed} == ids
+    times = [o["placed_at"] for o in listed]
+    assert times == sorted(times, reverse=True)  # newest first
 
 
 def test_cancelling_answers_the_cancelled_order_and_a_rejected_one_cannot_be(

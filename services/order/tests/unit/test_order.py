@@ -135,3 +135,25 @@ def test_a_rejection_after_a_cancel_changes_nothing():
     order.reject("short")
 
     assert (order.status, order.reason, order.events) == (OrderStatus.CANCELLED, None, [])
+
+
+def test_the_listing_key_sorts_by_time_then_id_and_gives_the_time_back():
+    from datetime import UTC, datetime, timedelta, timezone
+
+    at = datetime(2026, 12, 1, 9, 30, 0, 250, tzinfo=UTC)
+    order = Order.place([OrderLine(product_id="p", quantity=1)], order_id="o-1", placed_at=at)
+    later = Order.place(
+        [OrderLine(product_id="p", quantity=1)],
+        order_id="o-0",
+        placed_at=(at + timedelta(microseconds=1)).astimezone(timezone(timedelta(hours=2))),
+    )
+    timeless = Order.place([OrderLine(product_id="p", quantity=1)], order_id="o-9")
+
+    assert order.listing_key == "2026-12-01T09:30:00.000250Z#o-1"
+    assert Order.placed_at_of(order.listing_key) == at
+    assert sorted([order, timeless, later], key=lambda o: o.listing_key, reverse=True) == [
+        later,
+        order,
+        timeless,
+    ]
+    assert Order.placed_at_of(timeless.listing_key) is None

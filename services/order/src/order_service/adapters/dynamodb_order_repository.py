@@ -31,6 +31,10 @@ def tenant_pk(ctx: TenantContext) -> str:
     return f"TENANT#{ctx.tenant_id}"
 
 
+# The global secondary index orders are listed by (pk, placed), newest first.
+BY_PLACED = "by-placed"
+
+
 class DynamoDBOrderRepository:
     def __init__(self, tables: RegionalTables, clock: Any = time.time) -> None:
         self._tables = tables
@@ -46,18 +50,29 @@ class DynamoDBOrderRepository:
         return _order(item) if item else None
 
     def list(self, ctx: TenantContext, *, limit: int, next_token: str | None) -> OrderPage:
+        # The by-placed index holds order items only (outbox items and markers lack `placed`).
         query: dict[str, Any] = {
             "TableName": self._tables.data_table(ctx),
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :order)",
-            "ExpressionAttributeValues": {":pk": {"S": tenant_pk(ctx)}, ":order": {"S": "ORDER#"}},
+            "IndexName": BY_PLACED,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": tenant_pk(ctx)}},
+            "ScanIndexForward": False,
             "Limit": limit,
         }
         if next_token is not None:
             key = page_token.decode(next_token, tenant_pk=tenant_pk(ctx))
-            query["ExclusiveStartKey"] = {"pk": {"S": key["pk"]}, "sk": {"S": key["sk"]}}
+            query["ExclusiveStartKey"] = {
+                "pk": {"S": key["pk"]},
+                "sk": {"S": key["sk"]},
+                "placed": {"S": key["placed"]},
+            }
         response = self._tables.client(ctx).query(**query)
         last = response.get("LastEvaluatedKey")
-        token = page_token.encode({"pk": last["pk"]["S"], "sk": last["sk"]["S"]}) if last else None
+        token = None
+        if last:
+            token = page_token.encode(
+                {"pk": last["pk"]["S"], "sk": last["sk"]["S"], "placed": last["placed"]["S"]}
+            )
         return OrderPage([_order(item) for item in response.get("Items", [])], token)
 
     def add(self, ctx: TenantContext, order: Order, outbox: Sequence[OutboxMessage]) -> None:
@@ -209,6 +224,7 @@ def _order_item(ctx: TenantContext, order: Order, *, version: int) -> dict[str, 
     }
     if order.reason is not None:
         item["reason"] = {"S": order.reason}
+    item["placed"] = {"S": order.listing_key}  # every order item is in the by-placed index
     return item
 
 
@@ -224,4 +240,5 @@ def _order(item: dict[str, Any]) -> Order:
         status=OrderStatus(item["status"]["S"]),
         reason=item["reason"]["S"] if "reason" in item else None,
         version=int(item["version"]["N"]),
+        placed_at=Order.placed_at_of(item["placed"]["S"]) if "placed" in item else None,
     )

@@ -28,6 +28,8 @@ COLLECTIONS: tuple[dict[str, Any], ...] = (
         "indexes": {
             "byOrderId": {"terms": [{"field": ".order_id"}]},
             "sortedByOrderId": {"values": [{"field": ".order_id"}]},
+            # GET /orders, newest first: `placed` is the time placed, then the id.
+            "sortedByPlaced": {"values": [{"field": ".placed", "order": "desc"}]},
         },
         "constraints": [{"unique": [".order_id"]}],
     },
@@ -44,12 +46,14 @@ COLLECTIONS: tuple[dict[str, Any], ...] = (
     },
 )
 
-ORDER_FIELDS = "{ order_id, status, lines, reason, version }"
+ORDER_FIELDS = "{ order_id, status, lines, reason, version, placed }"
 
 GET = "Order.byOrderId(${order_id}).first() " + ORDER_FIELDS
 
-LIST = (
-    "Order.sortedByOrderId({ from: ${after} }).where(.order_id != ${after})"
+# Newest first; a next page starts after the last `placed` of the one before.
+LIST_FIRST = "Order.sortedByPlaced().take(${take}).toArray() " + ORDER_FIELDS
+LIST_AFTER = (
+    "Order.sortedByPlaced({ from: ${before} }).where(.placed != ${before})"
     ".take(${take}).toArray() " + ORDER_FIELDS
 )
 
@@ -93,15 +97,18 @@ class FaunaOrderRepository:
         return _order(data) if data else None
 
     def list(self, ctx: TenantContext, *, limit: int, next_token: str | None) -> OrderPage:
-        after = ""
-        if next_token is not None:
+        if next_token is None:
+            rows = self._db.query(ctx, LIST_FIRST, take=limit + 1)
+        else:
             key = page_token.decode(next_token, tenant_pk=_tenant_pk(ctx))
-            after = str(key["sk"]).removeprefix("ORDER#")
-        rows = self._db.query(ctx, LIST, after=after, take=limit + 1)
+            rows = self._db.query(ctx, LIST_AFTER, before=key["placed"], take=limit + 1)
         orders = [_order(row) for row in rows[:limit]]
         token = None
         if len(rows) > limit:
-            token = page_token.encode({"pk": _tenant_pk(ctx), "sk": f"ORDER#{orders[-1].id}"})
+            last = orders[-1]
+            token = page_token.encode(
+                {"pk": _tenant_pk(ctx), "sk": f"ORDER#{last.id}", "placed": last.listing_key}
+            )
         return OrderPage(orders, token)
 
     def add(self, ctx: TenantContext, order: Order, outbox: Sequence[OutboxMessage]) -> None:
@@ -172,6 +179,7 @@ def _document(order: Order, *, version: int) -> dict[str, Any]:
         "lines": [{"product_id": ln.product_id, "quantity": ln.quantity} for ln in order.lines],
         "reason": order.reason,
         "version": version,
+        "placed": order.listing_key,
     }
 
 
@@ -194,4 +202,5 @@ def _order(data: dict[str, Any]) -> Order:
         status=OrderStatus(data["status"]),
         reason=data.get("reason"),
         version=int(data["version"]),
+        placed_at=Order.placed_at_of(data["placed"]) if data.get("placed") else None,
     )

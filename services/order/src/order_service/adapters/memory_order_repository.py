@@ -41,17 +41,26 @@ class MemoryOrderRepository:
 
     def list(self, ctx: TenantContext, *, limit: int, next_token: str | None) -> OrderPage:
         with self.store.lock:
-            after = ""
+            before: str | None = None
             if next_token is not None:
-                after = page_token.decode(next_token, tenant_pk=_pk(ctx))["sk"]
-            ids = sorted(
-                i for i in self.store.orders.get(ctx.tenant_id, {}) if f"ORDER#{i}" > after
+                before = str(page_token.decode(next_token, tenant_pk=_pk(ctx))["placed"])
+            orders = sorted(
+                (
+                    o
+                    for o in self.store.orders.get(ctx.tenant_id, {}).values()
+                    if before is None or o.listing_key < before
+                ),
+                key=lambda o: o.listing_key,
+                reverse=True,
             )
-            page = ids[:limit]
+            page = orders[:limit]
             token = None
-            if len(ids) > limit:
-                token = page_token.encode({"pk": _pk(ctx), "sk": f"ORDER#{page[-1]}"})
-            return OrderPage([_fresh(self.store.orders[ctx.tenant_id][i]) for i in page], token)
+            if len(orders) > limit:
+                last = page[-1]
+                token = page_token.encode(
+                    {"pk": _pk(ctx), "sk": f"ORDER#{last.id}", "placed": last.listing_key}
+                )
+            return OrderPage([_fresh(o) for o in page], token)
 
     def add(self, ctx: TenantContext, order: Order, outbox: Sequence[OutboxMessage]) -> None:
         with self.store.lock:
@@ -111,6 +120,7 @@ def _stored(order: Order, *, version: int) -> Order:
         status=order.status,
         reason=order.reason,
         version=version,
+        placed_at=order.placed_at,
     )
 
 

@@ -23,6 +23,7 @@ def decode(token: str, *, tenant_pk: str) -> dict[str, Any]:
         raise InvalidPageToken("next_token is not a token this API issued") from None
     if not isinstance(key, dict) or key.get("pk") != tenant_pk:
         raise InvalidPageToken("next_token is not a token this API issued") from None
-    if not isinstance(key.get("sk"), str):
+    if not isinstance(key.get("sk"), str) or not isinstance(key.get("placed"), str):
+        # A token of the listing by id (before orders were listed newest first) is refused too.
         raise InvalidPageToken("next_token is not a token this API issued")
     return key

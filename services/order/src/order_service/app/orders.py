@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from order_service.app.outbox import Cause, to_outbox
 from order_service.domain.errors import (
@@ -20,10 +22,20 @@ from tenant_context import TenantContext
 IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1c1d2e-4b0a-5c8e-9f3d-2a7b8c9d0e1f")
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class Orders:
-    def __init__(self, repository: OrderRepository, catalogue: ProductCatalogue) -> None:
+    def __init__(
+        self,
+        repository: OrderRepository,
+        catalogue: ProductCatalogue,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
         self._repository = repository
         self._catalogue = catalogue
+        self._clock = clock
 
     def place(
         self,
@@ -41,7 +53,7 @@ class Orders:
             placed = self._repository.get(ctx, order_id)
             if placed is not None:
                 return self._same(placed, lines)
-        order = Order.place(lines, order_id=order_id)
+        order = Order.place(lines, order_id=order_id, placed_at=self._clock())
         unknown = self._catalogue.unknown(ctx, [line.product_id for line in order.lines])
         if unknown:
             raise UnknownProducts(sorted(unknown))
@@ -67,6 +79,7 @@ class Orders:
         return order
 
     def list(self, ctx: TenantContext, *, limit: int, next_token: str | None) -> OrderPage:
+        """The tenant's orders, newest first (by the time placed, then the id)."""
         return self._repository.list(ctx, limit=limit, next_token=next_token)
 
     def cancel(self, ctx: TenantContext, order_id: str, cause: Cause) -> Order:

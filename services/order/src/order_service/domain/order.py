@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -49,10 +50,32 @@ class Order:
     reason: str | None = None
     # Optimistic concurrency: the version the order had when it was read.
     version: int = 0
+    # When it was placed (UTC); None for an order stored before orders carried it.
+    placed_at: datetime | None = None
     events: list[OrderEvent] = field(default_factory=list, compare=False, repr=False)
 
+    @property
+    def listing_key(self) -> str:
+        """What orders are listed by, newest first: the time placed, then the id. Stores keep it
+        as a sortable string; an order without a time sorts after every other."""
+        if self.placed_at is None:
+            return f"#{self.id}"
+        return f"{self.placed_at.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%fZ}#{self.id}"
+
+    @staticmethod
+    def placed_at_of(listing_key: str) -> datetime | None:
+        moment = listing_key.partition("#")[0]
+        if not moment:
+            return None
+        return datetime.strptime(moment, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
     @classmethod
-    def place(cls, lines: list[OrderLine], order_id: str | None = None) -> Order:
+    def place(
+        cls,
+        lines: list[OrderLine],
+        order_id: str | None = None,
+        placed_at: datetime | None = None,
+    ) -> Order:
         if not lines:
             raise InvalidOrder("an order needs at least one line")
         if len(lines) > MAX_ORDER_LINES:
@@ -60,7 +83,7 @@ class Order:
         products = [line.product_id for line in lines]
         if len(set(products)) != len(products):
             raise InvalidOrder("each product may appear on one line only")
-        order = cls(id=order_id or str(uuid.uuid4()), lines=tuple(lines))
+        order = cls(id=order_id or str(uuid.uuid4()), lines=tuple(lines), placed_at=placed_at)
         order.events.append(OrderPlaced(order_id=order.id, lines=order._line_data()))
         return order
 

@@ -8,6 +8,7 @@ simply not found. Domain errors become HTTP statuses in ERROR_STATUS, the one pl
 
 import json
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -82,6 +83,7 @@ class OrderOut(BaseModel):
     status: OrderStatus
     lines: list[OrderLineIn]
     reason: str | None = None
+    placed_at: datetime | None = Field(None, description="When it was placed (UTC).")
 
     @classmethod
     def of(cls, order: Order) -> "OrderOut":
@@ -92,6 +94,7 @@ class OrderOut(BaseModel):
                 OrderLineIn(product_id=ln.product_id, quantity=ln.quantity) for ln in order.lines
             ],
             reason=order.reason,
+            placed_at=order.placed_at,
         )
 
 
@@ -250,7 +253,7 @@ def place_order(
 
 @app.get(
     "/orders",
-    summary="List the tenant's orders (TenantUser, TenantAdmin)",
+    summary="List the tenant's orders, newest first (TenantUser, TenantAdmin)",
     responses=_responses(200, "A page of orders; next_token if there are more", OrderPageOut, 400),
 )
 @tracer.capture_method

@@ -51,6 +51,8 @@ COLLECTIONS: tuple[dict[str, Any], ...] = (
         "indexes": {
             "byOrderId": {"terms": [{"field": ".order_id"}]},
             "sortedByOrderId": {"values": [{"field": ".order_id"}]},
+            # GET /orders, newest first: `placed` is the time placed, then the id.
+            "sortedByPlaced": {"values": [{"field": ".placed", "order": "desc"}]},
         },
         "constraints": [{"unique": [".order_id"]}],
     },
