@@ -11,6 +11,7 @@ searches deeper (the default, 25 per route, keeps CI short).
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +27,10 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from tenant_e2e_kit import onboard, tenant_status
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Conformance-Passw0rd-1"
@@ -64,25 +69,9 @@ def callers() -> Iterator[Callers]:
     with start_platform(ROOT, region_map={"us": "us-east-1"}) as platform:
         root = platform.login(*platform.system_admin)
         suffix = uuid.uuid4().hex[:8]
-        answer = platform.api(
-            "POST",
-            "/tenants",
-            token=root,
-            json={
-                "name": f"Conformance {suffix}",
-                "tier": "basic",
-                "region_group": "us",
-                "admin_email": f"owner-{suffix}@conformance.test",
-            },
-        )
-        assert answer.status == 202, answer.text
-        tenant_id = str(answer.json()["id"])
+        tenant_id = onboard(platform, root, f"owner-{suffix}@conformance.test")
         platform.wait_until(
-            lambda: (
-                platform.api("GET", f"/tenants/{tenant_id}", token=root).json()["status"]
-                == "ACTIVE"
-            ),
-            timeout=120,
+            lambda: tenant_status(platform, root, tenant_id) == "ACTIVE", timeout=120
         )
         username = f"admin-{suffix}"
         platform.create_user(username, PASSWORD, "TenantAdmin", tenant_id)
