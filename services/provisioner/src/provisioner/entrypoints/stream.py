@@ -9,6 +9,12 @@ to the dead-letter queue with the reason instead of blocking its shard."""
 
 from __future__ import annotations
 
+import gc
+
+# No cyclic collection while init imports and builds (about 25 ms of cold start); what it
+# builds is frozen and collecting resumes at the end of this module.
+gc.disable()
+
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -137,3 +143,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return process_partial_response(
         event=event, record_handler=_Report(results), processor=processor, context=context
     )
+
+
+# Init is done: its objects live as long as the environment, so collections skip them.
+gc.freeze()
+gc.enable()

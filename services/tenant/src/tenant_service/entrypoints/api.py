@@ -3,6 +3,12 @@
 
 from __future__ import annotations
 
+import gc
+
+# No cyclic collection while init imports and builds (about 25 ms of cold start); what it
+# builds is frozen and collecting resumes at the end of this module.
+gc.disable()
+
 import json
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -386,3 +392,8 @@ def _unsupported_media_type(event: Mapping[str, Any]) -> dict[str, Any] | None:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     IDEMPOTENCY.register_lambda_context(context)
     return _unsupported_media_type(event) or app.resolve(event, context)
+
+
+# Init is done: its objects live as long as the environment, so collections skip them.
+gc.freeze()
+gc.enable()

@@ -7,6 +7,12 @@ no idempotency, no Cognito admin code, no dependency-injector. It is wired once 
 
 from __future__ import annotations
 
+import gc
+
+# No cyclic collection while init imports and builds (about 25 ms of cold start); what it
+# builds is frozen and collecting resumes at the end of this module.
+gc.disable()
+
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -42,3 +48,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         extra={"role": answer["context"]["role"], "tenant_id": answer["context"]["tenant_id"]},
     )
     return answer
+
+
+# Init is done: its objects live as long as the environment, so collections skip them.
+gc.freeze()
+gc.enable()
