@@ -163,9 +163,15 @@ def test_a_failing_message_reaches_its_dlq_and_the_others_are_done(shop_platform
 def test_stream_records_are_filtered_retried_and_sent_to_the_destination(shop_platform):
     dynamodb = shop_platform.client("dynamodb")
     table = shop_platform.platform.stacks[-1].deployed.physical_id("ShopTable")
-    # Given records the filter drops, and a batch where the second record keeps failing
-    for pk, fail in [("OTHER#1", False), ("OUT#1", False), ("OUT#2", True), ("OUT#3", False)]:
-        dynamodb.put_item(TableName=table, Item={"pk": {"S": pk}, "fail": {"BOOL": fail}})
+    # Given records the filter drops, and a batch where the second record keeps failing (written
+    # in one transaction: put one by one, a poll between two puts could split the batch)
+    records = [("OTHER#1", False), ("OUT#1", False), ("OUT#2", True), ("OUT#3", False)]
+    dynamodb.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": table, "Item": {"pk": {"S": pk}, "fail": {"BOOL": fail}}}}
+            for pk, fail in records
+        ]
+    )
     dynamodb.update_item(
         TableName=table,
         Key={"pk": {"S": "OUT#1"}},
