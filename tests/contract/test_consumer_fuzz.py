@@ -29,17 +29,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _consumers() -> list[Any]:
-    cases = []
-    for service in find_services(ROOT):
-        consumed = sorted(service.consumed())
-        entrypoints = service.root / "src" / service.package / "entrypoints"
-        for module in sorted(entrypoints.glob("*.py")):
-            if module.stem in {"__init__", "event_readers"} or not consumed:
-                continue
-            if "CONSUMED" not in module.read_text(encoding="utf-8"):
-                continue
-            dotted = f"{service.package}.entrypoints.{module.stem}"
-            cases.append(pytest.param(service.name, dotted, consumed, id=dotted))
+    cases = [
+        pytest.param(service.name, dotted, sorted(service.consumed()), id=dotted)
+        for service in find_services(ROOT)
+        if service.consumed()
+        for dotted in service.consumer_modules()
+    ]
     assert cases, "no consumer handler found"
     return cases
 

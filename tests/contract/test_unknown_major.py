@@ -31,21 +31,15 @@ def _consumer_handlers() -> list[Any]:
     cases = []
     for service in find_services(ROOT):
         consumed = sorted(service.consumed())
-        entrypoints = service.root / "src" / service.package / "entrypoints"
-        for module in sorted(entrypoints.glob("*.py")):
-            if module.stem in {"__init__", "event_readers"}:
-                continue
-            if "CONSUMED" not in module.read_text(encoding="utf-8"):
-                continue
+        for dotted in service.consumer_modules():
             for source, detail_type in consumed:
-                dotted = f"{service.package}.entrypoints.{module.stem}"
                 cases.append(
                     pytest.param(
                         service.name,
                         dotted,
                         source,
                         detail_type,
-                        id=f"{service.name}.{module.stem}:{detail_type}",
+                        id=f"{service.name}.{dotted.rpartition('.')[2]}:{detail_type}",
                     )
                 )
     return cases or [

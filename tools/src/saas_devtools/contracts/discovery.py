@@ -58,6 +58,16 @@ class Service:
             raise ContractDeclarationError(f"{module.__name__} has no CONSUMED dict")
         return dict(consumed)
 
+    def consumer_modules(self) -> list[str]:
+        """The dotted names of the entrypoint modules that read CONSUMED: its consumers."""
+        entrypoints = self.root / "src" / self.package / "entrypoints"
+        return [
+            f"{self.package}.entrypoints.{module.stem}"
+            for module in sorted(entrypoints.glob("*.py"))
+            if module.stem not in {"__init__", "event_readers"}
+            and "CONSUMED" in module.read_text(encoding="utf-8")
+        ]
+
     def api_app(self) -> Any | None:
         module = _optional_module(f"{self.package}.{API_MODULE}")
         return None if module is None else getattr(module, "app", None)
