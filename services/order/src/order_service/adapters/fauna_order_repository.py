@@ -105,10 +105,7 @@ class FaunaOrderRepository:
         orders = [_order(row) for row in rows[:limit]]
         token = None
         if len(rows) > limit:
-            last = orders[-1]
-            token = page_token.encode(
-                {"pk": _tenant_pk(ctx), "sk": f"ORDER#{last.id}", "placed": last.listing_key}
-            )
+            token = page_token.after(_tenant_pk(ctx), orders[-1])
         return OrderPage(orders, token)
 
     def add(self, ctx: TenantContext, order: Order, outbox: Sequence[OutboxMessage]) -> None:

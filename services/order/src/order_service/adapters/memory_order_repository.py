@@ -56,10 +56,7 @@ class MemoryOrderRepository:
             page = orders[:limit]
             token = None
             if len(orders) > limit:
-                last = page[-1]
-                token = page_token.encode(
-                    {"pk": _pk(ctx), "sk": f"ORDER#{last.id}", "placed": last.listing_key}
-                )
+                token = page_token.after(_pk(ctx), page[-1])
             return OrderPage([_fresh(o) for o in page], token)
 
     def add(self, ctx: TenantContext, order: Order, outbox: Sequence[OutboxMessage]) -> None:

@@ -8,11 +8,17 @@ import json
 from typing import Any
 
 from order_service.domain.errors import InvalidPageToken
+from order_service.domain.order import Order
 
 
 def encode(key: dict[str, Any]) -> str:
     raw = json.dumps(key, separators=(",", ":"), sort_keys=True).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def after(tenant_pk: str, order: Order) -> str:
+    """The token of the page that follows `order` in the listing (newest first)."""
+    return encode({"pk": tenant_pk, "sk": f"ORDER#{order.id}", "placed": order.listing_key})
 
 
 def decode(token: str, *, tenant_pk: str) -> dict[str, Any]:

@@ -24,6 +24,9 @@ from order_service.domain.events import (
     OrderRejected,
 )
 
+# How a listing key writes the time an order was placed: sortable as text.
+PLACED_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
 # One DynamoDB transaction holds 100 items; the product service reserves every line in one.
 MAX_ORDER_LINES = 25
 
@@ -60,14 +63,14 @@ class Order:
         as a sortable string; an order without a time sorts after every other."""
         if self.placed_at is None:
             return f"#{self.id}"
-        return f"{self.placed_at.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%fZ}#{self.id}"
+        return f"{self.placed_at.astimezone(UTC).strftime(PLACED_FORMAT)}#{self.id}"
 
     @staticmethod
     def placed_at_of(listing_key: str) -> datetime | None:
         moment = listing_key.partition("#")[0]
         if not moment:
             return None
-        return datetime.strptime(moment, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        return datetime.strptime(moment, PLACED_FORMAT).replace(tzinfo=UTC)
 
     @classmethod
     def place(
