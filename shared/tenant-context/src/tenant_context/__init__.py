@@ -23,14 +23,17 @@ from tenant_context.envelope import (
     write_envelope,
 )
 from tenant_context.observability import enrich_logger, enrich_metrics, traced_modules
+from tenant_context.outbox import Cause, OutboxMessage, outbox_message, outbox_messages
 
 __all__ = [
     "ENVELOPE_MAJOR_VERSION",
+    "Cause",
     "Envelope",
     "EventMetadata",
     "InvalidEnvelope",
     "InvalidTenantContext",
     "MissingTenantId",
+    "OutboxMessage",
     "Principal",
     "RegionGroup",
     "Role",
@@ -39,6 +42,8 @@ __all__ = [
     "enrich_logger",
     "enrich_metrics",
     "new_metadata",
+    "outbox_message",
+    "outbox_messages",
     "read_envelope",
     "traced_modules",
     "write_envelope",
