@@ -1,20 +1,33 @@
-"""Composition root: the only module that chooses adapters. Configuration enters here, once."""
+"""Composition root: the only module that chooses adapters. Configuration enters here, once.
+
+The shape of docs/conventions.md: `Settings` (the function's environment), `Container` (one typed
+cached property per dependency, built on first use; adapters imported inside the property that
+builds them, so a handler pays at cold start only for what it uses), `container()` and
+`use_container()`."""
 
 from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Mapping
-from typing import Any, Literal
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
 
-from dependency_injector import containers, providers
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from provisioner.app.reconcile import Reconciler
 from provisioner.app.stack_waiter import StackWaiter, WaitPolicy
 from provisioner.domain.environment import DEFAULT_REGION_MAP
+from provisioner.ports.clock import Clock
+from provisioner.ports.dead_letters import DeadLetters
+from provisioner.ports.event_publisher import EventPublisher
+from provisioner.ports.stream_records import StreamRecords
+from provisioner.ports.tenant_data_space import TenantDataSpace
+from provisioner.ports.tenant_stacks import TenantStacks
 
-PRODUCER = "saas.provisioner"
+if TYPE_CHECKING:
+    from provisioner.adapters.aws_clients import AwsClients
 
 
 class RoleSetting(BaseModel):
@@ -66,139 +79,128 @@ class Settings(BaseModel):
         return cls.model_validate(dict(os.environ if environ is None else environ))
 
 
-# Adapters are imported where they are built: a handler pays only for the backend it uses.
-def _regional_clients(settings: Settings) -> Any:
-    from provisioner.adapters.aws_regional_clients import RegionalClients
+class Container:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings if settings is not None else Settings.from_environ()
 
-    return RegionalClients(settings.aws_endpoint_url)
+    @cached_property
+    def aws(self) -> AwsClients:
+        from provisioner.adapters.aws_clients import AwsClients
 
+        return AwsClients(self.settings.aws_endpoint_url)
 
-def _template_body(settings: Settings) -> str:
-    from provisioner.adapters.cloudformation_tenant_stacks import packaged_template_body
+    @cached_property
+    def tenant_stacks(self) -> TenantStacks:
+        from provisioner.adapters.cloudformation_tenant_stacks import CloudFormationTenantStacks
+        from provisioner.adapters.sts_deployment_sessions import (
+            DeploymentRole,
+            DeploymentSessions,
+        )
+        from provisioner.adapters.tenant_template import template_body
 
-    if settings.tenant_template_path:
-        with open(settings.tenant_template_path, encoding="utf-8") as template:
-            return template.read()
-    return packaged_template_body()
+        settings = self.settings
+        roles = {
+            group: DeploymentRole(role.role_arn, role.external_id)
+            for group, role in settings.deployment_roles.items()
+        }
+        sessions = DeploymentSessions(self.aws.client("sts", settings.region), roles, self.aws)
+        return CloudFormationTenantStacks(sessions, template_body(settings.tenant_template_path))
 
+    @cached_property
+    def data_space(self) -> TenantDataSpace:
+        if self.settings.backend == "fauna":
+            return self._fauna_data_space()
+        if self.settings.backend == "dynamodb":
+            from provisioner.adapters.dynamodb_tenant_data_space import DynamoDBTenantDataSpace
 
-def _tenant_stacks(settings: Settings, clients: Any) -> Any:
-    from provisioner.adapters.cloudformation_tenant_stacks import (
-        CloudFormationTenantStacks,
-        DeploymentRole,
-        DeploymentSessions,
-    )
+            aws = self.aws
+            return DynamoDBTenantDataSpace(lambda region: aws.client("dynamodb", region))
+        from provisioner.adapters.memory_tenant_data_space import MemoryTenantDataSpace
 
-    roles = {
-        group: DeploymentRole(role.role_arn, role.external_id)
-        for group, role in settings.deployment_roles.items()
-    }
-    sessions = DeploymentSessions(clients.client("sts", settings.region), roles, clients.new_client)
-    return CloudFormationTenantStacks(sessions, _template_body(settings))
+        return MemoryTenantDataSpace()
 
+    def _fauna_data_space(self) -> TenantDataSpace:
+        from fauna.client import Client
 
-def _memory_data_space() -> Any:
-    from provisioner.adapters.memory_tenant_data_space import MemoryTenantDataSpace
+        from provisioner.adapters.fauna_tenant_data_space import FaunaTenantDataSpace
 
-    return MemoryTenantDataSpace()
+        settings = self.settings
+        if not settings.fauna_secret:
+            raise ValueError("BACKEND=fauna needs FAUNA_SECRET")
+        aws = self.aws
+        return FaunaTenantDataSpace(
+            admin=Client(endpoint=settings.fauna_endpoint, secret=settings.fauna_secret),
+            secrets_client_for=lambda region: aws.client("secretsmanager", region),
+            child_db_pattern=settings.fauna_child_db_pattern,
+        )
 
+    @cached_property
+    def event_publisher(self) -> EventPublisher:
+        from provisioner.adapters.eventbridge_event_publisher import EventBridgeEventPublisher
 
-def _dynamodb_data_space(clients: Any) -> Any:
-    from provisioner.adapters.dynamodb_tenant_data_space import DynamoDbTenantDataSpace
+        # The provisioner runs in the home region, beside the tenant table: it publishes there.
+        return EventBridgeEventPublisher(
+            self.aws.client("events", self.settings.region), self.settings.event_bus_name
+        )
 
-    return DynamoDbTenantDataSpace(lambda region: clients.client("dynamodb", region))
+    @cached_property
+    def dead_letters(self) -> DeadLetters:
+        queue_url = self.settings.dead_letter_queue_url
+        if not queue_url:
+            from provisioner.adapters.memory_dead_letters import MemoryDeadLetters
 
+            return MemoryDeadLetters()
+        from provisioner.adapters.sqs_dead_letters import SqsDeadLetters
 
-def _fauna_data_space(settings: Settings, clients: Any) -> Any:
-    from fauna.client import Client
+        return SqsDeadLetters(self.aws.client("sqs", self.settings.region), queue_url)
 
-    from provisioner.adapters.fauna_tenant_data_space import FaunaTenantDataSpace
+    @cached_property
+    def stream_records(self) -> StreamRecords:
+        from provisioner.adapters.dynamodb_stream_records import DynamoDBStreamRecords
 
-    if not settings.fauna_secret:
-        raise ValueError("BACKEND=fauna needs FAUNA_SECRET")
-    secret, endpoint = settings.fauna_secret, settings.fauna_endpoint
-    admin = Client(endpoint=endpoint, secret=secret)
-    return FaunaTenantDataSpace(
-        admin=admin,
-        # A scoped secret: the admin key acting inside one child database only.
-        child_admin=lambda database: Client(endpoint=endpoint, secret=f"{secret}:{database}:admin"),
-        secrets_client_for=lambda region: clients.client("secretsmanager", region),
-        child_db_pattern=settings.fauna_child_db_pattern,
-    )
+        return DynamoDBStreamRecords()
 
+    @cached_property
+    def clock(self) -> Clock:
+        from provisioner.adapters.system_clock import SystemClock
 
-def _event_publisher(settings: Settings, clients: Any) -> Any:
-    from provisioner.adapters.eventbridge_event_publisher import EventBridgeEventPublisher
+        return SystemClock()
 
-    # The provisioner runs in the home region, beside the tenant table: it publishes there.
-    return EventBridgeEventPublisher(
-        clients.client("events", settings.region), settings.event_bus_name
-    )
+    @cached_property
+    def waiter(self) -> StackWaiter:
+        policy = WaitPolicy(
+            timeout_seconds=self.settings.stack_wait_seconds,
+            first_delay_seconds=self.settings.stack_poll_seconds,
+        )
+        return StackWaiter(self.tenant_stacks, self.clock, policy)
 
-
-def _dead_letters(settings: Settings, clients: Any) -> Any:
-    if not settings.dead_letter_queue_url:
-        from provisioner.adapters.memory_dead_letters import MemoryDeadLetters
-
-        return MemoryDeadLetters()
-    from provisioner.adapters.sqs_dead_letters import SqsDeadLetters
-
-    return SqsDeadLetters(clients.client("sqs", settings.region), settings.dead_letter_queue_url)
-
-
-def _stream_records() -> Any:
-    from provisioner.adapters import dynamodb_stream_records
-
-    return dynamodb_stream_records
-
-
-def _clock() -> Any:
-    from provisioner.adapters.system_clock import SystemClock
-
-    return SystemClock()
-
-
-def _wait_policy(settings: Settings) -> WaitPolicy:
-    return WaitPolicy(
-        timeout_seconds=settings.stack_wait_seconds,
-        first_delay_seconds=settings.stack_poll_seconds,
-    )
-
-
-class Container(containers.DeclarativeContainer):
-    settings = providers.Singleton(Settings.from_environ)
-    regional_clients = providers.Singleton(_regional_clients, settings)
-    tenant_stacks = providers.Singleton(_tenant_stacks, settings, regional_clients)
-    data_space = providers.Selector(
-        providers.Callable(lambda s: s.backend, settings),
-        memory=providers.Singleton(_memory_data_space),
-        dynamodb=providers.Singleton(_dynamodb_data_space, regional_clients),
-        fauna=providers.Singleton(_fauna_data_space, settings, regional_clients),
-    )
-    event_publisher = providers.Singleton(_event_publisher, settings, regional_clients)
-    dead_letters = providers.Singleton(_dead_letters, settings, regional_clients)
-    stream_records = providers.Singleton(_stream_records)
-    clock = providers.Singleton(_clock)
-    waiter = providers.Singleton(
-        StackWaiter, tenant_stacks, clock, providers.Callable(_wait_policy, settings)
-    )
-    reconciler = providers.Singleton(
-        Reconciler,
-        stacks=tenant_stacks,
-        waiter=waiter,
-        data_space=data_space,
-        publisher=event_publisher,
-        region_map=providers.Callable(lambda s: s.region_map, settings),
-        max_attempts=providers.Callable(lambda s: s.max_attempts, settings),
-    )
+    @cached_property
+    def reconciler(self) -> Reconciler:
+        return Reconciler(
+            stacks=self.tenant_stacks,
+            waiter=self.waiter,
+            data_space=self.data_space,
+            publisher=self.event_publisher,
+            region_map=self.settings.region_map,
+            max_attempts=self.settings.max_attempts,
+        )
 
 
 _container: Container | None = None
+_lock = threading.Lock()
 
 
 def container() -> Container:
     """The process-wide container (built on first use, reused by warm invocations)."""
     global _container
-    if _container is None:
-        _container = Container()
-    return _container
+    with _lock:
+        if _container is None:
+            _container = Container()
+        return _container
+
+
+def use_container(replacement: Container | None) -> None:
+    """Install `replacement` as the process-wide container (tests); None drops the current one."""
+    global _container
+    with _lock:
+        _container = replacement

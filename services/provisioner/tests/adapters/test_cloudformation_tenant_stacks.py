@@ -11,17 +11,17 @@ import pytest
 from moto import mock_aws
 from provisioner_builders import tenant_image
 
-from provisioner.adapters.aws_regional_clients import RegionalClients
-from provisioner.adapters.cloudformation_tenant_stacks import (
-    CloudFormationTenantStacks,
+from provisioner.adapters.aws_clients import AwsClients
+from provisioner.adapters.cloudformation_tenant_stacks import CloudFormationTenantStacks
+from provisioner.adapters.dynamodb_tenant_data_space import DynamoDBTenantDataSpace
+from provisioner.adapters.eventbridge_event_publisher import EventBridgeEventPublisher
+from provisioner.adapters.memory_clock import MemoryClock
+from provisioner.adapters.sts_deployment_sessions import (
     DeploymentRole,
     DeploymentSessions,
     MissingDeploymentRole,
-    packaged_template_body,
 )
-from provisioner.adapters.dynamodb_tenant_data_space import DynamoDbTenantDataSpace
-from provisioner.adapters.eventbridge_event_publisher import EventBridgeEventPublisher
-from provisioner.adapters.memory_clock import MemoryClock
+from provisioner.adapters.tenant_template import packaged_template_body
 from provisioner.app.reconcile import Reconciler
 from provisioner.app.stack_waiter import StackWaiter, WaitPolicy
 from provisioner.domain.changes import TenantChange
@@ -63,16 +63,16 @@ class RecordingSts:
 
 class Platform:
     def __init__(self, template_body: str | None = None) -> None:
-        clients = RegionalClients()
+        clients = AwsClients()
         self.sts = RecordingSts(clients.client("sts", HOME))
-        sessions = DeploymentSessions(self.sts, ROLES, clients.new_client)
+        sessions = DeploymentSessions(self.sts, ROLES, clients)
         body = template_body or packaged_template_body()
         self.stacks = CloudFormationTenantStacks(sessions, body)
         waiter = StackWaiter(self.stacks, MemoryClock(), WaitPolicy(timeout_seconds=60))
         self.reconciler = Reconciler(
             self.stacks,
             waiter,
-            DynamoDbTenantDataSpace(lambda region: clients.client("dynamodb", region)),
+            DynamoDBTenantDataSpace(lambda region: clients.client("dynamodb", region)),
             EventBridgeEventPublisher(clients.client("events", HOME), "saas"),
             DEFAULT_REGION_MAP,
             max_attempts=2,
@@ -250,7 +250,7 @@ def test_duplicate_and_replayed_records_leave_exactly_one_stack(platform):
 
 def test_a_region_group_without_a_deployment_role_is_refused(aws):
     sessions = DeploymentSessions(
-        boto3.client("sts", region_name=HOME), {"us": ROLES["us"]}, boto3.client
+        boto3.client("sts", region_name=HOME), {"us": ROLES["us"]}, AwsClients()
     )
 
     with pytest.raises(MissingDeploymentRole, match="'eu'"):

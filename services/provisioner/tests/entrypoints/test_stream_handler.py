@@ -4,19 +4,18 @@ container, and CloudFormation, the bus and the dead-letter queue swapped for fak
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
-from dependency_injector import providers
 from provisioner_builders import stream_event, stream_record, tenant_image
 
-import provisioner.container as composition
 from provisioner.adapters.memory_clock import MemoryClock
 from provisioner.adapters.memory_dead_letters import MemoryDeadLetters
 from provisioner.adapters.memory_event_publisher import MemoryEventPublisher
 from provisioner.adapters.memory_tenant_stacks import MemoryTenantStacks
-from provisioner.container import Container, Settings
+from provisioner.container import Container, Settings, use_container
 from provisioner.entrypoints.stream import handler
 
 EU = "eu-west-1"
@@ -38,15 +37,20 @@ class Fakes:
 
 
 @pytest.fixture
-def fakes(monkeypatch) -> Fakes:
-    container = Container()
-    container.settings.override(providers.Object(Settings.from_environ({"BACKEND": "memory"})))
+def container() -> Iterator[Container]:
+    container = Container(Settings.from_environ({"BACKEND": "memory"}))
+    container.clock = MemoryClock()
+    use_container(container)
+    yield container
+    use_container(None)
+
+
+@pytest.fixture
+def fakes(container) -> Fakes:
     fakes = Fakes(MemoryTenantStacks(), MemoryEventPublisher(), MemoryDeadLetters())
-    container.tenant_stacks.override(providers.Object(fakes.stacks))
-    container.event_publisher.override(providers.Object(fakes.publisher))
-    container.dead_letters.override(providers.Object(fakes.dead_letters))
-    container.clock.override(providers.Object(MemoryClock()))
-    monkeypatch.setattr(composition, "_container", container)
+    container.tenant_stacks = fakes.stacks
+    container.event_publisher = fakes.publisher
+    container.dead_letters = fakes.dead_letters
     return fakes
 
 
@@ -116,6 +120,18 @@ def test_a_record_that_is_not_a_tenant_goes_to_the_dead_letter_queue_with_the_re
     assert fakes.stacks.calls == []
 
 
+def test_a_record_whose_image_is_not_dynamodb_json_is_dead_lettered_with_the_reason(fakes):
+    record = stream_record("INSERT", new=tenant_image())
+    record["dynamodb"]["NewImage"]["tier"] = {"X": "premium"}
+
+    result = invoke(record)
+
+    assert result == {"batchItemFailures": []}
+    [(_, reason)] = fakes.dead_letters.letters
+    assert "tenant record acme is invalid: the image is not DynamoDB JSON" in reason
+    assert fakes.stacks.calls == []
+
+
 def test_a_remove_deprovisions_from_the_old_image(fakes):
     invoke(stream_record("INSERT", new=tenant_image()))
 
@@ -151,10 +167,9 @@ class MeetingStacks(MemoryTenantStacks):
         super().create(desired)
 
 
-def test_the_tenants_of_a_batch_are_handled_at_the_same_time(fakes, monkeypatch):
+def test_the_tenants_of_a_batch_are_handled_at_the_same_time(container, fakes):
     stacks = MeetingStacks()
-    composition._container.tenant_stacks.override(providers.Object(stacks))
-    composition._container.reconciler.reset()
+    container.tenant_stacks = stacks  # before first use: the reconciler is built with it
 
     result = invoke(
         stream_record("INSERT", new=tenant_image("acme")),

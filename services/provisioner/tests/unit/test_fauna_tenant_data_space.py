@@ -103,9 +103,6 @@ def data_space(fauna, monkeypatch) -> Iterator[FaunaTenantDataSpace]:
     with mock_aws():
         yield FaunaTenantDataSpace(
             admin=Client(endpoint=ENDPOINT, secret=ADMIN, http_client=fauna),
-            child_admin=lambda db: Client(
-                endpoint=ENDPOINT, secret=f"{ADMIN}:{db}:admin", http_client=fauna
-            ),
             secrets_client_for=lambda region: boto3.client("secretsmanager", region_name=region),
         )
 
@@ -114,27 +111,17 @@ TENANT = Tenant.from_record(tenant_image(region_group="eu"))
 REF = stack_ref_for(TENANT, DEFAULT_REGION_MAP)
 
 
-def test_a_new_tenant_gets_a_database_its_collections_and_a_scoped_key_in_secrets_manager(
-    data_space, fauna
-):
-    fauna.answers = [None, None, {"secret": "fnTenantKey"}]
+def test_a_new_tenant_gets_an_empty_database_and_a_scoped_key_in_secrets_manager(data_space, fauna):
+    fauna.answers = [None, {"secret": "fnTenantKey"}]
 
     facts = data_space.ensure(TENANT, REF, {})
 
-    [(s1, database), (s2, collections), (s3, key)] = fauna.requests
-    assert (s1, s2, s3) == (ADMIN, f"{ADMIN}:tenant_acme:admin", ADMIN)
+    [(s1, database), (s2, key)] = fauna.requests
+    assert (s1, s2) == (ADMIN, ADMIN)  # the admin key of the parent: it manages child databases
     assert database == (
         'if (Database.byName("tenant_acme") == null) '
         'Database.create({ name: "tenant_acme", data: { tenant_id: "acme" } })\nnull'
     )
-    assert collections.count("Collection.create(") == 6
-    assert collections.startswith(
-        'if (Collection.byName("Product") == null) Collection.create({"constraints": '
-        '[{"unique": [".pid"]}], "indexes": {"byPid": {"terms": [{"field": ".pid"}]}, '
-        '"sortedByPid": {"values": [{"field": ".pid"}]}}, "name": "Product"})\nnull'
-    )
-    for name in ("Reservation", "ProcessedEvent", "Outbox", "Order", "KnownProduct"):
-        assert f'Collection.byName("{name}") == null' in collections
     assert key == (
         'Key.all().where(.database == "tenant_acme").forEach(.delete())\n'
         'Key.create({ role: "server", database: "tenant_acme", data: { tenant_id: "acme" } }) '
@@ -155,18 +142,18 @@ def test_a_new_tenant_gets_a_database_its_collections_and_a_scoped_key_in_secret
 
 
 def test_ensuring_again_makes_no_second_key(data_space, fauna):
-    fauna.answers = [None, None, {"secret": "fnTenantKey"}]
+    fauna.answers = [None, {"secret": "fnTenantKey"}]
     data_space.ensure(TENANT, REF, {})
     fauna.requests.clear()
 
     data_space.ensure(TENANT, REF, {})
 
-    assert len(fauna.requests) == 2
+    assert len(fauna.requests) == 1
     assert not any("Key.create" in fql for _, fql in fauna.requests)
 
 
 def test_removing_deletes_the_keys_the_database_and_the_secret(data_space, fauna):
-    fauna.answers = [None, None, {"secret": "fnTenantKey"}]
+    fauna.answers = [None, {"secret": "fnTenantKey"}]
     data_space.ensure(TENANT, REF, {})
     fauna.requests.clear()
 
@@ -181,3 +168,17 @@ def test_removing_deletes_the_keys_the_database_and_the_secret(data_space, fauna
     secrets = boto3.client("secretsmanager", region_name="eu-west-1")
     with pytest.raises(secrets.exceptions.ResourceNotFoundException):
         secrets.describe_secret(SecretId="saas/tenant/acme/fauna")
+
+
+def test_the_provisioner_creates_no_collection_each_service_owns_its_schema(data_space, fauna):
+    fauna.answers = [None, {"secret": "fnTenantKey"}]
+
+    data_space.ensure(TENANT, REF, {})
+    data_space.ensure(TENANT, REF, {})
+    data_space.remove(TENANT, REF)
+
+    sent = [fql for _, fql in fauna.requests]
+    assert len(sent) == 4
+    assert not [fql for fql in sent if "Collection" in fql or ".createIndex" in fql]
+    # Every query runs in the parent database: the provisioner never works inside a tenant's.
+    assert {secret for secret, _ in fauna.requests} == {ADMIN}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from provisioner.adapters.cloudformation_tenant_stacks import packaged_template_body
+from provisioner.adapters.tenant_template import packaged_template_body
 
 INFRA_TEMPLATE = Path(__file__).resolve().parents[4] / "infra" / "tenant-environment.yaml"
 

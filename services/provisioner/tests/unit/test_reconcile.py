@@ -9,7 +9,7 @@ from provisioner.adapters.memory_clock import MemoryClock
 from provisioner.adapters.memory_event_publisher import MemoryEventPublisher
 from provisioner.adapters.memory_tenant_data_space import MemoryTenantDataSpace
 from provisioner.adapters.memory_tenant_stacks import MemoryTenantStacks
-from provisioner.app.reconcile import DeprovisioningFailed, Reconciler
+from provisioner.app.reconcile import INTENT_HANDLERS, DeprovisioningFailed, Reconciler
 from provisioner.app.stack_waiter import StackWaiter, WaitPolicy
 from provisioner.domain.changes import Intent, TenantChange
 from provisioner.domain.environment import DEFAULT_REGION_MAP
@@ -70,18 +70,22 @@ def test_insert_creates_the_stack_in_the_region_of_the_group_and_announces_its_o
         "Tier": "premium",
         "Config": '{"theme":"dark"}',
     }
-    [event] = world.publisher.published
-    assert isinstance(event.data, TenantProvisioned)
-    assert event.data.stack_name == STACK
-    assert event.data.region == EU
-    assert event.data.outputs["ProductsTableName"] == "tenant-acme-products"
-    assert event.data.outputs["OrdersTableName"] == "tenant-acme-orders"
-    assert event.data.outputs["DataSpace"] == "memory:acme"
-    assert (event.tier.value, event.region_group.value, event.causation_id) == (
+    [message] = world.publisher.published
+    assert outcome.event is not None
+    assert isinstance(outcome.event.data, TenantProvisioned)
+    assert message.detail_type == "TenantProvisioned"
+    data, metadata = message.detail["data"], message.detail["metadata"]
+    assert data["stack_name"] == STACK
+    assert data["region"] == EU
+    assert data["outputs"]["ProductsTableName"] == "tenant-acme-products"
+    assert data["outputs"]["OrdersTableName"] == "tenant-acme-orders"
+    assert data["outputs"]["DataSpace"] == "memory:acme"
+    assert (metadata["tier"], metadata["region_group"], metadata["causation_id"]) == (
         "premium",
         "eu",
         "rec-1",
     )
+    assert message.event_id == metadata["event_id"] == outcome.event.event_id
 
 
 def test_us_and_global_tenants_land_in_the_home_region(world):
@@ -289,3 +293,14 @@ def test_a_replay_of_the_whole_history_ends_with_one_stack_in_its_latest_state(w
     assert len(world.stacks.stacks) == 1
     assert world.operations().count("create") == 1
     assert world.stacks.stacks[(EU, STACK)].parameters["Config"] == '{"theme":"light"}'
+
+
+def test_every_intent_has_its_one_handler_in_the_dispatch_table():
+    assert set(INTENT_HANDLERS) == set(Intent)
+
+
+def test_a_refused_publish_names_the_event_and_the_tenant(world):
+    world.publisher.failures_to_come = 1
+
+    with pytest.raises(PublishFailed, match=r"TenantProvisioned [0-9a-f-]{36} of tenant acme"):
+        world.handle(insert())

@@ -1,87 +1,21 @@
 """TenantStacks on CloudFormation, in the tenant's region, through the region group's deployment
-role (STS AssumeRole with its ExternalId; the session name names the tenant for CloudTrail)."""
+role (adapters/sts_deployment_sessions.py)."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from provisioner.adapters.sts_deployment_sessions import DeploymentSessions
 from provisioner.domain.environment import DesiredEnvironment, StackRef
 from provisioner.domain.errors import StackOperationRejected
 from provisioner.domain.stack import StackEvent, StackState
 
 TENANT_TAG = "saas:tenant-id"
 _NO_UPDATES = "No updates are to be performed"
-# Credentials are refreshed this long before they expire.
-_EXPIRY_MARGIN_SECONDS = 300
 _EVENT_PAGES = 3
-
-
-@dataclass(frozen=True, slots=True)
-class DeploymentRole:
-    role_arn: str
-    external_id: str
-
-
-class MissingDeploymentRole(LookupError):
-    def __init__(self, region_group: str) -> None:
-        super().__init__(f"no deployment role is configured for region group {region_group!r}")
-
-
-ClientFactory = Callable[..., Any]
-
-
-class DeploymentSessions:
-    """CloudFormation clients acting as a region group's deployment role, one per tenant and
-    region, cached (bounded) until shortly before their credentials expire."""
-
-    def __init__(
-        self,
-        sts: Any,
-        roles: Mapping[str, DeploymentRole],
-        client_factory: ClientFactory,
-        max_cached: int = 64,
-    ) -> None:
-        self._sts = sts
-        self._roles = roles
-        self._client_factory = client_factory
-        self._max_cached = max_cached
-        self._cache: OrderedDict[tuple[str, str, str], tuple[float, Any]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def cloudformation(self, ref: StackRef) -> Any:
-        key = (ref.region_group.value, ref.region, ref.tenant_id)
-        with self._lock:
-            cached = self._cache.get(key)
-            if cached and cached[0] - _EXPIRY_MARGIN_SECONDS > time.time():
-                self._cache.move_to_end(key)
-                return cached[1]
-        role = self._roles.get(ref.region_group.value)
-        if role is None:
-            raise MissingDeploymentRole(ref.region_group.value)
-        credentials = self._sts.assume_role(
-            RoleArn=role.role_arn,
-            RoleSessionName=f"provision-{ref.tenant_id}"[:64],
-            ExternalId=role.external_id,
-        )["Credentials"]
-        client = self._client_factory(
-            "cloudformation",
-            region_name=ref.region,
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-        )
-        with self._lock:
-            self._cache[key] = (credentials["Expiration"].timestamp(), client)
-            while len(self._cache) > self._max_cached:
-                self._cache.popitem(last=False)
-        return client
 
 
 def _error(exc: ClientError) -> tuple[str, str]:
@@ -188,14 +122,3 @@ class CloudFormationTenantStacks:
             {"ParameterKey": key, "ParameterValue": value}
             for key, value in sorted(desired.parameters.items())
         ]
-
-
-def packaged_template_body() -> str:
-    """infra/tenant-environment.yaml as shipped inside this package."""
-    from importlib import resources
-
-    return (
-        resources.files("provisioner")
-        .joinpath("templates", "tenant-environment.yaml")
-        .read_text(encoding="utf-8")
-    )

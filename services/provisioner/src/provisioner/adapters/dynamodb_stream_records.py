@@ -1,5 +1,6 @@
-"""Reading a tenant-table stream record (Lambda's DynamoDB-stream shape) into a TenantChange,
-with boto3's TypeDeserializer. The stream's eventName is INSERT, MODIFY or REMOVE."""
+"""StreamRecords for the tenant table's DynamoDB stream, in Lambda's shape: the stream's
+eventName is INSERT, MODIFY or REMOVE, the images DynamoDB JSON, read with Powertools'
+TypeDeserializer (boto3's, without importing boto3)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer
+from aws_lambda_powertools.shared.dynamodb_deserializer import TypeDeserializer
 
 from provisioner.domain.changes import TenantChange
 from provisioner.domain.errors import InvalidTenantRecord
-
-_deserializer = TypeDeserializer()
 
 
 def _plain(value: Any) -> Any:
@@ -27,35 +26,41 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def image(raw: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    if not raw:
-        return None
-    try:
-        return {key: _plain(_deserializer.deserialize(value)) for key, value in raw.items()}
-    except (TypeError, ValueError) as exc:
-        raise InvalidTenantRecord(None, f"the image is not DynamoDB JSON: {exc}") from None
+class DynamoDBStreamRecords:
+    def __init__(self) -> None:
+        self._deserializer = TypeDeserializer()
 
+    def image(self, raw: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        if not raw:
+            return None
+        try:
+            return {key: _plain(self._deserialize(value)) for key, value in raw.items()}
+        except (TypeError, ValueError, LookupError, AttributeError, ArithmeticError) as exc:
+            raise InvalidTenantRecord(None, f"the image is not DynamoDB JSON: {exc}") from None
 
-def tenant_id_of(record: Mapping[str, Any]) -> str | None:
-    """The record's key, readable even when the images are not."""
-    keys = (record.get("dynamodb") or {}).get("Keys") or {}
-    value = (keys.get("tenant_id") or {}).get("S")
-    return value if isinstance(value, str) and value else None
+    def tenant_id_of(self, record: Mapping[str, Any]) -> str | None:
+        keys = (record.get("dynamodb") or {}).get("Keys") or {}
+        value = (keys.get("tenant_id") or {}).get("S")
+        return value if isinstance(value, str) and value else None
 
+    def change_of(self, record: Mapping[str, Any]) -> TenantChange:
+        stream = record.get("dynamodb") or {}
+        change_id = record.get("eventID")
+        if not isinstance(change_id, str) or not change_id:
+            raise InvalidTenantRecord(self.tenant_id_of(record), "the record has no eventID")
+        try:
+            return TenantChange.from_images(
+                change_id=change_id,
+                kind=str(record.get("eventName")),
+                old_image=self.image(stream.get("OldImage")),
+                new_image=self.image(stream.get("NewImage")),
+            )
+        except InvalidTenantRecord as exc:
+            if exc.tenant_id is None and (tenant_id := self.tenant_id_of(record)):
+                raise InvalidTenantRecord(tenant_id, exc.problem) from None
+            raise
 
-def change_of(record: Mapping[str, Any]) -> TenantChange:
-    stream = record.get("dynamodb") or {}
-    change_id = record.get("eventID")
-    if not isinstance(change_id, str) or not change_id:
-        raise InvalidTenantRecord(tenant_id_of(record), "the record has no eventID")
-    try:
-        return TenantChange.from_images(
-            change_id=change_id,
-            kind=str(record.get("eventName")),
-            old_image=image(stream.get("OldImage")),
-            new_image=image(stream.get("NewImage")),
-        )
-    except InvalidTenantRecord as exc:
-        if exc.tenant_id is None and (tenant_id := tenant_id_of(record)):
-            raise InvalidTenantRecord(tenant_id, exc.problem) from None
-        raise
+    def _deserialize(self, value: Any) -> Any:
+        if not isinstance(value, dict) or len(value) != 1:
+            raise TypeError(f"{value!r} is not one typed DynamoDB value")
+        return self._deserializer.deserialize(value)

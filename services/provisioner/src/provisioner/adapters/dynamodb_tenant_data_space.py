@@ -19,7 +19,7 @@ class TenantTablesNotReady(ProvisionerError):
     """A premium stack completed but a table it names is missing or not ACTIVE (retried)."""
 
 
-class DynamoDbTenantDataSpace:
+class DynamoDBTenantDataSpace:
     def __init__(self, dynamodb_client_for: Callable[[str], Any]) -> None:
         self._client_for = dynamodb_client_for
 

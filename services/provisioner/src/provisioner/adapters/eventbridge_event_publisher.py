@@ -1,18 +1,19 @@
-"""EventPublisher on EventBridge: `source` saas.provisioner, the envelope of tenant-context in
-`detail` (tier and region_group in its metadata). A rejected entry raises PublishFailed so the
-stream record is retried; the event id is stable across retries, so consumers drop duplicates."""
+"""EventPublisher on EventBridge: each message's source, detail-type and envelope on the bus.
+The ids of rejected entries are returned (and their reasons logged), so the stream record is
+retried; the event id is stable across retries, so consumers drop duplicates."""
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from typing import Any
 
-from provisioner.domain.errors import PublishFailed
-from provisioner.domain.events import SOURCE, OutgoingEvent
-from tenant_context import RegionGroup, Role, TenantContext, Tier, new_metadata, write_envelope
+from tenant_context import OutboxMessage
 
 _MAX_ENTRIES = 10  # PutEvents takes at most 10 entries per call
+
+logger = logging.getLogger(__name__)
 
 
 class EventBridgeEventPublisher:
@@ -20,37 +21,29 @@ class EventBridgeEventPublisher:
         self._client = events_client
         self._bus_name = bus_name
 
-    def publish(self, events: Sequence[OutgoingEvent]) -> None:
-        for start in range(0, len(events), _MAX_ENTRIES):
-            batch = events[start : start + _MAX_ENTRIES]
-            response = self._client.put_events(Entries=[self._entry(e) for e in batch])
-            if response.get("FailedEntryCount", 0):
-                failed = [
-                    f"{event.detail_type}: {result.get('ErrorCode')} {result.get('ErrorMessage')}"
-                    for event, result in zip(batch, response["Entries"], strict=True)
-                    if result.get("ErrorCode")
-                ]
-                raise PublishFailed("EventBridge rejected " + "; ".join(failed))
+    def publish(self, messages: Sequence[OutboxMessage]) -> list[str]:
+        failed: list[str] = []
+        for start in range(0, len(messages), _MAX_ENTRIES):
+            batch = messages[start : start + _MAX_ENTRIES]
+            response = self._client.put_events(Entries=[self._entry(m) for m in batch])
+            if not response.get("FailedEntryCount", 0):
+                continue
+            for message, result in zip(batch, response["Entries"], strict=True):
+                if result.get("ErrorCode"):
+                    failed.append(message.event_id)
+                    logger.warning(
+                        "EventBridge rejected %s: %s %s",
+                        message.detail_type,
+                        result.get("ErrorCode"),
+                        result.get("ErrorMessage"),
+                        extra={"event_id": message.event_id},
+                    )
+        return failed
 
-    def _entry(self, event: OutgoingEvent) -> dict[str, Any]:
-        context = TenantContext(
-            tenant_id=event.tenant_id,
-            role=Role.SERVICE,
-            user_id=SOURCE,
-            tier=Tier(event.tier.value),
-            region_group=RegionGroup(event.region_group.value),
-        )
-        metadata = new_metadata(
-            tenant_id=event.tenant_id,
-            producer=SOURCE,
-            event_version=event.data.event_version,
-            causation_id=event.causation_id,
-            context=context,
-            event_id=event.event_id,
-        )
+    def _entry(self, message: OutboxMessage) -> dict[str, Any]:
         return {
-            "Source": SOURCE,
-            "DetailType": event.detail_type,
-            "Detail": json.dumps(write_envelope(metadata, event.data)),
+            "Source": message.source,
+            "DetailType": message.detail_type,
+            "Detail": json.dumps(message.detail),
             "EventBusName": self._bus_name,
         }

@@ -1,23 +1,23 @@
-"""EventPublisher in memory, for unit tests; can be told to fail the next publishes."""
+"""EventPublisher in memory, for unit tests; can be told to refuse the next publishes."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from provisioner.domain.errors import PublishFailed
-from provisioner.domain.events import OutgoingEvent
+from tenant_context import OutboxMessage
 
 
 class MemoryEventPublisher:
     def __init__(self) -> None:
-        self.published: list[OutgoingEvent] = []
+        self.published: list[OutboxMessage] = []
         self.failures_to_come = 0
 
-    def publish(self, events: Sequence[OutgoingEvent]) -> None:
+    def publish(self, messages: Sequence[OutboxMessage]) -> list[str]:
         if self.failures_to_come > 0:
             self.failures_to_come -= 1
-            raise PublishFailed("the bus is unavailable (scripted)")
-        self.published.extend(events)
+            return [message.event_id for message in messages]  # the bus is unavailable
+        self.published.extend(messages)
+        return []
 
     def detail_types(self) -> list[str]:
-        return [event.detail_type for event in self.published]
+        return [message.detail_type for message in self.published]

@@ -6,9 +6,10 @@ of old records, or a retry after a crash or a failed publish ends in the same si
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from provisioner.app.event_messages import message_for
 from provisioner.app.stack_waiter import StackWaiter
 from provisioner.domain.changes import Intent, TenantChange
 from provisioner.domain.environment import (
@@ -17,7 +18,7 @@ from provisioner.domain.environment import (
     desired_environment,
     stack_ref_for,
 )
-from provisioner.domain.errors import ProvisionerError, StackOperationRejected
+from provisioner.domain.errors import ProvisionerError, PublishFailed, StackOperationRejected
 from provisioner.domain.events import (
     OutgoingEvent,
     ProvisionerEvent,
@@ -48,6 +49,12 @@ class Outcome:
     event: OutgoingEvent | None
 
 
+# What the reconciler does for each intent a record can carry: one table, as a message bus has.
+# The intent, not the stream's eventName, picks the step: a MODIFY can mean provision, update,
+# deprovision or nothing, which only the two images tell (domain/changes.py).
+IntentHandler = Callable[["Reconciler", Tenant], ProvisionerEvent | None]
+
+
 class Reconciler:
     def __init__(
         self,
@@ -69,16 +76,20 @@ class Reconciler:
 
     def handle(self, change: TenantChange) -> Outcome:
         intent = change.intent()
-        if intent is Intent.NOTHING:
-            return Outcome(intent, None)
         tenant = change.tenant
-        if intent is Intent.DEPROVISION:
-            data: ProvisionerEvent = self._deprovision(tenant)
-        else:
-            data = self._provision(tenant)
+        data = INTENT_HANDLERS[intent](self, tenant)
+        if data is None:
+            return Outcome(intent, None)
         event = OutgoingEvent.caused_by(change.change_id, data, tenant.tier, tenant.region_group)
-        self._publisher.publish([event])
+        if self._publisher.publish([message_for(event)]):
+            raise PublishFailed(
+                f"the bus did not take {event.detail_type} {event.event_id} of tenant "
+                f"{tenant.tenant_id}; the record is retried"
+            )
         return Outcome(intent, event)
+
+    def _nothing(self, tenant: Tenant) -> None:
+        """Our own event's echo, a suspension, a change of nothing the environment holds."""
 
     def _provision(self, tenant: Tenant) -> TenantProvisioned | TenantProvisioningFailed:
         desired = desired_environment(tenant, self._region_map)
@@ -155,3 +166,12 @@ class Reconciler:
             f"{ref.stack_name} is still there after {self._max_attempts} deletes: "
             f"{self._failure_reason(ref)}"
         )
+
+
+INTENT_HANDLERS: Mapping[Intent, IntentHandler] = {
+    Intent.PROVISION: Reconciler._provision,
+    # An update converges the same way: the stack is made to match the record from its state.
+    Intent.UPDATE: Reconciler._provision,
+    Intent.DEPROVISION: Reconciler._deprovision,
+    Intent.NOTHING: Reconciler._nothing,
+}

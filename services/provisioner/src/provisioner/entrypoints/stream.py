@@ -19,24 +19,21 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
     process_partial_response,
 )
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from provisioner.app.reconcile import Outcome
 from provisioner.container import container
 from provisioner.domain.errors import InvalidTenantRecord, ProvisionerError
-from tenant_context import traced_modules
+from provisioner.entrypoints.observability import logger, metrics, tracer
 
-logger = Logger(service="provisioner")
-tracer = Tracer(service="provisioner", patch_modules=traced_modules())
-metrics = Metrics(namespace="saas", service="provisioner")
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 Result = Outcome | InvalidTenantRecord | Exception
@@ -53,7 +50,7 @@ def _sequence_number(raw: Mapping[str, Any]) -> str:
 def _handle_in_order(records: Sequence[Mapping[str, Any]]) -> dict[str, Result]:
     """One tenant's records, in stream order; after a failure the rest are not tried."""
     deps = container()
-    stream_records = deps.stream_records()
+    stream_records = deps.stream_records
     results: dict[str, Result] = {}
     failed: str | None = None
     for raw in records:
@@ -68,11 +65,11 @@ def _handle_in_order(records: Sequence[Mapping[str, Any]]) -> dict[str, Result]:
             change = stream_records.change_of(raw)
         except InvalidTenantRecord as invalid:
             logger.warning("invalid tenant record", reason=str(invalid), tenant_id=tenant_id)
-            deps.dead_letters().send(raw, str(invalid))
+            deps.dead_letters.send(raw, str(invalid))
             results[sequence] = invalid
             continue
         try:
-            results[sequence] = deps.reconciler().handle(change)
+            results[sequence] = deps.reconciler.handle(change)
         except Exception as exc:
             failed = sequence
             logger.exception(
@@ -86,7 +83,7 @@ def _handle_in_order(records: Sequence[Mapping[str, Any]]) -> dict[str, Result]:
 
 
 def _by_tenant(records: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
-    stream_records = container().stream_records()
+    stream_records = container().stream_records
     groups: dict[str, list[Mapping[str, Any]]] = {}
     for raw in records:
         key = stream_records.tenant_id_of(raw) or f"unkeyed:{_sequence_number(raw)}"
@@ -99,10 +96,10 @@ def _reconcile_batch(records: Sequence[Mapping[str, Any]]) -> dict[str, Result]:
     if not groups:
         return {}
     deps = container()
-    # Built here, once, before the threads: dependency-injector's Singleton is not thread-safe.
-    deps.reconciler()
-    deps.dead_letters()
-    workers = min(len(groups), deps.settings().tenant_concurrency)
+    # Built here, once, before the threads (cached_property locks only on Python 3.11).
+    deps.reconciler  # noqa: B018
+    deps.dead_letters  # noqa: B018
+    workers = min(len(groups), deps.settings.tenant_concurrency)
     results: dict[str, Result] = {}
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tenant") as pool:
         for group_results in pool.map(_handle_in_order, groups):
@@ -136,7 +133,7 @@ class _Report:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     records = event.get("Records") or []
     metrics.add_metric(name="TenantChangesReceived", unit=MetricUnit.Count, value=len(records))
     results = _reconcile_batch(records)

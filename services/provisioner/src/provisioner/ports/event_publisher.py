@@ -3,10 +3,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from provisioner.domain.events import OutgoingEvent
+from tenant_context import OutboxMessage
 
 
 class EventPublisher(Protocol):
-    def publish(self, events: Sequence[OutgoingEvent]) -> None:
-        """Put every event on the bus, or raise PublishFailed (the caller retries)."""
+    def publish(self, messages: Sequence[OutboxMessage]) -> list[str]:
+        """Put every message on the bus; returns the event ids the bus did not take (the caller
+        retries them), empty when all were published."""
         ...
