@@ -1,0 +1,1 @@
+"""Scaffold a new service in the one shape of docs/conventions.md."""
