@@ -36,9 +36,7 @@ def resolved_config(workspace: Path) -> str:
     resolved = configparser.ConfigParser(interpolation=None)
     for section in source.sections():
         resolved[section] = {
-            key: source[section][key]
-            for key in source[section]
-            if key not in source.defaults()
+            key: source[section][key] for key in source[section] if key not in source.defaults()
         }
     text = io.StringIO()
     resolved.write(text)
