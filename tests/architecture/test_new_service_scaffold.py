@@ -12,15 +12,41 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from saas_devtools.scaffold import ScaffoldError, ServiceNames, render, tidy
+
 ROOT = Path(__file__).resolve().parents[2]
 NAME = "scaffold-probe"
 PACKAGE = "scaffold_probe_service"
+RUFF = Path(sys.executable).with_name("ruff")
 
-pytestmark = pytest.mark.slow
+
+@pytest.mark.parametrize("name", ["ab", "abcdefghijk-abcdefghijkl"])
+def test_the_scaffold_writes_lint_clean_code_for_short_and_long_names(tmp_path, name):
+    (tmp_path / "services").mkdir()
+    # The repository's ruff settings, read where they apply (per-file rules name paths).
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    written = render(tmp_path, ServiceNames.of(name))
+    tidy(tmp_path / "services" / name)
+
+    assert not [p for p in written if "{{" in p.read_text() or "{{" in str(p)]
+    for command in (["check"], ["format", "--check"]):
+        checked = subprocess.run(
+            [str(RUFF), *command, "services"], cwd=tmp_path, capture_output=True, text=True
+        )
+        assert checked.returncode == 0, checked.stdout
+
+
+@pytest.mark.parametrize("name", ["Invoice", "gift_card", "-x", "x" * 25, "order"])
+def test_a_name_that_is_not_a_new_service_name_is_refused(tmp_path, name):
+    (tmp_path / "services/order/src/order_service").mkdir(parents=True)
+
+    with pytest.raises(ScaffoldError):
+        render(tmp_path, ServiceNames.of(name))
 
 
 def _copy_repository(target: Path) -> None:
@@ -55,6 +81,7 @@ def _make(copy: Path, env: dict[str, str], *args: str) -> subprocess.CompletedPr
     )
 
 
+@pytest.mark.slow
 def test_a_scaffolded_fifth_service_passes_lint_and_its_tests(tmp_path):
     copy = tmp_path / "repository"
     _copy_repository(copy)

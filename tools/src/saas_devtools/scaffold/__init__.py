@@ -38,9 +38,9 @@ class ServiceNames:
 
     @classmethod
     def of(cls, name: str) -> ServiceNames:
-        if not NAME.fullmatch(name) or len(name) > 30:
+        if not NAME.fullmatch(name) or len(name) > 24:
             raise ScaffoldError(
-                f"{name!r}: a service name is lower-case words joined by '-' (up to 30 "
+                f"{name!r}: a service name is lower-case words joined by '-' (up to 24 "
                 "characters), like 'invoice' or 'gift-card'"
             )
         words = name.split("-")
