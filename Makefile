@@ -9,19 +9,23 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
 
-SERVICES := order product tenant provisioner
-PACKAGE_order := order-service
-PACKAGE_product := product-service
-PACKAGE_tenant := tenant-service
-PACKAGE_provisioner := provisioner
-# Deployable stacks: the services, and the event log (a template-only stack whose code is the
-# runtime half of saas-devtools) that `make package` / `make deploy` also build and ship.
-DEPLOYABLES := $(SERVICES) event-log
-PACKAGE_event-log := saas-devtools
+# The services are the folders services/<name>/ holding src/<package>/ and a pyproject.toml:
+# nothing else lists them (docs/adding-a-service.md). The workspace takes them by the glob
+# services/*, the import contracts through saas-lint-imports, the local platform from their
+# templates; `make list-services` shows what this file found.
+SERVICE_INITS := $(sort $(wildcard services/*/src/*/__init__.py))
+SERVICES := $(foreach f,$(SERVICE_INITS),$(word 2,$(subst /, ,$(f))))
+# package_of,order = order_service; distribution_of,order = order-service (its pyproject's name)
+package_of = $(word 4,$(subst /, ,$(filter services/$(1)/src/%,$(SERVICE_INITS))))
+distribution_of = $(or $(STACK_CODE_$(1)),$(shell sed -n 's/^name = "\([^"]*\)".*/\1/p' services/$(1)/pyproject.toml | head -n 1))
+# Deployable stacks: every services/*/template.yaml. A template-only stack names the workspace
+# distribution that carries its code: the event log's is the runtime half of saas-devtools.
+DEPLOYABLES := $(patsubst services/%/template.yaml,%,$(wildcard services/*/template.yaml))
+STACK_CODE_event-log := saas-devtools
 TEMPLATES := $(strip $(wildcard infra/*.yaml) $(wildcard services/*/template.yaml))
-TYPED := -p tenant_context $(foreach p,order_service product_service tenant_service provisioner,-p $(p).domain -p $(p).ports -p $(p).app) -p saas_devtools
+TYPED := -p tenant_context $(foreach s,$(SERVICES),-p $(call package_of,$(s))) -p saas_devtools
 
-.PHONY: help uv sync lint test package deploy run bench bench-onboarding contracts replay clean check-service check-deployable
+.PHONY: help uv sync lint test package deploy run bench bench-onboarding contracts replay clean check-service check-deployable list-services new-service
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -32,11 +36,11 @@ uv: ## install uv when the machine has none (through pip, into .tools/)
 sync: uv ## install the whole locked workspace into .venv
 	@$(UV) sync --locked --all-packages --quiet
 
-lint: sync ## ruff, mypy (domain, ports, app), import-linter, cfn-lint, contract drift
+lint: sync ## ruff, mypy (every package), import-linter (.importlinter over every service), cfn-lint, contract drift
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy $(TYPED)
-	$(BIN)/lint-imports --no-cache
+	$(BIN)/saas-lint-imports
 	$(if $(TEMPLATES),$(BIN)/cfn-lint $(TEMPLATES),@echo "cfn-lint: no templates yet")
 	$(BIN)/saas-contracts check
 
@@ -51,7 +55,7 @@ test: lint ## lint, then every test (SERVICE=order: that service's tests alone, 
 	$(BIN)/pytest shared/tenant-context/tests $(wildcard $(foreach s,$(SERVICES),services/$(s)/tests)) tests
 else
 test: check-service uv
-	UV_PROJECT_ENVIRONMENT=$(CURDIR)/.venvs/$(SERVICE) $(UV) sync --locked --package $(PACKAGE_$(SERVICE)) --quiet
+	UV_PROJECT_ENVIRONMENT=$(CURDIR)/.venvs/$(SERVICE) $(UV) sync --locked --package $(call distribution_of,$(SERVICE)) --quiet
 	cd services/$(SERVICE) && $(CURDIR)/.venvs/$(SERVICE)/bin/pytest tests
 endif
 
@@ -59,12 +63,12 @@ package: check-deployable uv ## SERVICE=order: a Lambda zip in dist/ with that s
 	@test -n "$(SERVICE)" || { echo "usage: make package SERVICE=<$(DEPLOYABLES)>"; exit 2; }
 	rm -rf build/$(SERVICE) dist/$(SERVICE).zip && mkdir -p build/$(SERVICE)/python dist
 	# boto3 and botocore are left out: the Lambda Python runtime provides them.
-	$(UV) export --locked --quiet --package $(PACKAGE_$(SERVICE)) --no-dev --no-hashes --no-editable \
+	$(UV) export --locked --quiet --package $(call distribution_of,$(SERVICE)) --no-dev --no-hashes --no-editable \
 		--no-emit-package boto3 --no-emit-package botocore --no-emit-package s3transfer \
 		--format requirements-txt -o build/$(SERVICE)/requirements.txt
 	# Workspace members are rebuilt every time: uv would otherwise reuse a wheel of the same version.
 	$(UV) pip install --quiet --no-deps --no-compile --target build/$(SERVICE)/python \
-		--refresh-package $(PACKAGE_$(SERVICE)) --refresh-package tenant-context \
+		--refresh-package $(call distribution_of,$(SERVICE)) --refresh-package tenant-context \
 		--python-platform x86_64-manylinux2014 --python-version 3.11 -r build/$(SERVICE)/requirements.txt
 	# Bytecode ships in the zip: Lambda's /var/task is read-only, so without it every cold start
 	# compiles each module it imports (twice the init time). unchecked-hash: the runtime trusts
@@ -91,6 +95,15 @@ bench-onboarding: sync ## tenants through the local platform and back out (SIZES
 
 run: sync ## the whole platform on this machine, in the foreground (API_PORT=8080, REGION_MAP='{"us":"us-east-1",...}'); Ctrl-C stops it
 	$(BIN)/saas-local --root $(CURDIR)
+
+list-services: ## the services this Makefile found: name, distribution, import package
+	@$(foreach s,$(SERVICES),echo "$(s) $(call distribution_of,$(s)) $(call package_of,$(s))";)
+
+new-service: sync ## NAME=invoice: scaffold services/invoice in the one shape (docs/adding-a-service.md), lock it into the workspace
+	@test -n "$(NAME)" || { echo "usage: make new-service NAME=<name>"; exit 2; }
+	$(BIN)/saas-new-service $(NAME)
+	$(UV) lock --quiet
+	$(UV) sync --locked --all-packages --quiet
 
 contracts: sync ## write each service's contracts/ (event JSON Schemas, OpenAPI) from its code
 	$(BIN)/saas-contracts export

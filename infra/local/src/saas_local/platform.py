@@ -28,7 +28,6 @@ from saas_local.workers import STOP_GRACE_SECONDS, FunctionConfig, FunctionRunti
 log = logging.getLogger("saas_local")
 
 DEFAULT_REGION_MAP = {"us": "us-east-1", "eu": "eu-west-1", "global": "us-east-1"}
-SERVICE_ORDER = ("tenant", "provisioner", "product", "order")
 CODE_BUCKET = "saas-local-code"
 PLATFORM_STACK = "saas-platform"
 
@@ -38,10 +37,55 @@ class LocalPlatformError(RuntimeError):
 
 
 def service_templates(root: Path) -> list[Path]:
-    """Every services/*/template.yaml: tenant, provisioner, product, order, then the others."""
-    found = sorted(root.glob("services/*/template.yaml"))
-    rank = {name: i for i, name in enumerate(SERVICE_ORDER)}
-    return sorted(found, key=lambda p: (rank.get(p.parent.name, len(rank)), p.parent.name))
+    """Every services/*/template.yaml, each after the stacks whose exports it imports."""
+    return deploy_order(sorted(root.glob("services/*/template.yaml")))
+
+
+def deploy_order(paths: Sequence[Path]) -> list[Path]:
+    """The templates in an order that deploys: a template that imports (Fn::ImportValue) a name
+    another one exports comes after it; otherwise by folder name. An import no template here
+    exports is the platform stack's, deployed first. No list of services to keep up to date:
+    a new service takes its place from what it imports."""
+    loaded = {path: templates.load_template(path) for path in paths}
+    exporter = {name: path for path, template in loaded.items() for name in _exports(template)}
+    needs = {
+        path: {exporter[name] for name in _imports(template) if name in exporter} - {path}
+        for path, template in loaded.items()
+    }
+    ordered: list[Path] = []
+    while len(ordered) < len(paths):
+        ready = sorted(
+            (p for p in paths if p not in ordered and needs[p] <= set(ordered)),
+            key=lambda p: (p.parent.name, str(p)),
+        )
+        if not ready:
+            cycle = ", ".join(sorted(p.parent.name for p in paths if p not in ordered))
+            raise LocalPlatformError(
+                f"the templates import each other's exports in a cycle: {cycle}"
+            )
+        ordered.append(ready[0])
+    return ordered
+
+
+def _exports(template: Mapping[str, Any]) -> list[str]:
+    outputs = template.get("Outputs") or {}
+    names = [(output.get("Export") or {}).get("Name") for output in outputs.values()]
+    return [name for name in names if isinstance(name, str)]
+
+
+def _imports(value: Any) -> set[str]:
+    """Every literal name the template passes to Fn::ImportValue."""
+    if isinstance(value, Mapping):
+        found = set()
+        for key, item in value.items():
+            if key == "Fn::ImportValue" and isinstance(item, str):
+                found.add(item)
+            else:
+                found |= _imports(item)
+        return found
+    if isinstance(value, list):
+        return set().union(*(_imports(item) for item in value)) if value else set()
+    return set()
 
 
 @dataclass
