@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
+    from botocore.session import Session
 
 # (service, region) -> a new client; the default builds it from one botocore session.
 ClientBuilder = Callable[[str, str], "BaseClient"]
@@ -22,7 +23,7 @@ class AwsClients:
         self._build = build or self._botocore_client
         self._clients: dict[tuple[str, str], BaseClient] = {}
         self._lock = threading.Lock()
-        self._session: object | None = None
+        self._session: Session | None = None
 
     def client(self, service: str, region: str) -> BaseClient:
         """The process's client of `service` in `region`, built on first use."""
@@ -37,5 +38,6 @@ class AwsClients:
 
         if self._session is None:
             self._session = botocore.session.get_session()
-        session: botocore.session.Session = self._session  # type: ignore[assignment]
-        return session.create_client(service, region_name=region, endpoint_url=self._endpoint_url)
+        return self._session.create_client(
+            service, region_name=region, endpoint_url=self._endpoint_url
+        )

@@ -15,6 +15,7 @@ from order_service.domain.order import Order, OrderLine, OrderStatus
 from order_service.ports.order_repository import OrderPage
 from tenant_context import TenantContext
 
+
 def tenant_pk(ctx: TenantContext) -> str:
     return f"TENANT#{ctx.tenant_id}"
 

@@ -14,7 +14,7 @@ PUT_EVENTS_MAX_ENTRIES = 10
 class PutEvents(Protocol):
     """What the publisher needs of an EventBridge client."""
 
-    def put_events(self, *, Entries: list[dict[str, str]]) -> Mapping[str, Any]: ...  # noqa: N803
+    def put_events(self, *, Entries: list[dict[str, str]]) -> Mapping[str, Any]: ...
 
 
 class EventBridgeEventPublisher:

@@ -13,9 +13,9 @@ import gc
 gc.disable()
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -173,6 +173,19 @@ def _correlation_id() -> str | None:
     return lowered.get("x-correlation-id") or app.current_event.request_context.request_id
 
 
+_Handler = TypeVar("_Handler", bound=Callable[..., Response[str]])
+
+
+def _handles(kind: type[Exception]) -> Callable[[_Handler], _Handler]:
+    """app.exception_handler with its types (Powertools' own decorator is not annotated)."""
+
+    def register(handler: _Handler) -> _Handler:
+        app.exception_handler(kind)(handler)
+        return handler
+
+    return register
+
+
 def _error(status: int, message: str, **extra: Any) -> Response[str]:
     return Response(
         status_code=status,
@@ -181,13 +194,13 @@ def _error(status: int, message: str, **extra: Any) -> Response[str]:
     )
 
 
-@app.exception_handler(OrderError)
+@_handles(OrderError)
 def _domain_error(error: OrderError) -> Response[str]:
     status = next((s for kind, s in ERROR_STATUS.items() if isinstance(error, kind)), 400)
     return _error(status, str(error))
 
 
-@app.exception_handler(RequestValidationError)
+@_handles(RequestValidationError)
 def _invalid_request(error: RequestValidationError) -> Response[str]:
     problems = list(error.errors())
     if any(p.get("type") == "json_invalid" for p in problems):
@@ -201,22 +214,22 @@ def _invalid_request(error: RequestValidationError) -> Response[str]:
     return _error(422, f"invalid request: {summary}", detail=detail)
 
 
-@app.exception_handler(UnicodeDecodeError)
+@_handles(UnicodeDecodeError)
 def _not_text(_: UnicodeDecodeError) -> Response[str]:
     return _error(400, "the body is not UTF-8 text")
 
 
-@app.exception_handler(InvalidTenantContext)
+@_handles(InvalidTenantContext)
 def _no_tenant(error: InvalidTenantContext) -> Response[str]:
     return _error(403, f"not allowed: {error}")
 
 
-@app.exception_handler(Forbidden)
+@_handles(Forbidden)
 def _forbidden(error: Forbidden) -> Response[str]:
     return _error(403, str(error))
 
 
-@app.exception_handler(NotAnObject)
+@_handles(NotAnObject)
 def _not_an_object(error: NotAnObject) -> Response[str]:
     return _error(400, str(error))
 

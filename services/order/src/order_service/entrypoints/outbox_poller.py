@@ -1,7 +1,7 @@
 """The outbox relay's handler for the Fauna backend, on a schedule: Fauna has no stream for the
-relay to ride (DynamoDB's outbox is relayed by outbox_relay.py on the table's stream instead). Each run publishes what
-is pending; what fails stays pending for the next run, so nothing is lost (an event may reach
-the bus twice; consumers are idempotent by event_id)."""
+relay to ride (DynamoDB's outbox is relayed by outbox_relay.py on the table's stream instead).
+Each run publishes what is pending; what fails stays pending for the next run, so nothing is
+lost (an event may reach the bus twice; consumers are idempotent by event_id)."""
 
 from __future__ import annotations
 
