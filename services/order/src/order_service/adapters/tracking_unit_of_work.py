@@ -50,11 +50,11 @@ class TrackingUnitOfWork(ABC):
         self.added: list[Order] = []
         self._seen: list[tuple[Order, Order]] = []  # (the order, a copy as it was read)
         self._emitted: list[OrderEvent] = []
-        self._orders = _Orders(self)
+        self._tenant_orders = _Orders(self)
 
     @property
     def orders(self) -> _Orders:
-        return self._orders
+        return self._tenant_orders
 
     def track(self, order_id: str) -> Order | None:
         order = self._load(order_id)
