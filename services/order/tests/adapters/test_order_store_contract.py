@@ -383,3 +383,16 @@ def test_purge_removes_the_tenants_orders_and_markers_and_nothing_else(adapters,
     assert not adapters.repository.is_processed(ctx, "cause-1")
     assert adapters.repository.get(other, "o-1") is not None
     assert adapters.repository.is_processed(other, "cause-1")
+
+
+def test_an_order_read_twice_in_a_unit_of_work_is_one_order(adapters, ctx):
+    adapters.place(ctx, new_order())
+
+    with adapters.unit_of_work(ctx, Cause(event_id="cause-1")) as uow:
+        first = uow.orders.get("o-1")
+        first.confirm()
+        assert uow.orders.get("o-1") is first
+        uow.commit()
+
+    assert adapters.repository.get(ctx, "o-1").version == 2
+    assert adapters.outbox() == ["OrderConfirmed", "OrderPlaced"]

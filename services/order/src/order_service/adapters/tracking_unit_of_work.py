@@ -57,6 +57,11 @@ class TrackingUnitOfWork(ABC):
         return self._tenant_orders
 
     def track(self, order_id: str) -> Order | None:
+        # One object per order in a unit of work: read twice, it is written (and its events
+        # published) once.
+        for seen, _ in self._seen:
+            if seen.id == order_id:
+                return seen
         order = self._load(order_id)
         if order is not None:
             self._seen.append((order, copy.copy(order)))
