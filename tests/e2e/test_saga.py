@@ -118,23 +118,16 @@ def _stock(platform: Any, tenant: Tenant, product_id: str) -> int:
 
 
 def _place(platform: Any, tenant: Tenant, product_id: str, quantity: int) -> str:
-    """POST /orders once the order service knows the product (ProductCreated reached it); an
-    unknown product is a 422 that writes nothing, so asking again is safe."""
-
-    def placed() -> str | None:
-        answer = platform.api(
-            "POST",
-            "/orders",
-            token=tenant.user,
-            json={"lines": [{"product_id": product_id, "quantity": quantity}]},
-        )
-        if answer.status == 422 and product_id in answer.text:
-            return None
-        assert answer.status == 202, answer.text
-        assert answer.json()["status"] == "PENDING"
-        return str(answer.json()["id"])
-
-    return str(platform.wait_until(placed, timeout=SAGA_TIMEOUT, interval=0.2))
+    """POST /orders: accepted at once (202, PENDING) whatever the product; the saga decides."""
+    answer = platform.api(
+        "POST",
+        "/orders",
+        token=tenant.user,
+        json={"lines": [{"product_id": product_id, "quantity": quantity}]},
+    )
+    assert answer.status == 202, answer.text
+    assert answer.json()["status"] == "PENDING"
+    return str(answer.json()["id"])
 
 
 def _order(platform: Any, tenant: Tenant, order_id: str) -> dict[str, Any]:
@@ -189,8 +182,45 @@ def test_confirm_reject_and_cancel_move_stock_as_the_saga_says(platform: Any, sh
     assert _order(platform, shop, first)["status"] == "CANCELLED"
 
 
+def test_an_order_placed_right_after_its_product_is_created_is_confirmed(
+    platform: Any, shop: Tenant
+) -> None:
+    # Given a product created this instant (its ProductCreated may still be on its way)
+    product = _product(platform, shop, stock=4)
+
+    # When an order for it is placed at once, with no wait and no retry
+    answer = platform.api(
+        "POST",
+        "/orders",
+        token=shop.user,
+        json={"lines": [{"product_id": product, "quantity": 1}]},
+    )
+
+    # Then it is accepted, and the saga confirms it
+    assert answer.status == 202, answer.text
+    assert answer.json()["status"] == "PENDING"
+    assert _settled(platform, shop, str(answer.json()["id"]))["status"] == "CONFIRMED"
+    assert _stock(platform, shop, product) == 3
+
+
+def test_an_order_for_a_product_that_does_not_exist_is_rejected_naming_it(
+    platform: Any, shop: Tenant
+) -> None:
+    # Given a product id no product of the tenant has
+    missing = f"p-missing-{uuid.uuid4().hex[:8]}"
+
+    # When an order names it
+    order = _place(platform, shop, missing, 1)
+
+    # Then the product service, the authority on products, decides: REJECTED with a reason
+    # that names the product
+    rejected = _settled(platform, shop, order)
+    assert rejected["status"] == "REJECTED"
+    assert missing in rejected["reason"]
+
+
 def test_200_concurrent_orders_for_50_units_confirm_exactly_50(platform: Any, shop: Tenant) -> None:
-    # Given a product with stock 50, known to the order service
+    # Given a product with stock 50
     product = _product(platform, shop, stock=50)
     first = _place(platform, shop, product, 1)
     before = {o["id"] for o in _all_orders(platform, shop)} - {first}

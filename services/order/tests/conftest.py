@@ -8,14 +8,16 @@ import pytest
 
 # The helpers beside this file (order_testkit) import as a module of their own.
 sys.path.insert(0, str(Path(__file__).parent))
-# Powertools in tests: no X-Ray daemon, metrics namespace set; boto3 has a default region.
+# Powertools in tests: no X-Ray daemon; the names the template gives every function (the
+# handlers read them from the environment); boto3 has a default region.
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "order")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "saas")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 from order_testkit import LambdaContextStub, tenant
 
-from order_service.container import Settings, container
+from order_service.container import Container, Settings, use_container
 from tenant_context import TenantContext
 
 
@@ -31,13 +33,11 @@ def globex() -> TenantContext:
 
 @pytest.fixture
 def memory_container():
-    """The process container on the memory backend, fresh for each test."""
-    c = container()
-    c.reset_singletons()
-    c.settings.override(Settings(BACKEND="memory"))
+    """A fresh container on the memory backend, installed as the process container."""
+    c = Container(Settings(BACKEND="memory"))
+    use_container(c)
     yield c
-    c.settings.reset_override()
-    c.reset_singletons()
+    use_container(None)
 
 
 @pytest.fixture

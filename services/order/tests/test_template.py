@@ -29,11 +29,14 @@ def _any_tag(loader, _suffix, node):
 _AnyTagLoader.add_multi_constructor("!", _any_tag)
 
 
+def template():
+    return yaml.load(TEMPLATE.read_text(), Loader=_AnyTagLoader)
+
+
 def functions():
-    template = yaml.load(TEMPLATE.read_text(), Loader=_AnyTagLoader)
     return {
         name: resource["Properties"]
-        for name, resource in template["Resources"].items()
+        for name, resource in template()["Resources"].items()
         if resource["Type"] == "AWS::Serverless::Function"
     }
 
@@ -66,3 +69,21 @@ def test_the_relay_receives_outbox_inserts_only():
     assert pattern["eventName"] == ["INSERT"]
     [prefix] = pattern["dynamodb"]["Keys"]["sk"]["S"]
     assert prefix == {"prefix": "OUTBOX#"}
+
+
+def test_the_outbox_relay_handlers_are_named_after_it():
+    handlers = {name: props["Handler"] for name, props in functions().items()}
+
+    assert handlers["RelayFunction"] == "order_service.entrypoints.outbox_relay.handler"
+    assert handlers["OutboxPollerFunction"] == "order_service.entrypoints.outbox_poller.handler"
+
+
+def test_every_function_gets_its_powertools_names_from_the_environment():
+    variables = template()["Globals"]["Function"]["Environment"]["Variables"]
+
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "order"
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "saas"
+    for name, props in functions().items():
+        own = (props.get("Environment") or {}).get("Variables") or {}
+        assert "POWERTOOLS_SERVICE_NAME" not in own, name
+        assert "POWERTOOLS_METRICS_NAMESPACE" not in own, name

@@ -1,21 +1,34 @@
-"""Composition root: the only module that chooses adapters. Configuration enters here, once."""
+"""Composition root: the only module that chooses adapters. Configuration enters here, once.
+
+Settings, then Container (one typed cached property per dependency, built on first use and
+reused by warm invocations; adapters imported inside the property that builds them, so a
+handler pays at cold start only for what it uses), then container() / use_container()."""
 
 from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Mapping
-from typing import Any, Literal
+from functools import cached_property
+from typing import TYPE_CHECKING, Literal
 
-from dependency_injector import containers, providers
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from order_service.app.orders import Orders
 from order_service.app.outbox_relay import OutboxRelay
 from order_service.app.reactions import Reactions
-from order_service.app.relay import Relay
+from order_service.ports.event_publisher import EventPublisher
+from order_service.ports.order_repository import OrderRepository
+from order_service.ports.outbox_source import OutboxSource
+from order_service.ports.unit_of_work import UnitOfWorkFactory
 
-PRODUCER = "saas.order"
+if TYPE_CHECKING:
+    from order_service.adapters.aws_clients import AwsClients
+    from order_service.adapters.dynamodb_tables import RegionalTables
+    from order_service.adapters.fauna_databases import FaunaTenantDatabases
+    from order_service.adapters.memory_order_repository import MemoryStore
+
 DEFAULT_REGION_MAP = {"us": "us-east-1", "eu": "eu-west-1", "global": "us-east-1"}
 
 
@@ -40,7 +53,7 @@ class Settings(BaseModel):
 
     @field_validator("region_map", mode="before")
     @classmethod
-    def _json_map(cls, value: Any) -> Any:
+    def _json_map(cls, value: object) -> object:
         return json.loads(value) if isinstance(value, str) else value
 
     @field_validator("aws_endpoint_url", "fauna_endpoint", "fauna_secret", "fauna_secret_name")
@@ -53,137 +66,144 @@ class Settings(BaseModel):
         return cls.model_validate(dict(os.environ if environ is None else environ))
 
 
-# Adapters are imported where they are built: a handler pays only for the backend it uses.
-def _memory_store() -> Any:
-    from order_service.adapters.memory_order_repository import MemoryStore
+class Container:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings if settings is not None else Settings.from_environ()
 
-    return MemoryStore()
+    # -- what the adapters share -----------------------------------------------------------
 
+    @cached_property
+    def aws(self) -> AwsClients:
+        from order_service.adapters.aws_clients import AwsClients
 
-def _memory_repository(store: Any) -> Any:
-    from order_service.adapters.memory_order_repository import MemoryOrderRepository
+        return AwsClients(self.settings.aws_endpoint_url)
 
-    return MemoryOrderRepository(store)
+    @cached_property
+    def memory_store(self) -> MemoryStore:
+        from order_service.adapters.memory_order_repository import MemoryStore
 
+        return MemoryStore()
 
-def _memory_catalogue(store: Any) -> Any:
-    from order_service.adapters.memory_product_catalogue import MemoryProductCatalogue
+    @cached_property
+    def tables(self) -> RegionalTables:
+        from order_service.adapters.dynamodb_tables import RegionalTables
 
-    return MemoryProductCatalogue(store)
+        aws = self.aws
+        return RegionalTables(
+            pooled_table=self.settings.orders_table,
+            region_map=self.settings.region_map,
+            client_factory=lambda region: aws.client("dynamodb", region),
+        )
 
+    @cached_property
+    def fauna_databases(self) -> FaunaTenantDatabases:
+        from order_service.adapters.fauna_databases import FaunaTenantDatabases
 
-def _tables(settings: Settings) -> Any:
-    from order_service.adapters.dynamodb_tables import RegionalTables, boto3_client_factory
+        return FaunaTenantDatabases(
+            secret=self._fauna_secret(),
+            endpoint=self.settings.fauna_endpoint,
+            child_db_pattern=self.settings.fauna_child_db_pattern,
+        )
 
-    return RegionalTables(
-        pooled_table=settings.orders_table,
-        region_map=settings.region_map,
-        client_factory=boto3_client_factory("dynamodb", settings.aws_endpoint_url),
-    )
+    def _fauna_secret(self) -> str:
+        if self.settings.fauna_secret:
+            return self.settings.fauna_secret
+        if not self.settings.fauna_secret_name:
+            raise ValueError("BACKEND=fauna needs FAUNA_SECRET or FAUNA_SECRET_NAME")
+        secrets = self.aws.client("secretsmanager", self.settings.region)
+        value = str(
+            secrets.get_secret_value(SecretId=self.settings.fauna_secret_name)["SecretString"]
+        )
+        # Either the key itself or {"secret": key} (the form the provisioner writes).
+        return str(json.loads(value)["secret"]) if value.lstrip().startswith("{") else value
 
+    # -- ports -----------------------------------------------------------------------------
 
-def _dynamodb_repository(tables: Any) -> Any:
-    from order_service.adapters.dynamodb_order_repository import DynamoDBOrderRepository
+    @cached_property
+    def order_repository(self) -> OrderRepository:
+        match self.settings.backend:
+            case "memory":
+                from order_service.adapters.memory_order_repository import MemoryOrderRepository
 
-    return DynamoDBOrderRepository(tables)
+                return MemoryOrderRepository(self.memory_store)
+            case "dynamodb":
+                from order_service.adapters.dynamodb_order_repository import (
+                    DynamoDBOrderRepository,
+                )
 
+                return DynamoDBOrderRepository(self.tables)
+            case "fauna":
+                from order_service.adapters.fauna_order_repository import FaunaOrderRepository
 
-def _dynamodb_catalogue(tables: Any) -> Any:
-    from order_service.adapters.dynamodb_product_catalogue import DynamoDBProductCatalogue
+                return FaunaOrderRepository(self.fauna_databases)
 
-    return DynamoDBProductCatalogue(tables)
+    @cached_property
+    def unit_of_work(self) -> UnitOfWorkFactory:
+        match self.settings.backend:
+            case "memory":
+                from order_service.adapters.memory_unit_of_work import MemoryUnitOfWorkFactory
 
+                return MemoryUnitOfWorkFactory(self.memory_store)
+            case "dynamodb":
+                from order_service.adapters.dynamodb_unit_of_work import (
+                    DynamoDBUnitOfWorkFactory,
+                )
 
-def _fauna_secret(settings: Settings) -> str:
-    if settings.fauna_secret:
-        return settings.fauna_secret
-    if not settings.fauna_secret_name:
-        raise ValueError("BACKEND=fauna needs FAUNA_SECRET or FAUNA_SECRET_NAME")
-    from order_service.adapters.dynamodb_tables import boto3_client_factory
+                return DynamoDBUnitOfWorkFactory(self.tables)
+            case "fauna":
+                from order_service.adapters.fauna_unit_of_work import FaunaUnitOfWorkFactory
 
-    secrets = boto3_client_factory("secretsmanager", settings.aws_endpoint_url)(settings.region)
-    value = secrets.get_secret_value(SecretId=settings.fauna_secret_name)["SecretString"]
-    # Either the key itself or {"secret": key} (the form the provisioner writes).
-    return str(json.loads(value)["secret"]) if value.lstrip().startswith("{") else value
+                return FaunaUnitOfWorkFactory(self.fauna_databases)
 
+    @cached_property
+    def outbox_source(self) -> OutboxSource | None:
+        """Only a store without a change stream is polled (Fauna); DynamoDB's stream drives the
+        outbox relay's handler instead."""
+        if self.settings.backend != "fauna":
+            return None
+        from order_service.adapters.fauna_outbox_source import FaunaOutboxSource
 
-def _fauna_databases(settings: Settings) -> Any:
-    from order_service.adapters.fauna_databases import FaunaTenantDatabases
+        return FaunaOutboxSource(self.fauna_databases)
 
-    return FaunaTenantDatabases(
-        secret=_fauna_secret(settings),
-        endpoint=settings.fauna_endpoint,
-        child_db_pattern=settings.fauna_child_db_pattern,
-    )
+    @cached_property
+    def event_publisher(self) -> EventPublisher:
+        from order_service.adapters.eventbridge_event_publisher import EventBridgeEventPublisher
 
+        # The relay publishes to the bus of its own region: the outbox table's region.
+        client = self.aws.client("events", self.settings.region)
+        return EventBridgeEventPublisher(client, self.settings.event_bus_name)
 
-def _fauna_repository(databases: Any) -> Any:
-    from order_service.adapters.fauna_order_repository import FaunaOrderRepository
+    # -- use cases -------------------------------------------------------------------------
 
-    return FaunaOrderRepository(databases)
+    @cached_property
+    def orders(self) -> Orders:
+        return Orders(self.order_repository, self.unit_of_work)
 
+    @cached_property
+    def reactions(self) -> Reactions:
+        return Reactions(self.order_repository, self.unit_of_work)
 
-def _fauna_catalogue(databases: Any) -> Any:
-    from order_service.adapters.fauna_product_catalogue import FaunaProductCatalogue
-
-    return FaunaProductCatalogue(databases)
-
-
-def _fauna_outbox_source(databases: Any) -> Any:
-    from order_service.adapters.fauna_outbox_source import FaunaOutboxSource
-
-    return FaunaOutboxSource(databases)
-
-
-def _event_publisher(settings: Settings) -> Any:
-    from order_service.adapters.dynamodb_tables import boto3_client_factory
-    from order_service.adapters.eventbridge_event_publisher import EventBridgeEventPublisher
-
-    # The relay publishes to the bus of its own region: the outbox table's region.
-    client = boto3_client_factory("events", settings.aws_endpoint_url)(settings.region)
-    return EventBridgeEventPublisher(client, settings.event_bus_name)
-
-
-class Container(containers.DeclarativeContainer):
-    settings = providers.Singleton(Settings.from_environ)
-    backend = providers.Callable(lambda s: s.backend, settings)
-
-    memory_store = providers.Singleton(_memory_store)
-    tables = providers.Singleton(_tables, settings)
-    fauna_databases = providers.Singleton(_fauna_databases, settings)
-
-    repository = providers.Selector(
-        backend,
-        memory=providers.Singleton(_memory_repository, memory_store),
-        dynamodb=providers.Singleton(_dynamodb_repository, tables),
-        fauna=providers.Singleton(_fauna_repository, fauna_databases),
-    )
-    catalogue = providers.Selector(
-        backend,
-        memory=providers.Singleton(_memory_catalogue, memory_store),
-        dynamodb=providers.Singleton(_dynamodb_catalogue, tables),
-        fauna=providers.Singleton(_fauna_catalogue, fauna_databases),
-    )
-    # Only a store without a change stream is polled (Fauna); DynamoDB's stream drives relay.py.
-    outbox_source = providers.Selector(
-        backend,
-        fauna=providers.Singleton(_fauna_outbox_source, fauna_databases),
-    )
-    event_publisher = providers.Singleton(_event_publisher, settings)
-
-    orders = providers.Factory(Orders, repository, catalogue)
-    reactions = providers.Factory(Reactions, repository, catalogue)
-    relay = providers.Factory(Relay, event_publisher)
-    # The Fauna backend's relay (entrypoints/outbox_poller.py, on a schedule).
-    outbox_relay = providers.Factory(OutboxRelay, outbox_source, event_publisher)
+    @cached_property
+    def outbox_relay(self) -> OutboxRelay:
+        return OutboxRelay(self.event_publisher, self.outbox_source)
 
 
 _container: Container | None = None
+_lock = threading.Lock()
 
 
 def container() -> Container:
     """The process-wide container (built on first use, reused by warm invocations)."""
     global _container
     if _container is None:
-        _container = Container()
+        with _lock:
+            if _container is None:
+                _container = Container()
     return _container
+
+
+def use_container(replacement: Container | None) -> None:
+    """Tests: install `replacement` as the process-wide container, or drop it (None)."""
+    global _container
+    with _lock:
+        _container = replacement

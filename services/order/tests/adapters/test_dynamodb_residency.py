@@ -6,11 +6,17 @@ import boto3
 from moto import mock_aws
 from order_testkit import POOLED_TABLE, REGION_MAP, create_orders_table, tenant
 
-from order_service.adapters.dynamodb_order_repository import DynamoDBOrderRepository
+from order_service.adapters.aws_clients import AwsClients
 from order_service.adapters.dynamodb_tables import RegionalTables
+from order_service.adapters.dynamodb_unit_of_work import DynamoDBUnitOfWorkFactory
 from order_service.domain.order import Order, OrderLine
-from order_service.ports.outbox import OutboxMessage
-from tenant_context import RegionGroup, Tier
+from tenant_context import Cause, RegionGroup, Tier
+
+
+def place(unit_of_work, ctx):
+    with unit_of_work(ctx, Cause()) as uow:
+        uow.orders.add(Order.place([OrderLine(product_id="p-1", quantity=1)]))
+        uow.commit()
 
 
 @mock_aws
@@ -19,23 +25,26 @@ def test_an_eu_tenants_orders_and_outbox_are_in_eu_west_1_only():
     clients = {r: boto3.client("dynamodb", region_name=r) for r in ("us-east-1", "eu-west-1")}
     for client in clients.values():
         create_orders_table(client)
-    built: list[str] = []
+    built: list[tuple[str, str]] = []
 
-    def factory(region):
-        built.append(region)
-        return boto3.client("dynamodb", region_name=region)
+    def build(service, region):
+        built.append((service, region))
+        return boto3.client(service, region_name=region)
 
-    repository = DynamoDBOrderRepository(
-        RegionalTables(pooled_table=POOLED_TABLE, region_map=REGION_MAP, client_factory=factory)
+    aws = AwsClients(build=build)
+    unit_of_work = DynamoDBUnitOfWorkFactory(
+        RegionalTables(
+            pooled_table=POOLED_TABLE,
+            region_map=REGION_MAP,
+            client_factory=lambda region: aws.client("dynamodb", region),
+        )
     )
     eu = tenant("t-eu", region_group=RegionGroup.EU)
     us = tenant("t-us", region_group=RegionGroup.US)
-    placed = OutboxMessage("e-1", "saas.order", "OrderPlaced", {"metadata": {}, "data": {}})
 
     # When each places two orders
     for ctx in (eu, us, eu, us):
-        order = Order.place([OrderLine(product_id="p-1", quantity=1)])
-        repository.add(ctx, order, [placed])
+        place(unit_of_work, ctx)
 
     # Then every eu item is in eu-west-1 and none in us-east-1, and clients were built once each
     def tenants_in(region):
@@ -44,7 +53,7 @@ def test_an_eu_tenants_orders_and_outbox_are_in_eu_west_1_only():
 
     assert tenants_in("eu-west-1") == {"TENANT#t-eu"}
     assert tenants_in("us-east-1") == {"TENANT#t-us"}
-    assert sorted(built) == ["eu-west-1", "us-east-1"]
+    assert sorted(built) == [("dynamodb", "eu-west-1"), ("dynamodb", "us-east-1")]
 
 
 @mock_aws
@@ -52,7 +61,7 @@ def test_a_premium_tenants_orders_are_in_its_own_table_and_the_outbox_in_the_poo
     client = boto3.client("dynamodb", region_name="us-east-1")
     create_orders_table(client)
     create_orders_table(client, "tenant-t-gold-orders")
-    repository = DynamoDBOrderRepository(
+    unit_of_work = DynamoDBUnitOfWorkFactory(
         RegionalTables(
             pooled_table=POOLED_TABLE,
             region_map=REGION_MAP,
@@ -60,12 +69,11 @@ def test_a_premium_tenants_orders_are_in_its_own_table_and_the_outbox_in_the_poo
         )
     )
     gold = tenant("t-gold", tier=Tier.PREMIUM)
-    placed = OutboxMessage("e-1", "saas.order", "OrderPlaced", {"metadata": {}, "data": {}})
 
-    repository.add(gold, Order.place([OrderLine(product_id="p-1", quantity=1)]), [placed])
+    place(unit_of_work, gold)
 
     own = client.scan(TableName="tenant-t-gold-orders")["Items"]
     pooled = client.scan(TableName=POOLED_TABLE)["Items"]
     assert [i["sk"]["S"][:6] for i in own] == ["ORDER#"]
-    assert [i["sk"]["S"] for i in pooled] == ["OUTBOX#e-1"]
+    assert [i["sk"]["S"][:7] for i in pooled] == ["OUTBOX#"]
     assert {i["pk"]["S"] for i in own + pooled} == {"TENANT#t-gold"}

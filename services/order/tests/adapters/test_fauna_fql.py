@@ -19,17 +19,18 @@ from order_testkit import tenant
 
 from order_service.adapters import fauna_order_repository as repo_fql
 from order_service.adapters import fauna_outbox_source as outbox_fql
-from order_service.adapters import fauna_product_catalogue as catalogue_fql
-from order_service.adapters import page_token
+from order_service.adapters import fauna_schema, page_token
+from order_service.adapters import fauna_unit_of_work as uow_fql
 from order_service.adapters.fauna_databases import FaunaTenantDatabases
 from order_service.adapters.fauna_order_repository import FaunaOrderRepository
 from order_service.adapters.fauna_outbox_source import FaunaOutboxSource
-from order_service.adapters.fauna_product_catalogue import FaunaProductCatalogue
+from order_service.adapters.fauna_unit_of_work import FaunaUnitOfWorkFactory
 from order_service.app.outbox_relay import OutboxRelay, RelayReport
 from order_service.domain.errors import ConcurrentUpdate, EventAlreadyProcessed, InvalidPageToken
+from order_service.domain.events import OrderConfirmed
 from order_service.domain.order import Order, OrderLine, OrderStatus
-from order_service.ports.outbox import OutboxMessage
 from order_service.ports.outbox_source import PendingMessage
+from tenant_context import Cause, OutboxMessage
 
 STATS = {
     "compute_ops": 1,
@@ -97,16 +98,24 @@ def aborted(reason: str) -> FakeResponse:
 
 
 class FakeFaunaHTTP(HTTPClient):
-    """Answers queued responses in order; keeps every request the driver sent."""
+    """Answers queued responses in order; keeps every request the driver sent. The schema query
+    the adapters send on the first use of each child database is answered apart (unless
+    `schema=False`) and kept in `schema_requests`, so the other tests read as before."""
 
-    def __init__(self, *responses: FakeResponse) -> None:
+    def __init__(self, *responses: FakeResponse, schema: bool = True) -> None:
         self.responses = list(responses)
         self.requests: list[dict[str, Any]] = []
+        self.schema_requests: list[dict[str, Any]] = []
+        self._answer_schema = schema
 
     def request(
         self, method: str, url: str, headers: Mapping[str, str], data: Mapping[str, Any]
     ) -> HTTPResponse:
-        self.requests.append({"method": method, "url": url, "headers": dict(headers), "data": data})
+        request = {"method": method, "url": url, "headers": dict(headers), "data": data}
+        if self._answer_schema and _text(data) == shape(fauna_schema.ENSURE):
+            self.schema_requests.append(request)
+            return ok([])  # every collection there already
+        self.requests.append(request)
         return self.responses.pop(0)
 
     @contextlib.contextmanager
@@ -120,16 +129,15 @@ class FakeFaunaHTTP(HTTPClient):
         pass
 
 
+def _text(data: Mapping[str, Any]) -> str:
+    return "".join(f if isinstance(f, str) else "${}" for f in data["query"]["fql"])
+
+
 def sent(http: FakeFaunaHTTP, index: int = -1) -> tuple[str, list[Any]]:
     """The FQL text (each argument as ${}) and the tagged argument values of one request."""
-    text, values = "", []
-    for fragment in http.requests[index]["data"]["query"]["fql"]:
-        if isinstance(fragment, str):
-            text += fragment
-        else:
-            text += "${}"
-            values.append(fragment["value"])
-    return text, values
+    data = http.requests[index]["data"]
+    values = [f["value"] for f in data["query"]["fql"] if not isinstance(f, str)]
+    return _text(data), values
 
 
 def shape(template: str) -> str:
@@ -141,7 +149,7 @@ def adapters(*responses):
     databases = FaunaTenantDatabases(
         secret="fnParentKey", endpoint="http://127.0.0.1:8443", http_client=http
     )
-    return http, FaunaOrderRepository(databases), FaunaProductCatalogue(databases)
+    return http, FaunaOrderRepository(databases), FaunaUnitOfWorkFactory(databases)
 
 
 ACME = tenant("t-acme")
@@ -224,104 +232,239 @@ def message(event_id="e-1"):
     )
 
 
-def test_add_writes_the_order_and_its_outbox_in_one_query():
-    http, repository, _ = adapters(ok(None))
+def test_a_commit_adding_an_order_writes_it_and_its_outbox_in_one_query():
+    http, _, unit_of_work = adapters(ok(None))
     at = datetime(2026, 12, 1, 9, 30, 0, 250, tzinfo=UTC)
     order = Order.place([OrderLine(product_id="p-1", quantity=2)], order_id="o-1", placed_at=at)
 
-    repository.add(ACME, order, [message()])
+    with unit_of_work(ACME, Cause(correlation_id="c-1")) as uow:
+        uow.orders.add(order)
+        uow.commit()
 
+    assert len(http.requests) == 1
     text, values = sent(http)
-    assert text == shape(repo_fql.ADD)
-    assert values[0] == "o-1"
-    assert values[1] == {
-        "order_id": "o-1",
-        "status": "PENDING",
-        "lines": [{"product_id": "p-1", "quantity": {"@int": "2"}}],
-        "reason": None,
-        "version": {"@int": "1"},
-        "placed": "2026-12-01T09:30:00.000250Z#o-1",
-    }
-    assert values[2] == [
-        {
-            "event_id": "e-1",
-            "source": "saas.order",
-            "detail_type": "OrderConfirmed",
-            "detail": {"metadata": {"event_id": "e-1"}, "data": {"order_id": "o-1"}},
-        }
-    ]
+    assert text == shape(uow_fql.COMMIT)
+    event_id, added, changed, added_again, changed_again, marker_days, outbox = values
+    assert event_id is None
+    assert (
+        added
+        == added_again
+        == [
+            {
+                "order_id": "o-1",
+                "status": "PENDING",
+                "lines": [{"product_id": "p-1", "quantity": {"@int": "2"}}],
+                "reason": None,
+                "version": {"@int": "1"},
+                "placed": "2026-12-01T09:30:00.000250Z#o-1",
+            }
+        ]
+    )
+    assert changed == changed_again == []
+    assert marker_days == {"@int": "15"}
+    [message] = outbox
+    assert (message["source"], message["detail_type"]) == ("saas.order", "OrderPlaced")
+    assert message["detail"]["metadata"]["event_id"] == message["event_id"]
+    assert message["detail"]["metadata"]["correlation_id"] == "c-1"
+    assert message["detail"]["data"]["order_id"] == "o-1"
 
 
-def test_save_checks_the_version_and_the_marker_in_the_same_transaction():
-    http, repository, _ = adapters(ok(None))
-    order = Order(id="o-1", lines=(OrderLine(product_id="p-1", quantity=2),), version=3)
-    order.reject("short")
+def test_a_commit_of_a_reaction_checks_the_version_and_the_marker_in_the_same_transaction():
+    stored = {**ORDER_DOC, "status": "PENDING", "version": {"@int": "3"}, "placed": "#o-1"}
+    http, _, unit_of_work = adapters(ok(stored), ok(None))
 
-    repository.save(ACME, order, [message()], processed_event_id="cause-1")
+    with unit_of_work(ACME, Cause(event_id="cause-1")) as uow:
+        uow.orders.get("o-1").reject("short")
+        uow.commit()
 
-    text, values = sent(http)
-    assert text == shape(repo_fql.SAVE)
-    assert values[:3] == ["cause-1", "o-1", {"@int": "3"}]
-    assert values[3]["status"] == "REJECTED"
-    assert values[3]["reason"] == "short"
-    assert values[3]["version"] == {"@int": "4"}
-    assert values[4] == "saas.order"
+    assert sent(http, 0) == (shape(repo_fql.GET), ["o-1"])
+    text, values = sent(http, 1)
+    assert text == shape(uow_fql.COMMIT)
+    assert values[0] == "cause-1"
+    assert values[1] == []
+    [change] = values[2]
+    assert change["read"] == {"@int": "3"}
+    assert change["order"]["status"] == "REJECTED"
+    assert change["order"]["reason"] == "short"
+    assert change["order"]["version"] == {"@int": "4"}
+    assert [m["detail_type"] for m in values[6]] == ["OrderRejected"]
+
+
+def test_the_commit_checks_the_marker_first_and_expires_it_as_a_fauna_ttl():
+    commit = uow_fql.COMMIT.splitlines()
+    assert commit[1].startswith("if (event_id != null && order_processed_events.byEventId(")
+    assert 'ttl: Time.now().add(${marker_days}, "days")' in uow_fql.COMMIT
+    assert uow_fql.MARKER_TTL_DAYS == 15
 
 
 @pytest.mark.parametrize(
-    ("reason", "error"), [("duplicate", EventAlreadyProcessed), ("changed", ConcurrentUpdate)]
+    ("answer", "error"),
+    [
+        (lambda: aborted("duplicate"), EventAlreadyProcessed),
+        (lambda: aborted("changed"), ConcurrentUpdate),
+        (lambda: constraint_failure(), ConcurrentUpdate),
+    ],
 )
-def test_an_aborted_save_is_the_domain_error(reason, error):
-    _, repository, _ = adapters(aborted(reason))
-    order = Order(id="o-1", lines=(OrderLine(product_id="p-1", quantity=2),), version=1)
+def test_a_refused_commit_is_the_domain_error(answer, error):
+    _, _, unit_of_work = adapters(answer())
 
-    with pytest.raises(error):
-        repository.save(ACME, order, [], processed_event_id="cause-1")
-
-
-def test_adding_an_existing_order_is_a_concurrent_update():
-    _, repository, _ = adapters(aborted("exists"))
-
-    with pytest.raises(ConcurrentUpdate):
-        repository.add(ACME, Order.place([OrderLine(product_id="p-1", quantity=1)]), [])
+    with unit_of_work(ACME, Cause(event_id="cause-1")) as uow:
+        uow.orders.add(Order.place([OrderLine(product_id="p-1", quantity=1)]))
+        with pytest.raises(error):
+            uow.commit()
 
 
-def test_mark_processed_and_is_processed():
-    http, repository, _ = adapters(ok(None), ok(True), aborted("duplicate"))
+def test_a_marker_alone_and_is_processed():
+    http, repository, unit_of_work = adapters(ok(None), ok(True), aborted("duplicate"))
 
-    repository.mark_processed(ACME, "cause-1", [message()])
+    with unit_of_work(ACME, Cause(event_id="cause-1")) as uow:
+        uow.emit(OrderConfirmed(order_id="o-1"))
+        uow.commit()
     assert repository.is_processed(ACME, "cause-1") is True
-    with pytest.raises(EventAlreadyProcessed):
-        repository.mark_processed(ACME, "cause-1")
+    with pytest.raises(EventAlreadyProcessed), unit_of_work(ACME, Cause(event_id="cause-1")) as uow:
+        uow.commit()
 
-    assert sent(http, 0)[0] == shape(repo_fql.MARK)
-    assert sent(http, 0)[1][:2] == ["cause-1", "cause-1"]
+    text, values = sent(http, 0)
+    assert text == shape(uow_fql.COMMIT)
+    assert values[:3] == ["cause-1", [], []]
+    assert [m["detail_type"] for m in values[6]] == ["OrderConfirmed"]
     assert sent(http, 1) == (shape(repo_fql.IS_PROCESSED), ["cause-1"])
 
 
-def test_purge_returns_how_many_documents_went():
+def test_a_commit_with_nothing_to_write_sends_nothing():
+    http, _, unit_of_work = adapters()
+
+    with unit_of_work(ACME, Cause()) as uow:
+        uow.commit()
+
+    assert http.requests == []
+
+
+def test_purge_deletes_only_the_order_services_documents_and_says_how_many():
     http, repository, _ = adapters(ok({"@int": "7"}))
 
     assert repository.purge(ACME) == 7
-    assert sent(http) == (
-        shape(repo_fql.PURGE),
-        [
-            "saas.order",
-        ],
+    assert sent(http) == (shape(repo_fql.PURGE), [])
+    named = set(re.findall(r"\b([A-Za-z_]+)\.all\(\)", repo_fql.PURGE))
+    assert named == {"order_orders", "order_processed_events"}
+    assert all(name.startswith("order_") for name in named)
+
+
+# -- the schema the service applies to a tenant's database ------------------------------------
+
+
+def test_the_schema_is_applied_once_per_database_before_its_first_query():
+    http = FakeFaunaHTTP(
+        ok(["order_orders", "order_outbox", "order_processed_events"]),  # a new tenant
+        ok(None),
+        ok(None),
+        ok([]),  # another tenant's database: nothing missing
+        ok(None),
+        schema=False,
+    )
+    databases = FaunaTenantDatabases(
+        secret="fnParentKey", endpoint="http://127.0.0.1:8443", http_client=http
+    )
+    repository = FaunaOrderRepository(databases)
+
+    repository.get(ACME, "o-1")
+    repository.get(ACME, "o-2")
+    repository.get(tenant("t-globex"), "o-1")
+
+    texts = [sent(http, i)[0] for i in range(len(http.requests))]
+    assert texts == [
+        shape(fauna_schema.ENSURE),
+        shape(repo_fql.GET),
+        shape(repo_fql.GET),
+        shape(fauna_schema.ENSURE),
+        shape(repo_fql.GET),
+    ]
+    assert sent(http, 0)[1] == [decoded_collections()]
+    auth = [r["headers"]["Authorization"] for r in http.requests]
+    assert auth[0] == auth[1] == "Bearer fnParentKey:tenant_t-acme:server"
+    assert auth[3] == "Bearer fnParentKey:tenant_t-globex:server"
+    assert http.responses == []
+
+
+def test_a_failed_schema_query_is_tried_again_on_the_next_use():
+    http = FakeFaunaHTTP(
+        FakeResponse(503, {"error": {"code": "unavailable", "message": "try later"}}),
+        ok([]),
+        ok(None),
+        schema=False,
+    )
+    databases = FaunaTenantDatabases(
+        secret="fnParentKey", endpoint="http://127.0.0.1:8443", http_client=http
+    )
+
+    with pytest.raises(Exception, match="try later"):
+        FaunaOrderRepository(databases).get(ACME, "o-1")
+    FaunaOrderRepository(databases).get(ACME, "o-1")
+
+    texts = [sent(http, i)[0] for i in range(len(http.requests))]
+    assert texts[-2:] == [shape(fauna_schema.ENSURE), shape(repo_fql.GET)]
+
+
+def test_the_schema_creates_only_what_is_missing_in_one_query():
+    assert fauna_schema.ENSURE == (
+        "${collections}.where(c => Collection.byName(c.name) == null)"
+        ".map(c => Collection.create(c).name)"
     )
 
 
-def test_the_catalogue_pins_its_fql_and_decodes_the_unknown_ids():
-    http, _, catalogue = adapters(ok(None), ok(None), ok(["p-9"]))
+def test_the_collections_are_the_order_services_own_and_the_marker_is_unique_within_them():
+    by_name = {c["name"]: c for c in fauna_schema.COLLECTIONS}
 
-    catalogue.record_created(ACME, "p-1")
-    catalogue.record_deleted(ACME, "p-2")
-    unknown = catalogue.unknown(ACME, ["p-9", "p-1", "p-1"])
+    assert sorted(by_name) == ["order_orders", "order_outbox", "order_processed_events"]
+    markers = by_name["order_processed_events"]
+    assert markers["constraints"] == [{"unique": [".event_id"]}]
+    assert markers["indexes"]["byEventId"] == {"terms": [{"field": ".event_id"}]}
+    assert by_name["order_orders"]["constraints"] == [{"unique": [".order_id"]}]
 
-    assert unknown == {"p-9"}
-    assert sent(http, 0) == (shape(catalogue_fql.RECORD_CREATED), ["p-1", "p-1"])
-    assert sent(http, 1) == (shape(catalogue_fql.RECORD_DELETED), ["p-2", "p-2"])
-    assert sent(http, 2) == (shape(catalogue_fql.UNKNOWN), [["p-1", "p-9"]])
+
+def test_every_query_names_only_the_order_services_collections():
+    queries = [
+        repo_fql.GET,
+        repo_fql.LIST_FIRST,
+        repo_fql.LIST_AFTER,
+        repo_fql.IS_PROCESSED,
+        repo_fql.PURGE,
+        uow_fql.COMMIT,
+        outbox_fql.PENDING,
+        outbox_fql.DONE,
+    ]
+    for query in queries:
+        collections = set(
+            re.findall(
+                r"\b([A-Za-z_]+)\.(?:all|byId|byOrderId|byEventId|sortedByPlaced|create)\(", query
+            )
+        )
+        assert collections, query
+        assert all(c.startswith("order_") for c in collections), (query, collections)
+
+
+def decoded_collections() -> list[dict[str, Any]]:
+    """COLLECTIONS as the driver tags them on the wire (plain strings and objects)."""
+    return json.loads(json.dumps(list(fauna_schema.COLLECTIONS)))
+
+
+def constraint_failure() -> FakeResponse:
+    return FakeResponse(
+        400,
+        {
+            "error": {
+                "code": "constraint_failure",
+                "message": "Failed unique constraint.",
+                "constraint_failures": [
+                    {"paths": [["order_id"]], "message": "Failed unique constraint"}
+                ],
+            },
+            "summary": "error: Failed unique constraint.",
+            "txn_ts": 1795460000000000,
+            "stats": STATS,
+            "schema_version": 1795400000000000,
+        },
+    )
 
 
 # -- the outbox the poller relays (Fauna has no stream) ---------------------------------------
@@ -423,7 +566,7 @@ def test_the_relay_deletes_what_was_published_and_leaves_a_failure_for_the_next_
         ok(None),  # e-2 done
     )
     bus = Bus(down=["e-2"])
-    relay = OutboxRelay(source, bus)
+    relay = OutboxRelay(bus, source)
 
     assert relay.relay() == RelayReport(published=1, failed=("e-2",))
     assert sent(http, 2) == (shape(outbox_fql.DONE), ["4101"])

@@ -22,18 +22,12 @@ def call(memory_container, lambda_context):
     return call
 
 
-@pytest.fixture
-def acme_products(memory_container, acme):
-    memory_container.reactions().product_created(acme, "p-1")
-    memory_container.reactions().product_created(acme, "p-2")
-
-
 def written(memory_container):
-    store = memory_container.memory_store()
+    store = memory_container.memory_store
     return store.outbox, store.orders
 
 
-def test_placing_an_order_answers_202_pending_and_it_reads_back(call, acme, acme_products):
+def test_placing_an_order_answers_202_pending_and_it_reads_back(call, acme):
     status, body = call(
         "POST", "/orders", ctx=acme, body={"lines": [{"product_id": "p-1", "quantity": 2}]}
     )
@@ -51,7 +45,7 @@ def test_placing_an_order_answers_202_pending_and_it_reads_back(call, acme, acme
     assert abs(datetime.now(UTC) - placed_at) < timedelta(minutes=5)
 
 
-def test_a_tenant_admin_may_order_too_and_a_system_admin_may_not(call, acme_products):
+def test_a_tenant_admin_may_order_too_and_a_system_admin_may_not(call):
     admin = tenant("t-acme", role=Role.TENANT_ADMIN)
     system = tenant("t-acme", role=Role.SYSTEM_ADMIN)
     order = {"lines": [{"product_id": "p-1", "quantity": 1}]}
@@ -97,17 +91,19 @@ TOO_MANY = {"lines": [{"product_id": f"p-{i}", "quantity": 1} for i in range(26)
         ({"body": {"lines": []}}, 422, "at least 1 item"),
         ({"body": TOO_MANY}, 422, "at most 25 items"),
         (
-            {
-                "body": {
-                    "lines": [
-                        {"product_id": "p-1", "quantity": 1},
-                        {"product_id": "p-9", "quantity": 1},
-                    ]
-                }
-            },
-            422,
-            "unknown product ids: p-9",
+            {"body": [{"lines": [{"product_id": "p-1", "quantity": 1}]}, "junk"]},
+            400,
+            "the request body must be a JSON object",
         ),
+        (
+            {"body": [{"lines": [{"product_id": "p-1", "quantity": 1}]}]},
+            400,
+            "the request body must be a JSON object",
+        ),
+        ({"body": ["junk"]}, 422, "invalid request"),
+        ({"body": "an order"}, 422, "invalid request"),
+        ({"body": 42}, 422, "invalid request"),
+        ({"raw_body": "null"}, 422, "invalid request"),
         (
             {
                 "body": {
@@ -123,7 +119,7 @@ TOO_MANY = {"lines": [{"product_id": f"p-{i}", "quantity": 1} for i in range(26)
     ],
 )
 def test_a_bad_order_gets_a_4xx_naming_the_problem_and_writes_nothing(
-    call, memory_container, acme, acme_products, request_kwargs, status, named
+    call, memory_container, acme, request_kwargs, status, named
 ):
     got, body = call("POST", "/orders", ctx=acme, **request_kwargs)
 
@@ -151,7 +147,7 @@ def test_a_bad_page_request_gets_a_4xx_naming_the_parameter(call, acme, query, s
     assert named in body["message"]
 
 
-def test_orders_are_listed_page_by_page(call, acme, acme_products):
+def test_orders_are_listed_page_by_page(call, acme):
     ids = {
         call("POST", "/orders", ctx=acme, body={"lines": [{"product_id": "p-1", "quantity": 1}]})[
             1
@@ -173,7 +169,7 @@ def test_orders_are_listed_page_by_page(call, acme, acme_products):
 
 
 def test_cancelling_answers_the_cancelled_order_and_a_rejected_one_cannot_be(
-    call, memory_container, acme, acme_products
+    call, memory_container, acme
 ):
     order_id = call(
         "POST", "/orders", ctx=acme, body={"lines": [{"product_id": "p-1", "quantity": 1}]}
@@ -182,17 +178,17 @@ def test_cancelling_answers_the_cancelled_order_and_a_rejected_one_cannot_be(
     status, body = call("POST", f"/orders/{order_id}/cancel", ctx=acme)
 
     assert (status, body["status"]) == (200, "CANCELLED")
-    kinds = [m.detail_type for m in memory_container.memory_store().outbox]
+    kinds = [m.detail_type for m in memory_container.memory_store.outbox]
     assert kinds == ["OrderPlaced", "OrderCancelled"]
 
 
-def test_a_rejected_order_cannot_be_cancelled(call, memory_container, acme, acme_products):
-    from order_service.app.outbox import Cause
+def test_a_rejected_order_cannot_be_cancelled(call, memory_container, acme):
+    from tenant_context import Cause
 
     order_id = call(
         "POST", "/orders", ctx=acme, body={"lines": [{"product_id": "p-1", "quantity": 9}]}
     )[1]["id"]
-    memory_container.reactions().stock_reservation_rejected(
+    memory_container.reactions.stock_reservation_rejected(
         acme, order_id, "short", Cause(event_id="e")
     )
 
@@ -203,7 +199,7 @@ def test_a_rejected_order_cannot_be_cancelled(call, memory_container, acme, acme
 
 
 def test_a_post_retried_with_its_idempotency_key_answers_the_same_order_once(
-    memory_container, lambda_context, acme, acme_products
+    memory_container, lambda_context, acme
 ):
     event = api_event(
         "POST", "/orders", ctx=acme, body={"lines": [{"product_id": "p-1", "quantity": 1}]}
@@ -214,7 +210,7 @@ def test_a_post_retried_with_its_idempotency_key_answers_the_same_order_once(
     second = json.loads(api.handler(event, lambda_context)["body"])
 
     assert first == second
-    assert [m.detail_type for m in memory_container.memory_store().outbox] == ["OrderPlaced"]
+    assert [m.detail_type for m in memory_container.memory_store.outbox] == ["OrderPlaced"]
 
 
 def test_a_body_that_is_not_utf8_is_a_400_that_says_so(memory_container, lambda_context, acme):
@@ -249,6 +245,28 @@ def test_every_route_documents_each_status_it_answers():
     }
     problem = document["paths"]["/orders"]["post"]["responses"]["422"]["content"]
     assert problem["application/json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
+
+
+def test_an_order_for_a_product_the_order_service_never_heard_of_is_accepted(
+    call, memory_container, acme
+):
+    # The product service decides in the saga (REJECTED with its reason when it does not exist)
+    status, body = call(
+        "POST", "/orders", ctx=acme, body={"lines": [{"product_id": "p-new", "quantity": 1}]}
+    )
+
+    assert (status, body["status"]) == (202, "PENDING")
+    outbox, _ = written(memory_container)
+    assert [m.detail_type for m in outbox] == ["OrderPlaced"]
+
+
+def test_an_array_body_gets_the_message_and_shape_of_every_problem(call, acme):
+    valid = {"lines": [{"product_id": "p-1", "quantity": 1}]}
+
+    status, body = call("POST", "/orders", ctx=acme, body=[valid, "junk"])
+
+    assert status == 400
+    assert body == {"message": "body: the request body must be a JSON object"}
 
 
 def test_a_body_sent_as_anything_but_json_is_a_415(memory_container, lambda_context, acme):

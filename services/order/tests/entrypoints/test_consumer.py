@@ -8,18 +8,14 @@ import logging
 import pytest
 from order_testkit import eventbridge_event, sqs_event, tenant
 
-from order_service.app.outbox import Cause
 from order_service.domain.order import OrderLine, OrderStatus
-from order_service.entrypoints import consumer
-from tenant_context import RegionGroup
+from order_service.entrypoints import consumer, event_readers
+from tenant_context import Cause, RegionGroup
 
 
 @pytest.fixture
 def placed(memory_container, acme):
-    memory_container.reactions().product_created(acme, "p-1")
-    order = memory_container.orders().place(
-        acme, [OrderLine(product_id="p-1", quantity=2)], Cause()
-    )
+    order = memory_container.orders.place(acme, [OrderLine(product_id="p-1", quantity=2)], Cause())
     return order.id
 
 
@@ -50,11 +46,12 @@ class Captured(logging.Handler):
 
 @pytest.fixture
 def logged():
-    """What the consumer logs (Powertools logs through the standard logger named "order")."""
+    """What the consumer logs (Powertools logs through the standard logger of its service name,
+    POWERTOOLS_SERVICE_NAME)."""
     handler = Captured()
-    logging.getLogger("order").addHandler(handler)
+    logging.getLogger(consumer.logger.name).addHandler(handler)
     yield handler.records
-    logging.getLogger("order").removeHandler(handler)
+    logging.getLogger(consumer.logger.name).removeHandler(handler)
 
 
 def run(event, lambda_context):
@@ -62,7 +59,7 @@ def run(event, lambda_context):
 
 
 def status(memory_container, ctx, order_id):
-    return memory_container.orders().get(ctx, order_id)
+    return memory_container.orders.get(ctx, order_id)
 
 
 def test_stock_reserved_confirms_the_order_and_publishes_order_confirmed(
@@ -72,7 +69,7 @@ def test_stock_reserved_confirms_the_order_and_publishes_order_confirmed(
 
     assert failures == []
     assert status(memory_container, acme, placed).status is OrderStatus.CONFIRMED
-    confirmed = memory_container.memory_store().outbox[-1]
+    confirmed = memory_container.memory_store.outbox[-1]
     assert confirmed.detail_type == "OrderConfirmed"
     assert confirmed.detail["metadata"]["causation_id"] == "e-reserved"
 
@@ -88,7 +85,7 @@ def test_a_duplicate_and_a_late_contrary_event_change_nothing(
     memory_container, lambda_context, acme, placed
 ):
     run(sqs_event(reserved(placed, acme)), lambda_context)
-    outbox_before = list(memory_container.memory_store().outbox)
+    outbox_before = list(memory_container.memory_store.outbox)
 
     failures = run(
         sqs_event(reserved(placed, acme), rejected(placed, acme), reserved(placed, acme)),
@@ -97,7 +94,7 @@ def test_a_duplicate_and_a_late_contrary_event_change_nothing(
 
     assert failures == []
     assert status(memory_container, acme, placed).status is OrderStatus.CONFIRMED
-    assert memory_container.memory_store().outbox == outbox_before
+    assert memory_container.memory_store.outbox == outbox_before
 
 
 def test_an_event_in_another_tenant_does_not_touch_this_tenants_order(
@@ -161,27 +158,43 @@ def test_invalid_data_for_a_known_event_fails_with_the_field_named(
     assert status(memory_container, acme, placed).status is OrderStatus.PENDING
 
 
-def test_product_events_keep_the_projection_post_orders_checks(
-    memory_container, lambda_context, acme
+def test_product_events_are_not_the_order_services_business(
+    memory_container, lambda_context, acme, logged
 ):
+    # The order service keeps no projection of products (the product service decides in the
+    # saga), so the platform's rule no longer sends it ProductCreated: one that arrives anyway
+    # goes to the DLQ with its reason
     created = eventbridge_event(
         "saas.product",
         "ProductCreated",
         {"product_id": "p-7", "name": "Mug", "sku": "MUG", "price": "12.50", "stock": 5},
         ctx=acme,
     )
-    deleted = eventbridge_event("saas.product", "ProductDeleted", {"product_id": "p-8"}, ctx=acme)
 
-    assert run(sqs_event(created, deleted), lambda_context) == []
+    assert run(sqs_event(created), lambda_context) == [{"itemIdentifier": "m-0"}]
+    assert any(
+        "no reader for saas.product ProductCreated" in getattr(r, "reason", "") for r in logged
+    )
 
-    assert memory_container.catalogue().unknown(acme, ["p-7", "p-8"]) == {"p-8"}
+
+def test_every_event_read_has_its_handler_in_the_dispatch_table():
+    assert sorted(consumer.EVENT_HANDLERS) == sorted(dt for _, dt in event_readers.CONSUMED)
+
+
+def test_an_event_read_but_without_a_handler_fails_with_the_reason(
+    memory_container, lambda_context, acme, placed, logged, monkeypatch
+):
+    monkeypatch.delitem(consumer.EVENT_HANDLERS, "StockReserved")
+
+    assert run(sqs_event(reserved(placed, acme)), lambda_context) == [{"itemIdentifier": "m-0"}]
+    assert any("no handler for StockReserved" in getattr(r, "reason", "") for r in logged)
+    assert status(memory_container, acme, placed).status is OrderStatus.PENDING
 
 
 def test_tenant_deprovisioned_purges_that_tenants_orders_only(
     memory_container, lambda_context, acme, globex, placed
 ):
-    memory_container.reactions().product_created(globex, "p-1")
-    theirs = memory_container.orders().place(
+    theirs = memory_container.orders.place(
         globex, [OrderLine(product_id="p-1", quantity=1)], Cause()
     )
     gone = eventbridge_event(
@@ -190,8 +203,8 @@ def test_tenant_deprovisioned_purges_that_tenants_orders_only(
 
     assert run(sqs_event(gone), lambda_context) == []
 
-    assert memory_container.orders().list(acme, limit=20, next_token=None).orders == []
-    assert memory_container.orders().get(globex, theirs.id).id == theirs.id
+    assert memory_container.orders.list(acme, limit=20, next_token=None).orders == []
+    assert memory_container.orders.get(globex, theirs.id).id == theirs.id
 
 
 def test_tenant_deprovisioned_naming_another_tenant_is_refused(
@@ -217,8 +230,8 @@ def test_stock_released_is_acknowledged_and_changes_nothing(
         {"order_id": placed, "lines": [{"product_id": "p-1", "quantity": 2}]},
         ctx=acme,
     )
-    before = list(memory_container.memory_store().outbox)
+    before = list(memory_container.memory_store.outbox)
 
     assert run(sqs_event(released), lambda_context) == []
     assert status(memory_container, acme, placed).status is OrderStatus.PENDING
-    assert memory_container.memory_store().outbox == before
+    assert memory_container.memory_store.outbox == before

@@ -35,7 +35,6 @@ def test_the_api_has_the_id_routes_this_test_expects():
 
 @pytest.fixture
 def a_order(memory_container, lambda_context):
-    memory_container.reactions().product_created(A, "p-1")
     event = api_event(
         "POST", "/orders", ctx=A, body={"lines": [{"product_id": "p-1", "quantity": 1}]}
     )

@@ -27,15 +27,14 @@ def records():
     handler = Keep()
     # Powertools keeps appended keys in its formatter: format records the way Lambda sees them.
     handler.setFormatter(api.logger.registered_formatter)
-    logging.getLogger("order").addHandler(handler)
+    logging.getLogger(api.logger.name).addHandler(handler)
     yield captured
-    logging.getLogger("order").removeHandler(handler)
+    logging.getLogger(api.logger.name).removeHandler(handler)
 
 
 def test_placing_an_order_counts_orders_placed_for_the_tenant(
     memory_container, lambda_context, acme, capsys, records
 ):
-    memory_container.reactions().product_created(acme, "p-1")
     event = api_event(
         "POST", "/orders", ctx=acme, body={"lines": [{"product_id": "p-1", "quantity": 1}]}
     )
@@ -52,13 +51,10 @@ def test_placing_an_order_counts_orders_placed_for_the_tenant(
 def test_a_confirmation_counts_orders_confirmed_once(
     memory_container, lambda_context, acme, capsys
 ):
-    from order_service.app.outbox import Cause
     from order_service.domain.order import OrderLine
+    from tenant_context import Cause
 
-    memory_container.reactions().product_created(acme, "p-1")
-    order = memory_container.orders().place(
-        acme, [OrderLine(product_id="p-1", quantity=1)], Cause()
-    )
+    order = memory_container.orders.place(acme, [OrderLine(product_id="p-1", quantity=1)], Cause())
     reserved = eventbridge_event(
         "saas.product",
         "StockReserved",
@@ -72,3 +68,26 @@ def test_a_confirmation_counts_orders_confirmed_once(
 
     [metrics] = emitted(capsys.readouterr().out)
     assert metrics["OrdersConfirmed"] == [1.0]
+
+
+def test_the_names_come_from_the_functions_environment_not_from_code():
+    import inspect
+    import os
+
+    from order_service.entrypoints import observability
+
+    assert observability.logger.service == os.environ["POWERTOOLS_SERVICE_NAME"] == "order"
+    assert observability.metrics.namespace == os.environ["POWERTOOLS_METRICS_NAMESPACE"] == "saas"
+    source = inspect.getsource(observability)
+    assert "service=" not in source
+    assert "namespace=" not in source
+
+
+def test_every_handler_uses_the_one_logger_metrics_and_tracer():
+    from order_service.entrypoints import observability, outbox_poller, outbox_relay
+
+    for module in (api, consumer, outbox_poller, outbox_relay):
+        assert module.logger is observability.logger
+        assert module.tracer is observability.tracer
+    for module in (api, consumer, outbox_poller):
+        assert module.metrics is observability.metrics

@@ -7,11 +7,10 @@ import json
 import logging
 
 import pytest
-from dependency_injector import providers
 
 from order_service.entrypoints import outbox_poller
-from order_service.ports.outbox import OutboxMessage
 from order_service.ports.outbox_source import PendingMessage
+from tenant_context import OutboxMessage
 
 
 def message(event_id):
@@ -52,19 +51,17 @@ def records():
 
     handler = Keep()
     handler.setFormatter(outbox_poller.logger.registered_formatter)
-    logging.getLogger("order").addHandler(handler)
+    logging.getLogger(outbox_poller.logger.name).addHandler(handler)
     yield captured
-    logging.getLogger("order").removeHandler(handler)
+    logging.getLogger(outbox_poller.logger.name).removeHandler(handler)
 
 
 @pytest.fixture
 def wired(memory_container):
     outbox, bus = MemoryOutbox("e-1", "e-2"), Bus(down=["e-2"])
-    memory_container.outbox_source.override(providers.Object(outbox))
-    memory_container.event_publisher.override(providers.Object(bus))
-    yield outbox, bus
-    memory_container.outbox_source.reset_override()
-    memory_container.event_publisher.reset_override()
+    memory_container.outbox_source = outbox
+    memory_container.event_publisher = bus
+    return outbox, bus
 
 
 def test_a_run_relays_what_is_pending_and_reports_what_stays(
@@ -91,9 +88,11 @@ def test_a_run_relays_what_is_pending_and_reports_what_stays(
     assert outbox.pending_by_key == {}
 
 
-def test_the_fauna_backend_wires_the_fauna_outbox_source(memory_container):
-    from order_service.container import Settings
+def test_the_fauna_backend_wires_the_fauna_outbox_source():
+    from order_service.container import Container, Settings
 
-    memory_container.settings.override(Settings(BACKEND="fauna", FAUNA_SECRET="fnKey"))
+    fauna = Container(Settings(BACKEND="fauna", FAUNA_SECRET="fnKey"))
+    dynamodb = Container(Settings(BACKEND="dynamodb"))
 
-    assert type(memory_container.outbox_relay()._source).__name__ == "FaunaOutboxSource"
+    assert type(fauna.outbox_relay._source).__name__ == "FaunaOutboxSource"
+    assert dynamodb.outbox_source is None  # its stream drives the outbox relay's handler

@@ -1,4 +1,5 @@
-"""The composition root picks the adapters the settings name, and reads settings once."""
+"""The composition root picks the adapters the settings name, builds each once, and reads
+settings once."""
 
 from __future__ import annotations
 
@@ -8,26 +9,22 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from order_service.container import Container, Settings
+from order_service.container import Container, Settings, container, use_container
 
 
 def built(settings: Settings) -> tuple[str, str]:
-    container = Container()
-    container.settings.override(settings)
-    return (
-        type(container.repository()).__name__,
-        type(container.catalogue()).__name__,
-    )
+    c = Container(settings)
+    return type(c.order_repository).__name__, type(c.unit_of_work).__name__
 
 
 @pytest.mark.parametrize(
     ("environ", "expected"),
     [
-        ({"BACKEND": "memory"}, ("MemoryOrderRepository", "MemoryProductCatalogue")),
-        ({"BACKEND": "dynamodb"}, ("DynamoDBOrderRepository", "DynamoDBProductCatalogue")),
+        ({"BACKEND": "memory"}, ("MemoryOrderRepository", "MemoryUnitOfWorkFactory")),
+        ({"BACKEND": "dynamodb"}, ("DynamoDBOrderRepository", "DynamoDBUnitOfWorkFactory")),
         (
             {"BACKEND": "fauna", "FAUNA_SECRET": "fnKey"},
-            ("FaunaOrderRepository", "FaunaProductCatalogue"),
+            ("FaunaOrderRepository", "FaunaUnitOfWorkFactory"),
         ),
     ],
 )
@@ -48,12 +45,11 @@ def test_the_fauna_key_can_come_from_secrets_manager():
     boto3.client("secretsmanager", region_name="us-east-1").create_secret(
         Name="saas/order/fauna", SecretString=json.dumps({"secret": "fnFromSecrets"})
     )
-    container = Container()
-    container.settings.override(
+    c = Container(
         Settings.from_environ({"BACKEND": "fauna", "FAUNA_SECRET_NAME": "saas/order/fauna"})
     )
 
-    databases = container.fauna_databases()
+    databases = c.fauna_databases
 
     from tenant_context import RegionGroup, Role, TenantContext, Tier
 
@@ -62,8 +58,56 @@ def test_the_fauna_key_can_come_from_secrets_manager():
 
 
 def test_fauna_without_a_key_is_refused_at_wiring():
-    container = Container()
-    container.settings.override(Settings.from_environ({"BACKEND": "fauna"}))
+    c = Container(Settings.from_environ({"BACKEND": "fauna"}))
 
     with pytest.raises(ValueError, match="FAUNA_SECRET"):
-        container.repository()
+        _ = c.order_repository
+
+
+def test_each_dependency_is_built_once_and_shared():
+    c = Container(Settings(BACKEND="memory"))
+
+    assert c.orders is c.orders
+    assert c.order_repository is c.orders._repository
+    assert c.reactions._repository is c.order_repository
+    assert c.unit_of_work is c.reactions._uow
+
+
+def test_a_test_swaps_a_dependency_by_assigning_it_before_first_use():
+    c = Container(Settings(BACKEND="memory"))
+    published = []
+
+    class Bus:
+        def publish(self, messages):
+            published.extend(messages)
+            return []
+
+    c.event_publisher = Bus()
+
+    assert c.outbox_relay.publish(["m"]) == set()
+    assert published == ["m"]
+
+
+def test_the_process_container_is_built_once_and_replaceable_in_tests(monkeypatch):
+    monkeypatch.setenv("BACKEND", "memory")
+    use_container(None)
+    try:
+        first = container()
+        assert container() is first
+        mine = Container(Settings(BACKEND="memory"))
+        use_container(mine)
+        assert container() is mine
+    finally:
+        use_container(None)
+
+
+@mock_aws
+def test_aws_clients_are_built_once_per_service_and_region():
+    c = Container(Settings(BACKEND="dynamodb"))
+
+    us = c.aws.client("dynamodb", "us-east-1")
+
+    assert c.aws.client("dynamodb", "us-east-1") is us
+    assert c.aws.client("dynamodb", "eu-west-1") is not us
+    assert c.aws.client("events", "us-east-1") is not us
+    assert us.meta.region_name == "us-east-1"

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from order_service.app.outbox_relay import OutboxRelay, RelayReport
-from order_service.ports.outbox import OutboxMessage
 from order_service.ports.outbox_source import PendingMessage
+from tenant_context import OutboxMessage
 
 
 def message(event_id: str) -> OutboxMessage:
@@ -52,7 +52,7 @@ class Bus:
 def test_pending_messages_are_published_then_marked_done():
     outbox, bus = MemoryOutbox("e-1", "e-2"), Bus()
 
-    report = OutboxRelay(outbox, bus).relay()
+    report = OutboxRelay(bus, outbox).relay()
 
     assert report == RelayReport(published=2)
     assert [m.event_id for m in bus.published] == ["e-1", "e-2"]
@@ -62,7 +62,7 @@ def test_pending_messages_are_published_then_marked_done():
 
 def test_a_failed_publish_stays_pending_and_is_retried_by_the_next_run():
     outbox, bus = MemoryOutbox("e-1", "e-2", "e-3"), Bus(down=["e-2"])
-    relay = OutboxRelay(outbox, bus)
+    relay = OutboxRelay(bus, outbox)
 
     first = relay.relay()
 
@@ -81,7 +81,7 @@ def test_a_failed_publish_stays_pending_and_is_retried_by_the_next_run():
 def test_when_the_bus_is_down_nothing_is_marked_done():
     outbox, bus = MemoryOutbox("e-1", "e-2"), Bus(down=["e-1", "e-2"])
 
-    report = OutboxRelay(outbox, bus).relay()
+    report = OutboxRelay(bus, outbox).relay()
 
     assert report == RelayReport(published=0, failed=("e-1", "e-2"))
     assert list(outbox.pending_by_key) == ["tenant_t-acme/e-1", "tenant_t-acme/e-2"]
@@ -90,6 +90,15 @@ def test_when_the_bus_is_down_nothing_is_marked_done():
 def test_an_empty_outbox_publishes_nothing_and_asks_the_limit():
     outbox, bus = MemoryOutbox(), Bus()
 
-    assert OutboxRelay(outbox, bus).relay(limit=25) == RelayReport()
+    assert OutboxRelay(bus, outbox).relay(limit=25) == RelayReport()
     assert bus.calls == []
     assert outbox.limits == [25]
+
+
+def test_publish_returns_what_failed_and_asks_nothing_for_no_messages():
+    bus = Bus(down=["e-2"])
+    relay = OutboxRelay(bus)
+
+    assert relay.publish([message("e-1"), message("e-2")]) == {"e-2"}
+    assert relay.publish([]) == set()
+    assert bus.calls == [["e-1", "e-2"]]

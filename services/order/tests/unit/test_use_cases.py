@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 
 from order_service.adapters.memory_order_repository import MemoryOrderRepository, MemoryStore
-from order_service.adapters.memory_product_catalogue import MemoryProductCatalogue
+from order_service.adapters.memory_unit_of_work import MemoryUnitOfWork, MemoryUnitOfWorkFactory
+from order_service.adapters.tracking_unit_of_work import Changes
 from order_service.app.orders import Orders
-from order_service.app.outbox import Cause
 from order_service.app.reactions import Reactions
-from order_service.domain.errors import IdempotencyKeyReused, OrderNotFound, UnknownProducts
+from order_service.domain.errors import IdempotencyKeyReused, OrderNotFound
 from order_service.domain.order import OrderLine, OrderStatus
+from tenant_context import Cause
 
 
 @pytest.fixture
@@ -20,12 +21,12 @@ def store():
 
 @pytest.fixture
 def orders(store):
-    return Orders(MemoryOrderRepository(store), MemoryProductCatalogue(store))
+    return Orders(MemoryOrderRepository(store), MemoryUnitOfWorkFactory(store))
 
 
 @pytest.fixture
 def reactions(store):
-    return Reactions(MemoryOrderRepository(store), MemoryProductCatalogue(store))
+    return Reactions(MemoryOrderRepository(store), MemoryUnitOfWorkFactory(store))
 
 
 def line(product_id="p-1", quantity=2):
@@ -39,7 +40,6 @@ def kinds(store):
 def test_placing_an_order_commits_it_with_order_placed_in_the_envelope(
     store, orders, reactions, acme
 ):
-    reactions.product_created(acme, "p-1")
 
     order = orders.place(acme, [line()], Cause(correlation_id="corr-1"))
 
@@ -59,35 +59,34 @@ def test_placing_an_order_commits_it_with_order_placed_in_the_envelope(
     )
 
 
-def test_an_unknown_product_is_refused_and_nothing_is_written(store, orders, reactions, acme):
-    reactions.product_created(acme, "p-1")
-
-    with pytest.raises(UnknownProducts, match="p-404"):
-        orders.place(acme, [line(), line("p-404")], Cause())
-
-    assert orders.list(acme, limit=20, next_token=None).orders == []
-    assert store.outbox == []
-
-
-def test_another_tenants_product_is_unknown(orders, reactions, acme, globex):
-    reactions.product_created(globex, "p-1")
-
-    with pytest.raises(UnknownProducts):
-        orders.place(acme, [line()], Cause())
-
-
-def test_a_deleted_product_stays_unknown_even_when_its_creation_arrives_late(
-    orders, reactions, acme
+def test_an_order_for_a_product_never_heard_of_is_accepted_and_the_saga_decides(
+    store, orders, acme
 ):
-    reactions.product_deleted(acme, "p-1")
-    reactions.product_created(acme, "p-1")
+    # The product service is the authority on products: no catalogue is asked here, so a
+    # product created a moment before is never refused for want of its ProductCreated.
+    order = orders.place(acme, [line(), line("p-created-a-moment-ago")], Cause())
 
-    with pytest.raises(UnknownProducts):
-        orders.place(acme, [line()], Cause())
+    assert orders.get(acme, order.id).status is OrderStatus.PENDING
+    assert kinds(store) == ["OrderPlaced"]
+    lines = store.outbox[0].detail["data"]["lines"]
+    assert [ln["product_id"] for ln in lines] == ["p-1", "p-created-a-moment-ago"]
+
+
+def test_an_order_naming_an_unknown_product_is_rejected_with_the_products_reason(
+    store, orders, reactions, acme
+):
+    order = orders.place(acme, [line("p-404")], Cause())
+
+    reactions.stock_reservation_rejected(
+        acme, order.id, "unknown product ids: p-404", Cause(event_id="e-1")
+    )
+
+    stored = orders.get(acme, order.id)
+    assert (stored.status, stored.reason) == (OrderStatus.REJECTED, "unknown product ids: p-404")
+    assert kinds(store) == ["OrderPlaced", "OrderRejected"]
 
 
 def test_stock_reserved_confirms_once_even_when_delivered_twice(store, orders, reactions, acme):
-    reactions.product_created(acme, "p-1")
     order = orders.place(acme, [line()], Cause())
 
     first = reactions.stock_reserved(acme, order.id, Cause("c", event_id="e-1"))
@@ -102,7 +101,6 @@ def test_stock_reserved_confirms_once_even_when_delivered_twice(store, orders, r
 
 
 def test_a_rejection_keeps_its_reason(orders, reactions, acme):
-    reactions.product_created(acme, "p-1")
     order = orders.place(acme, [line(quantity=10)], Cause())
 
     reactions.stock_reservation_rejected(acme, order.id, "p-1: 10 > 3", Cause(event_id="e-1"))
@@ -114,7 +112,6 @@ def test_a_rejection_keeps_its_reason(orders, reactions, acme):
 def test_stock_reserved_for_a_cancelled_order_publishes_order_cancelled_again(
     store, orders, reactions, acme
 ):
-    reactions.product_created(acme, "p-1")
     order = orders.place(acme, [line()], Cause())
     orders.cancel(acme, order.id, Cause())
 
@@ -125,7 +122,6 @@ def test_stock_reserved_for_a_cancelled_order_publishes_order_cancelled_again(
 
 
 def test_cancelling_a_confirmed_order_asks_for_its_stock_back(store, orders, reactions, acme):
-    reactions.product_created(acme, "p-1")
     order = orders.place(acme, [line()], Cause())
     reactions.stock_reserved(acme, order.id, Cause(event_id="e-1"))
 
@@ -138,7 +134,6 @@ def test_cancelling_a_confirmed_order_asks_for_its_stock_back(store, orders, rea
 
 
 def test_another_tenants_order_is_not_found(orders, reactions, acme, globex):
-    reactions.product_created(acme, "p-1")
     order = orders.place(acme, [line()], Cause())
 
     with pytest.raises(OrderNotFound):
@@ -155,7 +150,6 @@ def test_an_event_for_an_order_the_tenant_does_not_have_changes_nothing(store, r
 
 def test_deprovisioning_a_tenant_purges_only_its_orders(orders, reactions, acme, globex):
     for ctx in (acme, globex):
-        reactions.product_created(ctx, "p-1")
         orders.place(ctx, [line()], Cause())
 
     reactions.tenant_deprovisioned(acme)
@@ -167,9 +161,6 @@ def test_deprovisioning_a_tenant_purges_only_its_orders(orders, reactions, acme,
 def test_a_retried_request_with_the_same_idempotency_key_gets_the_same_order(
     store, orders, reactions, acme, globex
 ):
-    for ctx in (acme, globex):
-        reactions.product_created(ctx, "p-1")
-
     first = orders.place(acme, [line()], Cause(), idempotency_key="k-1")
     again = orders.place(acme, [line()], Cause(), idempotency_key="k-1")
     theirs = orders.place(globex, [line()], Cause(), idempotency_key="k-1")
@@ -180,7 +171,6 @@ def test_a_retried_request_with_the_same_idempotency_key_gets_the_same_order(
 
 
 def test_an_idempotency_key_reused_for_other_lines_is_refused(store, orders, reactions, acme):
-    reactions.product_created(acme, "p-1")
     first = orders.place(acme, [line()], Cause(), idempotency_key="k-1")
 
     with pytest.raises(IdempotencyKeyReused, match=first.id):
@@ -188,30 +178,35 @@ def test_an_idempotency_key_reused_for_other_lines_is_refused(store, orders, rea
     assert kinds(store) == ["OrderPlaced"]
 
 
-class CancelledMeanwhile(MemoryOrderRepository):
-    """A repository where a user's cancel commits between the reaction's read and its write."""
+class CancelledMeanwhile(MemoryUnitOfWork):
+    """A unit of work where a user's cancel commits between the reaction's read and its write."""
 
-    def __init__(self, store, orders, ctx):
-        super().__init__(store)
-        self._orders, self._ctx, self._raced = orders, ctx, False
+    def __init__(self, store, ctx, cause, orders, raced):
+        super().__init__(store, ctx, cause)
+        self._app_orders, self._raced = orders, raced
 
-    def save(self, ctx, order, outbox, *, processed_event_id=None):
-        if processed_event_id and not self._raced:
-            self._raced = True
-            self._orders.cancel(self._ctx, order.id, Cause())
-        super().save(ctx, order, outbox, processed_event_id=processed_event_id)
+    def _write(self, changes: Changes) -> None:
+        if changes.processed_event_id and not self._raced:
+            self._raced.append(changes.processed_event_id)
+            [order] = changes.changed
+            self._app_orders.cancel(self.ctx, order.id, Cause())
+        super()._write(changes)
 
 
 def test_stock_reserved_racing_a_cancel_rereads_and_asks_for_the_stock_back(store, orders, acme):
     # Given a pending order, and a cancel that commits while StockReserved is being applied
-    MemoryProductCatalogue(store).record_created(acme, "p-1")
     order = orders.place(acme, [line()], Cause())
-    racing = Reactions(CancelledMeanwhile(store, orders, acme), MemoryProductCatalogue(store))
+    raced: list[str] = []
+    racing = Reactions(
+        MemoryOrderRepository(store),
+        lambda ctx, cause: CancelledMeanwhile(store, ctx, cause, orders, raced),
+    )
 
     # When StockReserved is applied
     racing.stock_reserved(acme, order.id, Cause(event_id="e-1"))
 
     # Then the order stays CANCELLED and OrderCancelled goes out again, so stock is released
+    assert raced == ["e-1"]
     assert orders.get(acme, order.id).status is OrderStatus.CANCELLED
     assert kinds(store) == ["OrderPlaced", "OrderCancelled", "OrderCancelled"]
     assert MemoryOrderRepository(store).is_processed(acme, "e-1")

@@ -1,30 +1,19 @@
-"""OrderRepository on DynamoDB: the tenant id leads every key (pk "TENANT#<id>"); a change, its
-outbox items and the processed-event marker go in one TransactWriteItems.
+"""OrderRepository on DynamoDB: reads, and the tenant purge. The tenant id leads every key.
 
-Items of a tenant (pk "TENANT#<id>"): sk "ORDER#<id>" an order, "EVENT#<id>" a processed-event
-marker, "PRODUCT#<id>" the product projection, and, in the pooled table of the same region,
-"OUTBOX#<event id>" an outbox item the relay publishes from the table's stream.
+Items of a tenant (pk "TENANT#<id>"): sk "ORDER#<id>" an order and "EVENT#<id>" a processed-event
+marker in the tenant's data table, and, in the pooled table of the same region, "OUTBOX#<event
+id>" an outbox item the relay publishes from the table's stream. Writes: dynamodb_unit_of_work.
 """
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Sequence
 from typing import Any
 
 from order_service.adapters import page_token
 from order_service.adapters.dynamodb_tables import RegionalTables
-from order_service.domain.errors import ConcurrentUpdate, EventAlreadyProcessed
 from order_service.domain.order import Order, OrderLine, OrderStatus
 from order_service.ports.order_repository import OrderPage
-from order_service.ports.outbox import OutboxMessage
 from tenant_context import TenantContext
-
-# SQS keeps a message at most 14 days: a marker older than that cannot meet its duplicate.
-MARKER_TTL_SECONDS = 15 * 24 * 3600
-# The relay reads the INSERT from the stream; the item itself is only needed until then.
-OUTBOX_TTL_SECONDS = 24 * 3600
 
 
 def tenant_pk(ctx: TenantContext) -> str:
@@ -36,18 +25,17 @@ BY_PLACED = "by-placed"
 
 
 class DynamoDBOrderRepository:
-    def __init__(self, tables: RegionalTables, clock: Any = time.time) -> None:
+    def __init__(self, tables: RegionalTables) -> None:
         self._tables = tables
-        self._clock = clock
 
     def get(self, ctx: TenantContext, order_id: str) -> Order | None:
         response = self._tables.client(ctx).get_item(
             TableName=self._tables.data_table(ctx),
-            Key=_key(ctx, f"ORDER#{order_id}"),
+            Key=item_key(ctx, f"ORDER#{order_id}"),
             ConsistentRead=True,
         )
         item = response.get("Item")
-        return _order(item) if item else None
+        return order_from_item(item) if item else None
 
     def list(self, ctx: TenantContext, *, limit: int, next_token: str | None) -> OrderPage:
         # The by-placed index holds order items only (outbox items and markers lack `placed`).
@@ -73,52 +61,12 @@ class DynamoDBOrderRepository:
             token = page_token.encode(
                 {"pk": last["pk"]["S"], "sk": last["sk"]["S"], "placed": last["placed"]["S"]}
             )
-        return OrderPage([_order(item) for item in response.get("Items", [])], token)
-
-    def add(self, ctx: TenantContext, order: Order, outbox: Sequence[OutboxMessage]) -> None:
-        put = {
-            "Put": {
-                "TableName": self._tables.data_table(ctx),
-                "Item": _order_item(ctx, order, version=1),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
-        self._transact(ctx, [put, *self._outbox_puts(ctx, outbox)], marker_index=None)
-
-    def save(
-        self,
-        ctx: TenantContext,
-        order: Order,
-        outbox: Sequence[OutboxMessage],
-        *,
-        processed_event_id: str | None = None,
-    ) -> None:
-        items: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self._tables.data_table(ctx),
-                    "Item": _order_item(ctx, order, version=order.version + 1),
-                    "ConditionExpression": "version = :read",
-                    "ExpressionAttributeValues": {":read": {"N": str(order.version)}},
-                }
-            }
-        ]
-        marker_index = None
-        if processed_event_id is not None:
-            marker_index = len(items)
-            items.append(self._marker_put(ctx, processed_event_id))
-        self._transact(ctx, [*items, *self._outbox_puts(ctx, outbox)], marker_index=marker_index)
-
-    def mark_processed(
-        self, ctx: TenantContext, event_id: str, outbox: Sequence[OutboxMessage] = ()
-    ) -> None:
-        items = [self._marker_put(ctx, event_id), *self._outbox_puts(ctx, outbox)]
-        self._transact(ctx, items, marker_index=0)
+        return OrderPage([order_from_item(item) for item in response.get("Items", [])], token)
 
     def is_processed(self, ctx: TenantContext, event_id: str) -> bool:
         response = self._tables.client(ctx).get_item(
             TableName=self._tables.data_table(ctx),
-            Key=_key(ctx, f"EVENT#{event_id}"),
+            Key=item_key(ctx, f"EVENT#{event_id}"),
             ConsistentRead=True,
             ProjectionExpression="pk",
         )
@@ -152,66 +100,14 @@ class DynamoDBOrderRepository:
                 return count
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
-    def _marker_put(self, ctx: TenantContext, event_id: str) -> dict[str, Any]:
-        item = {
-            **_key(ctx, f"EVENT#{event_id}"),
-            "expires_at": {"N": str(int(self._clock()) + MARKER_TTL_SECONDS)},
-        }
-        return {
-            "Put": {
-                "TableName": self._tables.data_table(ctx),
-                "Item": item,
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
 
-    def _outbox_puts(
-        self, ctx: TenantContext, outbox: Sequence[OutboxMessage]
-    ) -> list[dict[str, Any]]:
-        expires = str(int(self._clock()) + OUTBOX_TTL_SECONDS)
-        return [
-            {
-                "Put": {
-                    "TableName": self._tables.pooled_table,
-                    "Item": {
-                        **_key(ctx, f"OUTBOX#{message.event_id}"),
-                        "source": {"S": message.source},
-                        "detail_type": {"S": message.detail_type},
-                        "detail": {"S": json.dumps(message.detail, separators=(",", ":"))},
-                        "expires_at": {"N": expires},
-                    },
-                }
-            }
-            for message in outbox
-        ]
-
-    def _transact(
-        self, ctx: TenantContext, items: list[dict[str, Any]], *, marker_index: int | None
-    ) -> None:
-        client = self._tables.client(ctx)
-        try:
-            client.transact_write_items(TransactItems=items)
-        except client.exceptions.TransactionCanceledException as exc:
-            reasons = exc.response.get("CancellationReasons") or []
-            codes = [r.get("Code") for r in reasons]
-            if (
-                marker_index is not None
-                and len(codes) > marker_index
-                and codes[marker_index] == "ConditionalCheckFailed"
-            ):
-                raise EventAlreadyProcessed("the event was already processed") from None
-            if "ConditionalCheckFailed" in codes or "TransactionConflict" in codes:
-                raise ConcurrentUpdate("the order changed since it was read") from None
-            raise
-
-
-def _key(ctx: TenantContext, sk: str) -> dict[str, Any]:
+def item_key(ctx: TenantContext, sk: str) -> dict[str, Any]:
     return {"pk": {"S": tenant_pk(ctx)}, "sk": {"S": sk}}
 
 
-def _order_item(ctx: TenantContext, order: Order, *, version: int) -> dict[str, Any]:
+def order_item(ctx: TenantContext, order: Order, *, version: int) -> dict[str, Any]:
     item: dict[str, Any] = {
-        **_key(ctx, f"ORDER#{order.id}"),
+        **item_key(ctx, f"ORDER#{order.id}"),
         "order_id": {"S": order.id},
         "status": {"S": order.status.value},
         "lines": {
@@ -228,7 +124,7 @@ def _order_item(ctx: TenantContext, order: Order, *, version: int) -> dict[str, 
     return item
 
 
-def _order(item: dict[str, Any]) -> Order:
+def order_from_item(item: dict[str, Any]) -> Order:
     return Order(
         id=item["order_id"]["S"],
         lines=tuple(

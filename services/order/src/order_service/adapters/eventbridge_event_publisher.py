@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
-from order_service.ports.outbox import OutboxMessage
+from tenant_context import OutboxMessage
 
 PUT_EVENTS_MAX_ENTRIES = 10
 
 
+class PutEvents(Protocol):
+    """What the publisher needs of an EventBridge client."""
+
+    def put_events(self, *, Entries: list[dict[str, str]]) -> Mapping[str, Any]: ...
+
+
 class EventBridgeEventPublisher:
-    def __init__(self, client: Any, bus_name: str) -> None:
+    def __init__(self, client: PutEvents, bus_name: str) -> None:
         self._client = client
         self._bus_name = bus_name
 

@@ -1,15 +1,21 @@
 """The tenant's child database on Fauna, reached only through a key scoped to it.
 
 `<secret>:<child db>:<role>` is a key that sees the child database alone, so a query the order
-service sends for one tenant can never read or write another's. One driver client per tenant,
-built on first use and reused by warm invocations."""
+service sends for one tenant can never read or write another's. One driver client per database,
+built on first use and reused by warm invocations; the first use of a child database also
+applies the order service's schema to it (fauna_schema.ENSURE), once per warm container."""
 
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from order_service.adapters.fauna_schema import COLLECTIONS, ENSURE
 from tenant_context import TenantContext
+
+if TYPE_CHECKING:
+    from fauna.client import Client
+    from fauna.http import HTTPClient
 
 
 class FaunaTenantDatabases:
@@ -20,15 +26,18 @@ class FaunaTenantDatabases:
         endpoint: str | None = None,
         child_db_pattern: str = "tenant_{tenant_id}",
         role: str = "server",
-        http_client: Any = None,
+        http_client: HTTPClient | None = None,
     ) -> None:
         self._secret = secret
         self._endpoint = endpoint
         self._pattern = child_db_pattern
         self._role = role
         self._http_client = http_client
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[str, Client] = {}
         self._lock = threading.Lock()
+        # The child databases this container has applied the schema to.
+        self._schema_applied: set[str] = set()
+        self._schema_lock = threading.Lock()
 
     def database_name(self, ctx: TenantContext) -> str:
         return self._pattern.format(tenant_id=ctx.tenant_id)
@@ -40,10 +49,7 @@ class FaunaTenantDatabases:
         """What every tenant's database name starts with (the pattern up to its tenant id)."""
         return self._pattern.split("{", 1)[0]
 
-    def client(self, ctx: TenantContext) -> Any:
-        return self._client(self.database_name(ctx))
-
-    def _client(self, database: str | None) -> Any:
+    def _client(self, database: str | None) -> Client:
         """The client of one child database (scoped key), or of the parent database (None)."""
         key = database or ""
         with self._lock:
@@ -65,14 +71,31 @@ class FaunaTenantDatabases:
     def query_database(self, database: str | None, text: str, **arguments: Any) -> Any:
         """One query in a child database named outright, or in the parent database (None):
         for the outbox poller, which serves every tenant and so has no tenant context."""
+        if database is not None and database not in self._schema_applied:
+            self._apply_schema(database)
+        return self._run(database, text, **arguments)
+
+    def _apply_schema(self, database: str) -> None:
+        with self._schema_lock:
+            if database not in self._schema_applied:
+                self._run(database, ENSURE, collections=list(COLLECTIONS))
+                self._schema_applied.add(database)
+
+    def _run(self, database: str | None, text: str, **arguments: Any) -> Any:
         from fauna import fql
-        from fauna.errors import AbortError
+        from fauna.errors import AbortError, QueryRuntimeError
 
         try:
             return self._client(database).query(fql(text, **arguments)).data
         except AbortError as exc:
             raise FaunaAborted(str(exc.abort)) from None
+        except QueryRuntimeError as exc:
+            # A unique constraint refused a write a concurrent transaction made first.
+            if exc.code == "constraint_failure":
+                raise FaunaAborted("conflict") from None
+            raise
 
 
 class FaunaAborted(Exception):
-    """The query called abort(reason): nothing it wrote is committed."""
+    """The query called abort(reason), or a constraint refused it: nothing it wrote is
+    committed."""

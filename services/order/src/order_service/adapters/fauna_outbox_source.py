@@ -1,28 +1,28 @@
-"""OutboxSource on Fauna: the outbox documents FaunaOrderRepository commits with each change.
+"""OutboxSource on Fauna: the order_outbox documents the Fauna unit of work commits.
 
 Fauna has no stream for the relay to ride, so the poller asks, with the parent database's key,
-for the tenants' child databases, then reads each one's pending outbox documents. Only this
-service's documents (source saas.order) are read: a tenant's database may hold other services'
-outbox documents, which their own pollers relay. A document is deleted once the bus took it;
-one that failed stays and is read again by the next run (at-least-once)."""
+for the tenants' child databases, then reads each one's pending outbox documents: only the
+order service's own collection (and, as a second guard, only source saas.order). A document is
+deleted once the bus took it; one that failed stays and is read again by the next run
+(at-least-once)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from order_service.adapters.fauna_databases import FaunaTenantDatabases
-from order_service.adapters.fauna_order_repository import SOURCE
-from order_service.ports.outbox import OutboxMessage
+from order_service.domain.events import SOURCE
 from order_service.ports.outbox_source import PendingMessage
+from tenant_context import OutboxMessage
 
 CHILD_DATABASES = "Database.all().toArray() { name }"
 
 PENDING = (
-    "Outbox.all().where(.source == ${source}).order(.ts).take(${take}).toArray() "
+    "order_outbox.all().where(.source == ${source}).order(.ts).take(${take}).toArray() "
     "{ id, event_id, source, detail_type, detail }"
 )
 
-DONE = """Outbox.byId(${id})?.delete()
+DONE = """order_outbox.byId(${id})?.delete()
 null"""
 
 

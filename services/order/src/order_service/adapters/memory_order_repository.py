@@ -1,18 +1,15 @@
-"""In-memory OrderRepository: the fake unit tests run on. Same rules as
-the real adapters: all-or-nothing writes, version checks, processed-event markers."""
+"""In-memory OrderRepository: the fake unit tests run on, over one MemoryStore that the memory
+unit of work writes (all-or-nothing, version checks, processed-event markers)."""
 
 from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Sequence
 
 from order_service.adapters import page_token
-from order_service.domain.errors import ConcurrentUpdate, EventAlreadyProcessed
 from order_service.domain.order import Order
 from order_service.ports.order_repository import OrderPage
-from order_service.ports.outbox import OutboxMessage
-from tenant_context import TenantContext
+from tenant_context import OutboxMessage, TenantContext
 
 
 def _pk(ctx: TenantContext) -> str:
@@ -26,7 +23,6 @@ class MemoryStore:
         self.lock = threading.RLock()
         self.orders: dict[str, dict[str, Order]] = {}
         self.processed: dict[str, set[str]] = {}
-        self.products: dict[str, dict[str, bool]] = {}  # product_id -> deleted
         self.outbox: list[OutboxMessage] = []
 
 
@@ -37,7 +33,7 @@ class MemoryOrderRepository:
     def get(self, ctx: TenantContext, order_id: str) -> Order | None:
         with self.store.lock:
             order = self.store.orders.get(ctx.tenant_id, {}).get(order_id)
-            return _fresh(order) if order else None
+            return fresh(order) if order else None
 
     def list(self, ctx: TenantContext, *, limit: int, next_token: str | None) -> OrderPage:
         with self.store.lock:
@@ -57,40 +53,7 @@ class MemoryOrderRepository:
             token = None
             if len(orders) > limit:
                 token = page_token.after(_pk(ctx), page[-1])
-            return OrderPage([_fresh(o) for o in page], token)
-
-    def add(self, ctx: TenantContext, order: Order, outbox: Sequence[OutboxMessage]) -> None:
-        with self.store.lock:
-            orders = self.store.orders.setdefault(ctx.tenant_id, {})
-            if order.id in orders:
-                raise ConcurrentUpdate(f"order {order.id} already exists")
-            orders[order.id] = _stored(order, version=1)
-            self.store.outbox.extend(outbox)
-
-    def save(
-        self,
-        ctx: TenantContext,
-        order: Order,
-        outbox: Sequence[OutboxMessage],
-        *,
-        processed_event_id: str | None = None,
-    ) -> None:
-        with self.store.lock:
-            orders = self.store.orders.setdefault(ctx.tenant_id, {})
-            current = orders.get(order.id)
-            if current is None or current.version != order.version:
-                raise ConcurrentUpdate(f"order {order.id} changed since it was read")
-            if processed_event_id is not None:
-                self._claim(ctx, processed_event_id)
-            orders[order.id] = _stored(order, version=order.version + 1)
-            self.store.outbox.extend(outbox)
-
-    def mark_processed(
-        self, ctx: TenantContext, event_id: str, outbox: Sequence[OutboxMessage] = ()
-    ) -> None:
-        with self.store.lock:
-            self._claim(ctx, event_id)
-            self.store.outbox.extend(outbox)
+            return OrderPage([fresh(o) for o in page], token)
 
     def is_processed(self, ctx: TenantContext, event_id: str) -> bool:
         with self.store.lock:
@@ -100,17 +63,11 @@ class MemoryOrderRepository:
         with self.store.lock:
             count = len(self.store.orders.pop(ctx.tenant_id, {}))
             count += len(self.store.processed.pop(ctx.tenant_id, set()))
-            count += len(self.store.products.pop(ctx.tenant_id, {}))
             return count
 
-    def _claim(self, ctx: TenantContext, event_id: str) -> None:
-        processed = self.store.processed.setdefault(ctx.tenant_id, set())
-        if event_id in processed:
-            raise EventAlreadyProcessed(f"event {event_id} was already processed")
-        processed.add(event_id)
 
-
-def _stored(order: Order, *, version: int) -> Order:
+def stored(order: Order, *, version: int) -> Order:
+    """The order as the store keeps it: without its events, at `version`."""
     return Order(
         id=order.id,
         lines=order.lines,
@@ -121,5 +78,5 @@ def _stored(order: Order, *, version: int) -> Order:
     )
 
 
-def _fresh(order: Order) -> Order:
-    return copy.copy(_stored(order, version=order.version))
+def fresh(order: Order) -> Order:
+    return copy.copy(stored(order, version=order.version))

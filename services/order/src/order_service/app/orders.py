@@ -1,4 +1,9 @@
-"""What a tenant's users do with orders: place, read, list, cancel."""
+"""What a tenant's users do with orders: place, read, list, cancel.
+
+An order is accepted without asking whether its products exist: the product service is the
+authority on products and decides in the saga (StockReservationRejected names the unknown
+ones; the order becomes REJECTED with that reason). A projection of the products here would
+refuse a product created a moment before, until its ProductCreated arrived."""
 
 from __future__ import annotations
 
@@ -6,17 +11,11 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from order_service.app.outbox import Cause, to_outbox
-from order_service.domain.errors import (
-    ConcurrentUpdate,
-    IdempotencyKeyReused,
-    OrderNotFound,
-    UnknownProducts,
-)
+from order_service.domain.errors import ConcurrentUpdate, IdempotencyKeyReused, OrderNotFound
 from order_service.domain.order import Order, OrderLine
 from order_service.ports.order_repository import OrderPage, OrderRepository
-from order_service.ports.product_catalogue import ProductCatalogue
-from tenant_context import TenantContext
+from order_service.ports.unit_of_work import UnitOfWorkFactory
+from tenant_context import Cause, TenantContext
 
 # Order ids derived from (tenant, Idempotency-Key) live in their own UUID namespace.
 IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1c1d2e-4b0a-5c8e-9f3d-2a7b8c9d0e1f")
@@ -30,11 +29,11 @@ class Orders:
     def __init__(
         self,
         repository: OrderRepository,
-        catalogue: ProductCatalogue,
+        unit_of_work: UnitOfWorkFactory,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self._repository = repository
-        self._catalogue = catalogue
+        self._uow = unit_of_work
         self._clock = clock
 
     def place(
@@ -50,21 +49,20 @@ class Orders:
         order_id = None
         if idempotency_key is not None:
             order_id = str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{ctx.tenant_id}:{idempotency_key}"))
-            placed = self._repository.get(ctx, order_id)
-            if placed is not None:
-                return self._same(placed, lines)
-        order = Order.place(lines, order_id=order_id, placed_at=self._clock())
-        unknown = self._catalogue.unknown(ctx, [line.product_id for line in order.lines])
-        if unknown:
-            raise UnknownProducts(sorted(unknown))
         try:
-            self._repository.add(ctx, order, to_outbox(ctx, order.events, cause))
+            with self._uow(ctx, cause) as uow:
+                placed = uow.orders.get(order_id) if order_id else None
+                if placed is not None:
+                    return self._same(placed, lines)
+                order = Order.place(lines, order_id=order_id, placed_at=self._clock())
+                uow.orders.add(order)
+                uow.commit()
+                return order
         except ConcurrentUpdate:
-            placed = self._repository.get(ctx, order.id) if order_id else None
+            placed = self._repository.get(ctx, order_id) if order_id else None
             if placed is None:
                 raise
             return self._same(placed, lines)  # the same key raced itself: one order won
-        return order
 
     @staticmethod
     def _same(placed: Order, lines: list[OrderLine]) -> Order:
@@ -83,8 +81,10 @@ class Orders:
         return self._repository.list(ctx, limit=limit, next_token=next_token)
 
     def cancel(self, ctx: TenantContext, order_id: str, cause: Cause) -> Order:
-        order = self.get(ctx, order_id)
-        order.cancel()
-        if order.events:
-            self._repository.save(ctx, order, to_outbox(ctx, order.events, cause))
-        return order
+        with self._uow(ctx, cause) as uow:
+            order = uow.orders.get(order_id)
+            if order is None:
+                raise OrderNotFound(order_id)
+            order.cancel()
+            uow.commit()  # nothing to write when it was cancelled already
+            return order

@@ -11,12 +11,6 @@ class InvalidOrder(OrderError):
     """An order that breaks a rule of its own (no lines, too many lines, quantity below 1)."""
 
 
-class UnknownProducts(OrderError):
-    def __init__(self, product_ids: list[str]) -> None:
-        self.product_ids = sorted(product_ids)
-        super().__init__(f"unknown product ids: {', '.join(self.product_ids)}")
-
-
 class IdempotencyKeyReused(OrderError):
     def __init__(self, order_id: str) -> None:
         super().__init__(f"this Idempotency-Key already placed order {order_id} with other lines")

@@ -1,9 +1,11 @@
 """SQS consumer of the events the order service reacts to (EventBridge -> SQS -> here).
 
-Each record is one EventBridge event. A record that cannot be processed (unknown event, a
-major version this reader does not know, invalid data) fails with its reason logged: SQS
-redelivers it and, past the queue's maxReceiveCount, moves it to the DLQ. The batch never
-crashes; Powertools reports the failed records as batch item failures."""
+Each record is one EventBridge event, dispatched by its detail-type through EVENT_HANDLERS (one
+handler per event: it reads the data with its reader model and calls one use case). A record
+that cannot be processed (no reader or no handler for it, a major version this reader does not
+know, invalid data) fails with its reason logged: SQS redelivers it and, past the queue's
+maxReceiveCount, moves it to the DLQ. The batch never crashes; Powertools reports the failed
+records as batch item failures."""
 
 from __future__ import annotations
 
@@ -14,9 +16,9 @@ import gc
 gc.disable()
 
 import json
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -25,26 +27,26 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from order_service.app.outbox import Cause
 from order_service.app.reactions import changed_status
 from order_service.container import container
 from order_service.domain.order import OrderStatus
 from order_service.entrypoints import event_readers as readers
+from order_service.entrypoints.observability import logger, metrics, tracer
 from tenant_context import (
+    Cause,
     InvalidEnvelope,
     InvalidTenantContext,
     TenantContext,
     enrich_logger,
     enrich_metrics,
     read_envelope,
-    traced_modules,
 )
 
-logger = Logger(service="order")
-tracer = Tracer(service="order", patch_modules=traced_modules())
-metrics = Metrics(namespace="saas", service="order")
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+
 # A batch whose every record failed is still a report of failures, never a crash.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
@@ -53,7 +55,48 @@ class UnprocessableEvent(Exception):
     """The event can never be processed as it is: its reason goes with it to the DLQ."""
 
 
-def _parse(record: SQSRecord) -> tuple[str, BaseModel, TenantContext, Cause]:
+# (the envelope's data, the tenant, the cause) -> None
+EventHandler = Callable[[Mapping[str, Any], TenantContext, Cause], None]
+
+
+def stock_reserved(data: Mapping[str, Any], ctx: TenantContext, cause: Cause) -> None:
+    event = readers.StockReserved.model_validate(data)
+    order = container().reactions.stock_reserved(ctx, event.order_id, cause)
+    if changed_status(order, OrderStatus.CONFIRMED):
+        metrics.add_metric(name="OrdersConfirmed", unit=MetricUnit.Count, value=1)
+
+
+def stock_reservation_rejected(data: Mapping[str, Any], ctx: TenantContext, cause: Cause) -> None:
+    event = readers.StockReservationRejected.model_validate(data)
+    order = container().reactions.stock_reservation_rejected(
+        ctx, event.order_id, event.reason, cause
+    )
+    if changed_status(order, OrderStatus.REJECTED):
+        metrics.add_metric(name="OrdersRejected", unit=MetricUnit.Count, value=1)
+
+
+def stock_released(data: Mapping[str, Any], ctx: TenantContext, cause: Cause) -> None:
+    # The platform's rule delivers it; nothing in an order changes when stock returns.
+    readers.StockReleased.model_validate(data)
+
+
+def tenant_deprovisioned(data: Mapping[str, Any], ctx: TenantContext, cause: Cause) -> None:
+    event = readers.TenantDeprovisioned.model_validate(data)
+    if event.tenant_id != ctx.tenant_id:
+        raise UnprocessableEvent("TenantDeprovisioned names another tenant than its envelope")
+    purged = container().reactions.tenant_deprovisioned(ctx)
+    logger.info("tenant's orders purged", items=purged)
+
+
+EVENT_HANDLERS: Mapping[str, EventHandler] = {
+    "StockReserved": stock_reserved,
+    "StockReservationRejected": stock_reservation_rejected,
+    "StockReleased": stock_released,
+    "TenantDeprovisioned": tenant_deprovisioned,
+}
+
+
+def _parse(record: SQSRecord) -> tuple[str, Mapping[str, Any], TenantContext, Cause]:
     try:
         event = json.loads(record.body)
         source, detail_type, detail = event["source"], event["detail-type"], event["detail"]
@@ -67,60 +110,45 @@ def _parse(record: SQSRecord) -> tuple[str, BaseModel, TenantContext, Cause]:
         context = TenantContext.from_envelope(envelope.metadata)
     except (InvalidEnvelope, InvalidTenantContext) as exc:
         raise UnprocessableEvent(f"{detail_type}: {exc}") from None
-    accepted = reader.event_version  # type: ignore[attr-defined]
+    accepted = getattr(reader, "event_version", 1)
     if envelope.metadata.event_version != accepted:
         raise UnprocessableEvent(
             f"{detail_type} event_version {envelope.metadata.event_version} is not the major "
             f"this reader accepts ({accepted})"
         )
-    try:
-        data = reader.model_validate(envelope.data)
-    except ValidationError as exc:
-        raise UnprocessableEvent(f"{detail_type} data is invalid: {exc}") from None
     cause = Cause(
         correlation_id=envelope.metadata.correlation_id, event_id=envelope.metadata.event_id
     )
     enrich_logger(logger, tenant_id=context.tenant_id, correlation_id=cause.correlation_id)
-    return detail_type, data, context, cause
+    return detail_type, envelope.data, context, cause
+
+
+def _dispatch(detail_type: str, data: Mapping[str, Any], ctx: TenantContext, cause: Cause) -> None:
+    handle = EVENT_HANDLERS.get(detail_type)
+    if handle is None:
+        raise UnprocessableEvent(f"no handler for {detail_type}")
+    enrich_metrics(metrics, tenant_id=ctx.tenant_id)
+    try:
+        handle(data, ctx, cause)
+    except ValidationError as exc:
+        raise UnprocessableEvent(f"{detail_type} data is invalid: {exc}") from None
 
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
     try:
         detail_type, data, context, cause = _parse(record)
+        _dispatch(detail_type, data, context, cause)
     except UnprocessableEvent as exc:
         logger.error("event left for the DLQ", reason=str(exc), message_id=record.message_id)
         raise
-    reactions = container().reactions()
-    enrich_metrics(metrics, tenant_id=context.tenant_id)
-    if isinstance(data, readers.StockReserved):
-        order = reactions.stock_reserved(context, data.order_id, cause)
-        if changed_status(order, OrderStatus.CONFIRMED):
-            metrics.add_metric(name="OrdersConfirmed", unit=MetricUnit.Count, value=1)
-    elif isinstance(data, readers.StockReservationRejected):
-        order = reactions.stock_reservation_rejected(context, data.order_id, data.reason, cause)
-        if changed_status(order, OrderStatus.REJECTED):
-            metrics.add_metric(name="OrdersRejected", unit=MetricUnit.Count, value=1)
-    elif isinstance(data, readers.ProductCreated):
-        reactions.product_created(context, data.product_id)
-    elif isinstance(data, readers.ProductDeleted):
-        reactions.product_deleted(context, data.product_id)
-    elif isinstance(data, readers.StockReleased):
-        pass  # the platform's rule delivers it; nothing in an order changes when stock returns
-    elif isinstance(data, readers.TenantDeprovisioned):
-        if data.tenant_id != context.tenant_id:
-            reason = "TenantDeprovisioned names another tenant than its envelope"
-            logger.error("event left for the DLQ", reason=reason, message_id=record.message_id)
-            raise UnprocessableEvent(reason)
-        purged = reactions.tenant_deprovisioned(context)
-        logger.info("tenant's orders purged", items=purged)
     logger.info("event processed", detail_type=detail_type, event_id=cause.event_id)
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -45,14 +45,6 @@ class StockReleased(Reader):
     order_id: str
 
 
-class ProductCreated(Reader):
-    product_id: str
-
-
-class ProductDeleted(Reader):
-    product_id: str
-
-
 class TenantDeprovisioned(Reader):
     tenant_id: str
 
@@ -61,7 +53,5 @@ CONSUMED: dict[tuple[str, str], type[BaseModel]] = {
     ("saas.product", "StockReserved"): StockReserved,
     ("saas.product", "StockReservationRejected"): StockReservationRejected,
     ("saas.product", "StockReleased"): StockReleased,
-    ("saas.product", "ProductCreated"): ProductCreated,
-    ("saas.product", "ProductDeleted"): ProductDeleted,
     ("saas.provisioner", "TenantDeprovisioned"): TenantDeprovisioned,
 }

@@ -1,7 +1,7 @@
-"""Outbox relay for the Fauna backend, on a schedule: Fauna has no stream for the relay to
-ride (DynamoDB's outbox uses relay.py on the table's stream instead). Each run publishes what
-is pending; what fails stays pending for the next run, so nothing is lost (an event may reach
-the bus twice; consumers are idempotent by event_id)."""
+"""The outbox relay's handler for the Fauna backend, on a schedule: Fauna has no stream for the
+relay to ride (DynamoDB's outbox is relayed by outbox_relay.py on the table's stream instead).
+Each run publishes what is pending; what fails stays pending for the next run, so nothing is
+lost (an event may reach the bus twice; consumers are idempotent by event_id)."""
 
 from __future__ import annotations
 
@@ -13,23 +13,18 @@ gc.disable()
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from order_service.container import container
-from tenant_context import traced_modules
-
-logger = Logger(service="order")
-tracer = Tracer(service="order", patch_modules=traced_modules())
-metrics = Metrics(namespace="saas", service="order")
+from order_service.entrypoints.observability import logger, metrics, tracer
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    report = container().outbox_relay().relay()
+    report = container().outbox_relay.relay()
     metrics.add_metric(name="OutboxEventsRelayed", unit=MetricUnit.Count, value=report.published)
     if report.failed:
         metrics.add_metric(

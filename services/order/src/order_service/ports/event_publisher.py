@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from order_service.ports.outbox import OutboxMessage
+from tenant_context import OutboxMessage
 
 
 class EventPublisher(Protocol):

@@ -1,14 +1,12 @@
-"""Where orders live. Every write commits the state change, its outbox messages and (for a
-reaction to an event) the processed-event marker together, or nothing."""
+"""Where orders are read, and a tenant's orders purged. Writes go through the unit of work
+(ports/unit_of_work.py): a change, its outbox messages and the processed marker together."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from order_service.domain.order import Order
-from order_service.ports.outbox import OutboxMessage
 from tenant_context import TenantContext
 
 
@@ -27,30 +25,10 @@ class OrderRepository(Protocol):
         """One page of the tenant's orders. A token not issued for this tenant: InvalidPageToken."""
         ...
 
-    def add(self, ctx: TenantContext, order: Order, outbox: Sequence[OutboxMessage]) -> None:
-        """Store a new order with its outbox messages."""
+    def is_processed(self, ctx: TenantContext, event_id: str) -> bool:
+        """Whether the tenant's processed marker of this event exists."""
         ...
-
-    def save(
-        self,
-        ctx: TenantContext,
-        order: Order,
-        outbox: Sequence[OutboxMessage],
-        *,
-        processed_event_id: str | None = None,
-    ) -> None:
-        """Store a changed order if it still has `order.version`, with its outbox messages and
-        the processed-event marker. Raises ConcurrentUpdate or EventAlreadyProcessed."""
-        ...
-
-    def mark_processed(
-        self, ctx: TenantContext, event_id: str, outbox: Sequence[OutboxMessage] = ()
-    ) -> None:
-        """Record an event whose effect is no state change. Raises EventAlreadyProcessed."""
-        ...
-
-    def is_processed(self, ctx: TenantContext, event_id: str) -> bool: ...
 
     def purge(self, ctx: TenantContext) -> int:
-        """Remove every item of the tenant (orders, markers, projection); returns the count."""
+        """Remove the tenant's orders and processed markers; returns how many items went."""
         ...

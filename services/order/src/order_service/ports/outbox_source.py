@@ -1,5 +1,5 @@
 """Where a polling relay finds outbox messages not yet published (stores without a change
-stream: Fauna). The DynamoDB outbox needs none of this: its table's stream drives relay.py."""
+stream: Fauna). The DynamoDB outbox needs none of this: its table's stream drives the relay."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from order_service.ports.outbox import OutboxMessage
+from tenant_context import OutboxMessage
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,19 +1,19 @@
-"""One contract for every OrderRepository / ProductCatalogue adapter: the memory fakes,
-DynamoDB (moto) and Fauna.
+"""One contract for every order store: the OrderRepository (reads, purge) and the unit of work
+(writes) of the memory fakes, DynamoDB (moto) and Fauna.
 
 Fauna runs when FAUNA_ENDPOINT and FAUNA_SECRET name a reachable FaunaDB (an admin secret: the
-suite creates a child database per tenant with the order schema), or when Docker is available
-(testcontainers starts FAUNA_IMAGE). Otherwise it is skipped, and the skip says why."""
+suite creates an empty child database per tenant, and the adapters apply the order schema to it
+on first use), or when Docker is available (testcontainers starts FAUNA_IMAGE). Otherwise it is
+skipped, and the skip says why."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import boto3
 import pytest
@@ -21,16 +21,16 @@ from moto import mock_aws
 from order_testkit import POOLED_TABLE, REGION_MAP, create_orders_table, tenant
 
 from order_service.adapters.dynamodb_order_repository import DynamoDBOrderRepository
-from order_service.adapters.dynamodb_product_catalogue import DynamoDBProductCatalogue
 from order_service.adapters.dynamodb_tables import RegionalTables
+from order_service.adapters.dynamodb_unit_of_work import DynamoDBUnitOfWorkFactory
 from order_service.adapters.memory_order_repository import MemoryOrderRepository, MemoryStore
-from order_service.adapters.memory_product_catalogue import MemoryProductCatalogue
+from order_service.adapters.memory_unit_of_work import MemoryUnitOfWorkFactory
 from order_service.domain.errors import ConcurrentUpdate, EventAlreadyProcessed, InvalidPageToken
+from order_service.domain.events import OrderConfirmed
 from order_service.domain.order import Order, OrderLine, OrderStatus
 from order_service.ports.order_repository import OrderRepository
-from order_service.ports.outbox import OutboxMessage
-from order_service.ports.product_catalogue import ProductCatalogue
-from tenant_context import Tier
+from order_service.ports.unit_of_work import UnitOfWorkFactory
+from tenant_context import Cause, TenantContext, Tier
 
 PREMIUM = tenant("t-premium", tier=Tier.PREMIUM)
 
@@ -38,16 +38,30 @@ PREMIUM = tenant("t-premium", tier=Tier.PREMIUM)
 @dataclass
 class Adapters:
     repository: OrderRepository
-    catalogue: ProductCatalogue
-    outbox: Any  # () -> list of event ids committed to the outbox
+    unit_of_work: UnitOfWorkFactory
+    outbox: Callable[[], list[str]]  # the detail-types committed to the outbox, sorted
+
+    def place(self, ctx: TenantContext, order: Order) -> None:
+        with self.unit_of_work(ctx, Cause(correlation_id="c-1")) as uow:
+            uow.orders.add(order)
+            uow.commit()
+
+    def change(
+        self, ctx: TenantContext, order_id: str, how: Callable[[Order], None], cause: Cause
+    ) -> None:
+        with self.unit_of_work(ctx, cause) as uow:
+            order = uow.orders.get(order_id)
+            assert order is not None
+            how(order)
+            uow.commit()
 
 
 def _memory() -> Iterator[Adapters]:
     store = MemoryStore()
     yield Adapters(
         MemoryOrderRepository(store),
-        MemoryProductCatalogue(store),
-        lambda: [m.event_id for m in store.outbox],
+        MemoryUnitOfWorkFactory(store),
+        lambda: sorted(m.detail_type for m in store.outbox),
     )
 
 
@@ -67,12 +81,10 @@ def _dynamodb() -> Iterator[Adapters]:
             client = boto3.client("dynamodb", region_name="us-east-1")
             items = client.scan(TableName=POOLED_TABLE)["Items"]
             return sorted(
-                i["sk"]["S"].removeprefix("OUTBOX#")
-                for i in items
-                if i["sk"]["S"].startswith("OUTBOX#")
+                i["detail_type"]["S"] for i in items if i["sk"]["S"].startswith("OUTBOX#")
             )
 
-        yield Adapters(DynamoDBOrderRepository(tables), DynamoDBProductCatalogue(tables), outbox)
+        yield Adapters(DynamoDBOrderRepository(tables), DynamoDBUnitOfWorkFactory(tables), outbox)
 
 
 FAUNA_SKIP_REASON = (
@@ -117,32 +129,29 @@ def _fauna() -> Iterator[Adapters]:
         from fauna.client import Client
 
         from order_service.adapters.fauna_databases import FaunaTenantDatabases
-        from order_service.adapters.fauna_order_repository import (
-            COLLECTIONS,
-            FaunaOrderRepository,
-        )
-        from order_service.adapters.fauna_product_catalogue import FaunaProductCatalogue
+        from order_service.adapters.fauna_order_repository import FaunaOrderRepository
+        from order_service.adapters.fauna_unit_of_work import FaunaUnitOfWorkFactory
 
         admin = Client(endpoint=endpoint, secret=secret)
         databases = FaunaTenantDatabases(secret=secret, endpoint=endpoint, role="admin")
         names = [databases.database_name(tenant(t)) for t in FAUNA_TENANTS]
+        # Empty child databases: the adapters apply the order service's schema on first use.
         for name in names:
             admin.query(
                 fql("Database.byName(${n})?.delete()\nDatabase.create({ name: ${n} })", n=name)
             )
-            child = Client(endpoint=endpoint, secret=f"{secret}:{name}:admin")
-            for definition in COLLECTIONS:
-                child.query(fql("Collection.create(${d})\nnull", d=definition))
 
         def outbox() -> list[str]:
-            ids: list[str] = []
+            kinds: list[str] = []
             for t in FAUNA_TENANTS:
-                ids += databases.query(tenant(t), "Outbox.all().map(.event_id).toArray()")
-            return sorted(ids)
+                kinds += databases.query(
+                    tenant(t), "order_outbox.all().map(.detail_type).toArray()"
+                )
+            return sorted(kinds)
 
         try:
             yield Adapters(
-                FaunaOrderRepository(databases), FaunaProductCatalogue(databases), outbox
+                FaunaOrderRepository(databases), FaunaUnitOfWorkFactory(databases), outbox
             )
         finally:
             for name in names:
@@ -155,10 +164,6 @@ BACKENDS = {"memory": _memory, "dynamodb": _dynamodb, "fauna": _fauna}
 @pytest.fixture(params=sorted(BACKENDS))
 def adapters(request) -> Iterator[Adapters]:
     yield from BACKENDS[request.param]()
-
-
-def message(event_id: str) -> OutboxMessage:
-    return OutboxMessage(event_id, "saas.order", "OrderPlaced", {"metadata": {}, "data": {}})
 
 
 PLACED = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
@@ -176,22 +181,22 @@ def ctx(request):
 
 
 def test_an_added_order_reads_back_with_its_outbox_message(adapters, ctx):
-    adapters.repository.add(ctx, new_order(), [message("e-1")])
+    adapters.place(ctx, new_order())
 
     stored = adapters.repository.get(ctx, "o-1")
 
     assert stored is not None
     assert (stored.id, stored.status, stored.version) == ("o-1", OrderStatus.PENDING, 1)
     assert stored.lines == (OrderLine(product_id="p-1", quantity=2),)
-    assert adapters.outbox() == ["e-1"]
+    assert adapters.outbox() == ["OrderPlaced"]
 
 
-def test_a_saved_change_commits_the_state_the_outbox_and_the_marker(adapters, ctx):
-    adapters.repository.add(ctx, new_order(), [])
-    order = adapters.repository.get(ctx, "o-1")
-    order.reject("p-1: requested 2, available 0")
+def test_a_committed_change_writes_the_state_the_outbox_and_the_marker(adapters, ctx):
+    adapters.place(ctx, new_order())
 
-    adapters.repository.save(ctx, order, [message("e-2")], processed_event_id="cause-1")
+    adapters.change(
+        ctx, "o-1", lambda o: o.reject("p-1: requested 2, available 0"), Cause(event_id="cause-1")
+    )
 
     stored = adapters.repository.get(ctx, "o-1")
     assert (stored.status, stored.reason, stored.version) == (
@@ -200,55 +205,99 @@ def test_a_saved_change_commits_the_state_the_outbox_and_the_marker(adapters, ct
         2,
     )
     assert adapters.repository.is_processed(ctx, "cause-1")
-    assert adapters.outbox() == ["e-2"]
+    assert adapters.outbox() == ["OrderPlaced", "OrderRejected"]
 
 
 def test_a_duplicate_event_commits_nothing(adapters, ctx):
-    adapters.repository.add(ctx, new_order(), [])
-    order = adapters.repository.get(ctx, "o-1")
-    order.confirm()
-    adapters.repository.save(ctx, order, [message("e-2")], processed_event_id="cause-1")
-    again = adapters.repository.get(ctx, "o-1")
-    again.cancel()
+    adapters.place(ctx, new_order())
+    adapters.change(ctx, "o-1", lambda o: o.confirm(), Cause(event_id="cause-1"))
 
     with pytest.raises(EventAlreadyProcessed):
-        adapters.repository.save(ctx, again, [message("e-3")], processed_event_id="cause-1")
-    with pytest.raises(EventAlreadyProcessed):
-        adapters.repository.mark_processed(ctx, "cause-1", [message("e-4")])
+        adapters.change(ctx, "o-1", lambda o: o.cancel(), Cause(event_id="cause-1"))
+    with adapters.unit_of_work(ctx, Cause(event_id="cause-1")) as uow:
+        uow.emit(OrderConfirmed(order_id="o-1"))
+        with pytest.raises(EventAlreadyProcessed):
+            uow.commit()  # the marker alone, with an event: refused all the same
 
     assert adapters.repository.get(ctx, "o-1").status is OrderStatus.CONFIRMED
-    assert adapters.outbox() == ["e-2"]
+    assert adapters.outbox() == ["OrderConfirmed", "OrderPlaced"]
 
 
 def test_a_stale_version_is_refused_and_commits_nothing(adapters, ctx):
-    adapters.repository.add(ctx, new_order(), [])
-    first = adapters.repository.get(ctx, "o-1")
-    second = adapters.repository.get(ctx, "o-1")
-    first.confirm()
-    adapters.repository.save(ctx, first, [])
-    second.cancel()
+    adapters.place(ctx, new_order())
+    with adapters.unit_of_work(ctx, Cause(event_id="cause-9")) as second:
+        stale = second.orders.get("o-1")
+        adapters.change(ctx, "o-1", lambda o: o.confirm(), Cause())
+        stale.cancel()
 
-    with pytest.raises(ConcurrentUpdate):
-        adapters.repository.save(ctx, second, [message("e-9")], processed_event_id="cause-9")
+        with pytest.raises(ConcurrentUpdate):
+            second.commit()
 
     assert adapters.repository.get(ctx, "o-1").status is OrderStatus.CONFIRMED
     assert not adapters.repository.is_processed(ctx, "cause-9")
-    assert adapters.outbox() == []
+    assert adapters.outbox() == ["OrderConfirmed", "OrderPlaced"]
 
 
 def test_adding_an_existing_order_id_is_refused(adapters, ctx):
-    adapters.repository.add(ctx, new_order(), [])
+    adapters.place(ctx, new_order())
 
     with pytest.raises(ConcurrentUpdate):
-        adapters.repository.add(ctx, new_order(), [message("e-1")])
+        adapters.place(ctx, new_order())
+    assert adapters.outbox() == ["OrderPlaced"]
+
+
+def test_leaving_without_commit_writes_nothing(adapters, ctx):
+    with adapters.unit_of_work(ctx, Cause(event_id="cause-1")) as uow:
+        uow.orders.add(new_order())
+        uow.emit(OrderConfirmed(order_id="o-1"))
+
+    assert adapters.repository.get(ctx, "o-1") is None
+    assert not adapters.repository.is_processed(ctx, "cause-1")
     assert adapters.outbox() == []
+
+
+def test_a_reaction_that_changes_nothing_commits_its_marker_alone(adapters, ctx):
+    adapters.place(ctx, new_order())
+
+    adapters.change(ctx, "o-1", lambda o: o.reject("late"), Cause(event_id="cause-1"))
+    adapters.change(ctx, "o-1", lambda o: o.confirm(), Cause(event_id="cause-2"))
+
+    stored = adapters.repository.get(ctx, "o-1")
+    assert (stored.status, stored.version) == (OrderStatus.REJECTED, 2)
+    assert adapters.repository.is_processed(ctx, "cause-2")
+    assert adapters.outbox() == ["OrderPlaced", "OrderRejected"]
+
+
+def test_an_event_that_changes_no_state_is_published_without_rewriting_the_order(adapters, ctx):
+    # StockReserved after the cancel: OrderCancelled again, so the stock is released
+    adapters.place(ctx, new_order())
+    adapters.change(ctx, "o-1", lambda o: o.cancel(), Cause())
+
+    adapters.change(ctx, "o-1", lambda o: o.confirm(), Cause(event_id="cause-late"))
+
+    stored = adapters.repository.get(ctx, "o-1")
+    assert (stored.status, stored.version) == (OrderStatus.CANCELLED, 2)
+    assert adapters.repository.is_processed(ctx, "cause-late")
+    assert adapters.outbox() == ["OrderCancelled", "OrderCancelled", "OrderPlaced"]
+
+
+def test_a_marker_is_the_tenants_own(adapters, ctx):
+    other = tenant("t-other")
+    adapters.place(ctx, new_order())
+    adapters.place(other, new_order())
+    adapters.change(ctx, "o-1", lambda o: o.confirm(), Cause(event_id="cause-1"))
+
+    adapters.change(other, "o-1", lambda o: o.confirm(), Cause(event_id="cause-1"))
+
+    assert adapters.repository.get(other, "o-1").status is OrderStatus.CONFIRMED
+    assert adapters.repository.is_processed(other, "cause-1")
 
 
 def test_orders_are_listed_in_pages_and_only_the_tenants_own(adapters, ctx):
     other = tenant("t-other")
     for i in range(5):
-        adapters.repository.add(ctx, new_order(f"o-{i}"), [])
-    adapters.repository.add(other, new_order("o-theirs"), [])
+        adapters.place(ctx, new_order(f"o-{i}"))
+    adapters.place(other, new_order("o-theirs"))
 
     seen, token = [], None
     for _ in range(5):
@@ -272,8 +321,8 @@ def test_orders_are_listed_newest_first_across_pages(adapters, ctx):
         "o-0": PLACED + timedelta(days=1, microseconds=1),
     }
     for order_id, at in placed.items():
-        adapters.repository.add(ctx, new_order(order_id, at), [])
-    adapters.repository.add(ctx, new_order("o-z", None), [])
+        adapters.place(ctx, new_order(order_id, at))
+    adapters.place(ctx, new_order("o-z", None))
 
     seen, token = [], None
     for _ in range(5):
@@ -295,11 +344,9 @@ def test_orders_are_listed_newest_first_across_pages(adapters, ctx):
 
 
 def test_a_saved_order_keeps_its_place_in_the_list(adapters, ctx):
-    adapters.repository.add(ctx, new_order("o-old", PLACED), [])
-    adapters.repository.add(ctx, new_order("o-new", PLACED + timedelta(hours=1)), [])
-    old = adapters.repository.get(ctx, "o-old")
-    old.confirm()
-    adapters.repository.save(ctx, old, [])
+    adapters.place(ctx, new_order("o-old", PLACED))
+    adapters.place(ctx, new_order("o-new", PLACED + timedelta(hours=1)))
+    adapters.change(ctx, "o-old", lambda o: o.confirm(), Cause())
 
     page = adapters.repository.list(ctx, limit=10, next_token=None)
 
@@ -316,36 +363,36 @@ def test_a_token_this_api_did_not_issue_is_refused(adapters, ctx, token):
 def test_another_tenants_token_is_refused(adapters, ctx):
     other = tenant("t-other")
     for i in range(3):
-        adapters.repository.add(other, new_order(f"o-{i}"), [])
+        adapters.place(other, new_order(f"o-{i}"))
     token = adapters.repository.list(other, limit=1, next_token=None).next_token
 
     with pytest.raises(InvalidPageToken):
         adapters.repository.list(ctx, limit=1, next_token=token)
 
 
-def test_the_product_projection_knows_created_and_forgets_deleted(adapters, ctx):
-    adapters.catalogue.record_created(ctx, "p-1")
-    adapters.catalogue.record_created(ctx, "p-2")
-    adapters.catalogue.record_created(ctx, "p-2")
-    adapters.catalogue.record_deleted(ctx, "p-2")
-    adapters.catalogue.record_deleted(ctx, "p-3")
-    adapters.catalogue.record_created(ctx, "p-3")
-
-    assert adapters.catalogue.unknown(ctx, ["p-1", "p-2", "p-3", "p-4"]) == {"p-2", "p-3", "p-4"}
-    assert adapters.catalogue.unknown(tenant("t-other"), ["p-1"]) == {"p-1"}
-
-
-def test_purge_removes_the_tenants_items_and_nothing_else(adapters, ctx):
+def test_purge_removes_the_tenants_orders_and_markers_and_nothing_else(adapters, ctx):
     other = tenant("t-other")
     for who in (ctx, other):
-        adapters.repository.add(who, new_order(), [])
-        adapters.repository.mark_processed(who, "cause-1")
-        adapters.catalogue.record_created(who, "p-1")
+        adapters.place(who, new_order())
+        with adapters.unit_of_work(who, Cause(event_id="cause-1")) as uow:
+            uow.commit()  # a marker alone
 
-    assert adapters.repository.purge(ctx) >= 3
+    assert adapters.repository.purge(ctx) >= 2
 
     assert adapters.repository.get(ctx, "o-1") is None
     assert not adapters.repository.is_processed(ctx, "cause-1")
-    assert adapters.catalogue.unknown(ctx, ["p-1"]) == {"p-1"}
     assert adapters.repository.get(other, "o-1") is not None
-    assert adapters.catalogue.unknown(other, ["p-1"]) == set()
+    assert adapters.repository.is_processed(other, "cause-1")
+
+
+def test_an_order_read_twice_in_a_unit_of_work_is_one_order(adapters, ctx):
+    adapters.place(ctx, new_order())
+
+    with adapters.unit_of_work(ctx, Cause(event_id="cause-1")) as uow:
+        first = uow.orders.get("o-1")
+        first.confirm()
+        assert uow.orders.get("o-1") is first
+        uow.commit()
+
+    assert adapters.repository.get(ctx, "o-1").version == 2
+    assert adapters.outbox() == ["OrderConfirmed", "OrderPlaced"]

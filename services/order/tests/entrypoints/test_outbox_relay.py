@@ -1,6 +1,7 @@
-"""The outbox relay on moto: orders committed through the DynamoDB adapter, their outbox
-INSERTs read from the table's real stream and handed to the relay in Lambda's shape, published
-to a real (moto) bus whose rule feeds a queue. EventBridge fails, then recovers: nothing lost."""
+"""The outbox relay's stream handler on moto: orders committed through the DynamoDB unit of
+work, their outbox INSERTs read from the table's real stream and handed to the handler in
+Lambda's shape, published to a real (moto) bus whose rule feeds a queue. EventBridge fails, then
+recovers: nothing lost."""
 
 from __future__ import annotations
 
@@ -9,15 +10,14 @@ import json
 import boto3
 import pytest
 from botocore.config import Config
-from dependency_injector import providers
 from moto import mock_aws
 from order_testkit import POOLED_TABLE, create_orders_table, tenant
 
 from order_service.adapters.eventbridge_event_publisher import EventBridgeEventPublisher
-from order_service.app.outbox import Cause
-from order_service.container import Settings, container
+from order_service.container import Container, Settings, use_container
 from order_service.domain.order import OrderLine
-from order_service.entrypoints import relay
+from order_service.entrypoints import outbox_relay
+from tenant_context import Cause
 
 
 class FlakyEvents:
@@ -80,11 +80,10 @@ def platform():
         events.put_targets(
             Rule="all-orders", EventBusName="saas", Targets=[{"Id": "q", "Arn": queue_arn}]
         )
-        c = container()
-        c.reset_singletons()
-        c.settings.override(Settings(BACKEND="dynamodb", ORDERS_TABLE=POOLED_TABLE))
+        c = Container(Settings(BACKEND="dynamodb", ORDERS_TABLE=POOLED_TABLE))
         flaky = FlakyEvents(events, outage=0)
-        c.event_publisher.override(providers.Object(EventBridgeEventPublisher(flaky, "saas")))
+        c.event_publisher = EventBridgeEventPublisher(flaky, "saas")
+        use_container(c)
 
         def delivered():
             ids = []
@@ -97,17 +96,14 @@ def platform():
                     sqs.delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
 
         yield c, flaky, delivered
-        c.event_publisher.reset_override()
-        c.settings.reset_override()
-        c.reset_singletons()
+        use_container(None)
 
 
 def test_eventbridge_failing_then_recovering_loses_no_event(platform, lambda_context):
     c, flaky, delivered = platform
     acme = tenant("t-acme")
-    c.reactions().product_created(acme, "p-1")
     orders = [
-        c.orders().place(acme, [OrderLine(product_id="p-1", quantity=1)], Cause()) for _ in range(3)
+        c.orders.place(acme, [OrderLine(product_id="p-1", quantity=1)], Cause()) for _ in range(3)
     ]
     event = stream_event()
     committed = sorted(
@@ -117,7 +113,7 @@ def test_eventbridge_failing_then_recovering_loses_no_event(platform, lambda_con
 
     # When EventBridge is down for the whole first delivery of the batch
     flaky.outage = len(committed)
-    first = relay.handler(event, lambda_context)
+    first = outbox_relay.handler(event, lambda_context)
 
     # Then every record is reported failed and nothing reached the bus
     assert [f["itemIdentifier"] for f in first["batchItemFailures"]] == [
@@ -126,7 +122,7 @@ def test_eventbridge_failing_then_recovering_loses_no_event(platform, lambda_con
     assert delivered() == []
 
     # When Lambda retries the batch after EventBridge recovered
-    second = relay.handler(event, lambda_context)
+    second = outbox_relay.handler(event, lambda_context)
 
     # Then every committed event is on the bus
     assert second["batchItemFailures"] == []
@@ -136,17 +132,16 @@ def test_eventbridge_failing_then_recovering_loses_no_event(platform, lambda_con
 def test_a_partial_outage_retries_only_what_failed(platform, lambda_context):
     c, flaky, delivered = platform
     acme = tenant("t-acme")
-    c.reactions().product_created(acme, "p-1")
     for _ in range(3):
-        c.orders().place(acme, [OrderLine(product_id="p-1", quantity=1)], Cause())
+        c.orders.place(acme, [OrderLine(product_id="p-1", quantity=1)], Cause())
     event = stream_event()
     flaky.outage = 1
 
-    first = relay.handler(event, lambda_context)
+    first = outbox_relay.handler(event, lambda_context)
 
     assert len(first["batchItemFailures"]) == 1
     assert len(delivered()) == 2
     failed = first["batchItemFailures"][0]["itemIdentifier"]
     retry = {"Records": [r for r in event["Records"] if r["dynamodb"]["SequenceNumber"] == failed]}
-    assert relay.handler(retry, lambda_context)["batchItemFailures"] == []
+    assert outbox_relay.handler(retry, lambda_context)["batchItemFailures"] == []
     assert len(delivered()) == 1

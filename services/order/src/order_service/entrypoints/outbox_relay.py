@@ -1,4 +1,5 @@
-"""Outbox relay: the orders table's stream (outbox INSERTs only, by FilterCriteria) -> the bus.
+"""The outbox relay's handler on the orders table's stream (outbox INSERTs only, by the
+template's FilterCriteria) -> the bus.
 
 A record whose event did not reach the bus is a batch item failure: Lambda retries from it,
 so a failing publish loses nothing (EventBridge may then see an event twice; consumers are
@@ -13,9 +14,8 @@ import gc
 gc.disable()
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
@@ -25,11 +25,12 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from order_service.container import container
-from order_service.ports.outbox import OutboxMessage
-from tenant_context import enrich_logger, traced_modules
+from order_service.entrypoints.observability import logger, tracer
+from tenant_context import OutboxMessage, enrich_logger
 
-logger = Logger(service="order")
-tracer = Tracer(service="order", patch_modules=traced_modules())
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+
 processor = BatchProcessor(
     event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
 )
@@ -54,7 +55,7 @@ def record_handler(record: DynamoDBRecord) -> None:
     enrich_logger(
         logger, tenant_id=metadata["tenant_id"], correlation_id=metadata.get("correlation_id")
     )
-    if container().relay().relay([message]):
+    if container().outbox_relay.publish([message]):
         logger.warning("publish failed, will retry", event_id=message.event_id)
         raise PublishFailed(f"{message.detail_type} {message.event_id} did not reach the bus")
     logger.info("event relayed", detail_type=message.detail_type, event_id=message.event_id)
@@ -62,7 +63,7 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
