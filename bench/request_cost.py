@@ -122,43 +122,6 @@ def api_event(method: str, path: str, resource: str, body: Any = None, **params:
     )
 
 
-def _product_created_message(product_id: str) -> dict[str, Any]:
-    """ProductCreated as the order service's queue would deliver it."""
-    from tenant_context import RegionGroup, Role, TenantContext, Tier, new_metadata, write_envelope
-
-    ctx = TenantContext(TENANT, Role.SERVICE, "saas.product", Tier.BASIC, RegionGroup.US)
-    detail = write_envelope(
-        new_metadata(tenant_id=TENANT, producer="saas.product", context=ctx),
-        {"product_id": product_id, "name": "p", "sku": "s", "price": "1.00", "stock": 10**6},
-    )
-    body = {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "ProductCreated",
-        "source": "saas.product",
-        "account": "123456789012",
-        "time": "2026-11-23T00:00:00Z",
-        "region": "us-east-1",
-        "resources": [],
-        "detail": detail,
-    }
-    return {
-        "Records": [
-            {
-                "messageId": str(uuid.uuid4()),
-                "receiptHandle": "bench",
-                "body": json.dumps(body),
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:saas-order-events",
-                "awsRegion": "us-east-1",
-            }
-        ]
-    }
-
-
 class _Context:
     function_name = "bench"
     memory_limit_in_mb = 512
@@ -190,7 +153,6 @@ def _check(response: dict[str, Any], status: int) -> dict[str, Any]:
 def measure_handlers() -> dict[str, list[float]]:
     """In this interpreter (environment already set): the handlers' requests."""
     from order_service.entrypoints import api as order_api
-    from order_service.entrypoints import consumer as order_consumer
     from product_service.entrypoints import api as product_api
 
     ctx = _Context()
@@ -219,9 +181,6 @@ def measure_handlers() -> dict[str, list[float]]:
             raise RuntimeError(f"a page of {LIST_PAGE} expected, got {len(listed)}")
 
     samples[f"list products (page of {LIST_PAGE} of {len(created)})"] = _timed(list_page, N // 4)
-
-    for pid in created[:10]:
-        order_consumer.handler(_product_created_message(pid), ctx)
 
     def place(i: int) -> None:
         body = {"lines": [{"product_id": created[i % 10], "quantity": 1}]}
