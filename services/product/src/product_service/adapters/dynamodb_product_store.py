@@ -94,9 +94,7 @@ class DynamoDBProductStore:
             token = page_token.encode({"pk": pk, "sk": PRODUCT + products[-1].id})
         return Page(items=products, next_token=token)
 
-    def stock_of(
-        self, tenant: TenantContext, product_ids: Sequence[str]
-    ) -> dict[str, int | None]:
+    def stock_of(self, tenant: TenantContext, product_ids: Sequence[str]) -> dict[str, int | None]:
         table = self.table(tenant)
         found: dict[str, int | None] = dict.fromkeys(product_ids)
         keys = [item_key(tenant, PRODUCT + pid) for pid in dict.fromkeys(product_ids)]

@@ -158,7 +158,8 @@ class DynamoDBUnitOfWork(RecordingUnitOfWork):
 
 def _error(reasons: list[str | None], meaning: list[_Refusal]) -> Exception:
     """The domain error of a cancelled transaction, from the items whose condition failed."""
-    failed = [m for m, code in zip(meaning, reasons, strict=False) if code == "ConditionalCheckFailed"]
+    checks = zip(meaning, reasons, strict=False)
+    failed = [m for m, code in checks if code == "ConditionalCheckFailed"]
     if not reasons:  # no reasons given: a lone not-found condition explains it
         not_found = [m for m in meaning if m.kind == "not_found"]
         failed = not_found if len(not_found) == 1 else []

@@ -88,9 +88,7 @@ class FaunaProductStore:
             token = page_token.encode({"tenant": tenant.tenant_id, "after": products[-1].id})
         return Page(items=products, next_token=token)
 
-    def stock_of(
-        self, tenant: TenantContext, product_ids: Sequence[str]
-    ) -> dict[str, int | None]:
+    def stock_of(self, tenant: TenantContext, product_ids: Sequence[str]) -> dict[str, int | None]:
         values = self._query(tenant, STOCK_OF, pids=list(product_ids))
         return {
             pid: (None if value is None else int(value))

@@ -55,9 +55,7 @@ class MemoryProductStore:
         )
         return Page(items=items, next_token=token)
 
-    def stock_of(
-        self, tenant: TenantContext, product_ids: Sequence[str]
-    ) -> dict[str, int | None]:
+    def stock_of(self, tenant: TenantContext, product_ids: Sequence[str]) -> dict[str, int | None]:
         with self.lock:
             products = self.data(tenant).products
             return {pid: products[pid].stock if pid in products else None for pid in product_ids}

@@ -19,9 +19,7 @@ class ProductStore(Protocol):
         """The tenant's products in a stable order; InvalidPageRequest for a foreign token."""
         ...
 
-    def stock_of(
-        self, tenant: TenantContext, product_ids: Sequence[str]
-    ) -> dict[str, int | None]:
+    def stock_of(self, tenant: TenantContext, product_ids: Sequence[str]) -> dict[str, int | None]:
         """Current stock of each id (None for a product that does not exist)."""
         ...
 
