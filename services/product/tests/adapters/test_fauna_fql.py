@@ -284,9 +284,10 @@ def test_replace_of_a_missing_product_is_not_found(who: TenantContext) -> None:
     uow, http = uow_with(failed("abort", 400, abort="not found: p-1"))
     product = Product("p-1", "Mug", "MUG-1", Decimal("1.00"), 1)
 
-    with uow(who, Cause()) as work, pytest.raises(ProductNotFound, match="p-1"):
+    with uow(who, Cause()) as work:
         work.products.replace(product)
-        work.commit()
+        with pytest.raises(ProductNotFound, match="p-1"):
+            work.commit()
     assert sent(http)[0] == placeholders(fauna_uow.COMMIT)
     assert 'abort("not found: " + p.pid)' in sent(http)[0]
     assert 'abort("not found: " + pid)' in sent(http)[0]
@@ -368,9 +369,10 @@ def test_a_refused_stock_commit_is_a_concurrent_change(
 ) -> None:
     uow, _ = uow_with(response)
 
-    with uow(who, Cause(event_id="e-1")) as work, pytest.raises(ConcurrentChange):
+    with uow(who, Cause(event_id="e-1")) as work:
         work.reservations.save(Reservation("o-1", ReservationStatus.REJECTED))
-        work.commit()
+        with pytest.raises(ConcurrentChange):
+            work.commit()
 
 
 def test_a_duplicate_is_named_as_an_event_processed_before(who: TenantContext) -> None:
