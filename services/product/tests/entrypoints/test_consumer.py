@@ -11,7 +11,7 @@ import pytest
 
 from product_service.adapters.memory_product_store import MemoryProductStore
 from product_service.adapters.memory_unit_of_work import MemoryUnitOfWork
-from product_service.adapters.pending_changes import Changes
+from product_service.adapters.recording_unit_of_work import Changes
 from product_service.entrypoints import consumer
 from tenant_context import Cause, TenantContext
 

@@ -25,6 +25,12 @@ from product_service.domain.model import (
 from tenant_context import TenantContext, Tier
 
 PRODUCT, RESERVATION, EVENT, OUTBOX = "PRODUCT#", "RESERVATION#", "EVENT#", "OUTBOX#"
+# The outbox item and the processed marker (docs/conventions.md), written by the unit of work:
+# a DynamoDB stream keeps a record 24 h, after which the outbox item can no longer be relayed
+# (it has long been published by then); SQS keeps a message at most 14 days, so no redelivery
+# can come after 15 (one day of margin).
+OUTBOX_TTL_SECONDS = 24 * 3600
+MARKER_TTL_SECONDS = 15 * 24 * 3600
 
 
 def tenant_pk(tenant_id: str) -> str:

@@ -3,7 +3,8 @@
 The product changes, the reservations, the processed marker (sk "EVENT#<event id>", in the
 tenant's table: the one that holds the changed aggregates) and the outbox items (sk
 "OUTBOX#<event id>", in the pooled table of the region, whose stream feeds the outbox relay)
-are one transaction: all written, or none. Shapes and TTLs: docs/conventions.md."""
+are one transaction: all written, or none. Shapes and TTLs (OUTBOX_TTL_SECONDS,
+MARKER_TTL_SECONDS, defined with the keys in dynamodb_product_store.py): docs/conventions.md."""
 
 from __future__ import annotations
 
@@ -14,14 +15,16 @@ from typing import Any
 
 from product_service.adapters.dynamodb_product_store import (
     EVENT,
+    MARKER_TTL_SECONDS,
     OUTBOX,
+    OUTBOX_TTL_SECONDS,
     PRODUCT,
     RESERVATION,
     DynamoDBProductStore,
     item_key,
     product_item,
 )
-from product_service.adapters.pending_changes import (
+from product_service.adapters.recording_unit_of_work import (
     Changes,
     RecordingUnitOfWork,
     ReservationChange,
@@ -31,11 +34,12 @@ from product_service.domain.events import SOURCE
 from product_service.domain.model import Reservation
 from tenant_context import Cause, OutboxMessage, TenantContext
 
-# A DynamoDB stream keeps a record 24 h: after that the item can no longer be relayed, and it
-# has long been published by then.
-OUTBOX_TTL_SECONDS = 24 * 3600
-# SQS keeps a message at most 14 days, so no redelivery can come later; one day of margin.
-MARKER_TTL_SECONDS = 15 * 24 * 3600
+__all__ = [
+    "MARKER_TTL_SECONDS",
+    "OUTBOX_TTL_SECONDS",
+    "DynamoDBUnitOfWork",
+    "DynamoDBUnitOfWorkFactory",
+]
 
 
 @dataclass(frozen=True, slots=True)

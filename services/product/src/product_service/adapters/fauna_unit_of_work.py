@@ -11,7 +11,7 @@ from typing import Any
 
 from product_service.adapters.fauna_databases import Aborted
 from product_service.adapters.fauna_product_store import FaunaProductStore
-from product_service.adapters.pending_changes import Changes, RecordingUnitOfWork
+from product_service.adapters.recording_unit_of_work import Changes, RecordingUnitOfWork
 from product_service.domain.errors import ConcurrentChange, EventAlreadyProcessed, ProductNotFound
 from product_service.domain.events import SOURCE
 from product_service.domain.model import Product

@@ -7,7 +7,7 @@ import bisect
 from dataclasses import replace
 
 from product_service.adapters.memory_product_store import MemoryProductStore
-from product_service.adapters.pending_changes import Changes, RecordingUnitOfWork
+from product_service.adapters.recording_unit_of_work import Changes, RecordingUnitOfWork
 from product_service.domain.errors import ConcurrentChange, EventAlreadyProcessed, ProductNotFound
 from product_service.domain.events import SOURCE
 from product_service.domain.model import Product
