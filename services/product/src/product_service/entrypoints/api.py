@@ -146,19 +146,6 @@ class Forbidden(Exception):
     pass
 
 
-_ErrorHandler = TypeVar("_ErrorHandler", bound=Callable[..., Response[str]])
-
-
-def _handles(kind: type[Exception]) -> Callable[[_ErrorHandler], _ErrorHandler]:
-    """app.exception_handler, typed (Powertools' decorator is not)."""
-
-    def register(function: _ErrorHandler) -> _ErrorHandler:
-        app.exception_handler(kind)(function)
-        return function
-
-    return register
-
-
 def _tenant(allowed: frozenset[Role]) -> TenantContext:
     tenant = TenantContext.from_event(app.current_event.raw_event)
     enrich_logger(logger, tenant_id=tenant.tenant_id, correlation_id=_correlation_id())
@@ -185,6 +172,19 @@ def _error(status: int, message: str) -> Response[str]:
         content_type=content_types.APPLICATION_JSON,
         body=json.dumps({"message": message}),
     )
+
+
+_ErrorHandler = TypeVar("_ErrorHandler", bound=Callable[..., Response[str]])
+
+
+def _handles(kind: type[Exception]) -> Callable[[_ErrorHandler], _ErrorHandler]:
+    """app.exception_handler, typed (Powertools' decorator is not)."""
+
+    def register(function: _ErrorHandler) -> _ErrorHandler:
+        app.exception_handler(kind)(function)
+        return function
+
+    return register
 
 
 @_handles(ProductError)
