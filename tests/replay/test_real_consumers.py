@@ -24,6 +24,7 @@ START = datetime(2026, 11, 23, 20, 0, tzinfo=UTC)
 
 def test_replaying_a_tenants_history_twice_into_the_product_consumer_leaves_the_same_stock(
     make_event,
+    request: pytest.FixtureRequest,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -33,8 +34,9 @@ def test_replaying_a_tenants_history_twice_into_the_product_consumer_leaves_the_
     monkeypatch.setenv("BACKEND", "memory")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "replay-tests")
-    monkeypatch.setattr(products, "_container", None)  # a fresh process-wide container
-    catalogue = products.container().catalogue()
+    products.use_container(None)  # a fresh process-wide container, from this environment
+    request.addfinalizer(lambda: products.use_container(None))
+    catalogue = products.container().catalogue
     tenant = TenantContext(
         tenant_id="t-replay",
         role=Role.TENANT_ADMIN,
@@ -82,7 +84,7 @@ def test_replaying_a_tenants_history_twice_into_the_product_consumer_leaves_the_
         "--workspace",
         str(ROOT),
     ]
-    store = products.container().store()
+    store = products.container().store
 
     assert cli.main(replay) == 0
     once = store.stock_of(tenant, [lamp.id, desk.id])

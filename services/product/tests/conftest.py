@@ -5,22 +5,40 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-# Before any Powertools import: no X-Ray daemon here; metrics go to stdout as EMF.
+TEMPLATE = Path(__file__).resolve().parents[1] / "template.yaml"
+
+
+def template_environment() -> dict[str, str]:
+    """The plain-text variables of the template's Globals function environment (those whose
+    value is written in the template, not a !Ref): what every function of the service gets."""
+    text = TEMPLATE.read_text(encoding="utf-8")
+    block = text.split("Globals:", 1)[1].split("\nResources:", 1)[0]
+    variables = block.split("Variables:", 1)[1]
+    found = re.findall(r"^ {8}([A-Z_]+): ([^!#\s][^#\n]*?)\s*$", variables, flags=re.M)
+    return {name: value.strip("\"'") for name, value in found}
+
+
+# Before any Powertools import: the template's Powertools settings (service name, metrics
+# namespace); no X-Ray daemon here; metrics go to stdout as EMF.
+for _name, _value in template_environment().items():
+    if _name.startswith("POWERTOOLS_"):
+        os.environ.setdefault(_name, _value)
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "SaaS")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 for _name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
     os.environ[_name] = "testing"  # moto only: never real credentials
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
-from product_service.container import Settings, container  # noqa: E402
+from product_service.container import Container, Settings, use_container  # noqa: E402
 from tenant_context import (  # noqa: E402
     RegionGroup,
     Role,
@@ -210,10 +228,10 @@ def aws() -> Iterator[None]:
 
 @pytest.fixture
 def dynamodb_store(aws: None) -> Any:
-    from product_service.adapters.aws_regional_clients import RegionalClients
+    from product_service.adapters.aws_clients import AwsClients
     from product_service.adapters.dynamodb_product_store import DynamoDBProductStore
 
-    return DynamoDBProductStore(RegionalClients(REGION_MAP), pooled_table=POOLED_TABLE)
+    return DynamoDBProductStore(AwsClients(REGION_MAP), pooled_table=POOLED_TABLE)
 
 
 @pytest.fixture
@@ -223,20 +241,51 @@ def memory_store() -> Any:
     return MemoryProductStore()
 
 
-@pytest.fixture
-def wired() -> Iterator[Callable[[Any], None]]:
-    """Swap the container's store for the test's one; undone after the test."""
-    c = container()
-    c.reset_singletons()  # clients built under another test's moto must not leak in
-    c.settings.override(Settings(BACKEND="memory", REGION_MAP=REGION_MAP))
+def uow_for(store: Any) -> Any:
+    """The unit of work factory that writes where `store` reads."""
+    from product_service.adapters.dynamodb_product_store import DynamoDBProductStore
+    from product_service.adapters.dynamodb_unit_of_work import DynamoDBUnitOfWorkFactory
+    from product_service.adapters.fauna_product_store import FaunaProductStore
+    from product_service.adapters.fauna_unit_of_work import FaunaUnitOfWorkFactory
+    from product_service.adapters.memory_product_store import MemoryProductStore
+    from product_service.adapters.memory_unit_of_work import MemoryUnitOfWorkFactory
 
-    def use(store: Any) -> None:
-        c.store.override(store)
+    if isinstance(store, MemoryProductStore):
+        return MemoryUnitOfWorkFactory(store)
+    if isinstance(store, DynamoDBProductStore):
+        return DynamoDBUnitOfWorkFactory(store)
+    if isinstance(store, FaunaProductStore):
+        return FaunaUnitOfWorkFactory(store)
+    raise TypeError(f"no unit of work for {type(store).__name__}")
+
+
+def catalogue(store: Any) -> Any:
+    from product_service.app.catalogue import Catalogue
+
+    return Catalogue(store, uow_for(store))
+
+
+def stock_keeper(store: Any, **options: Any) -> Any:
+    from product_service.app.stock import StockKeeper
+
+    return StockKeeper(store, uow_for(store), **options)
+
+
+@pytest.fixture
+def wired() -> Iterator[Callable[..., Container]]:
+    """A process-wide container on the memory backend whose store is the test's own (its unit
+    of work and polled outbox follow it); dropped after the test."""
+    c = Container(Settings(BACKEND="memory", REGION_MAP=REGION_MAP))
+    use_container(c)
+
+    def use(store: Any, uow: Any = None) -> Container:
+        c.store = store
+        c.unit_of_work = uow or uow_for(store)
+        c.outbox_source = store
+        return c
 
     yield use
-    c.store.reset_override()
-    c.settings.reset_override()
-    c.reset_singletons()
+    use_container(None)
 
 
 def stream_records(region: str, table: str = POOLED_TABLE) -> list[dict[str, Any]]:

@@ -1,4 +1,9 @@
-"""Composition root: the only module that chooses adapters. Configuration enters here, once."""
+"""Composition root: the only module that chooses adapters. Configuration enters here, once.
+
+`Settings` is the function's environment; `Container` builds each dependency on first use
+(a cached property typed with its port) and keeps it for the warm invocations; `container()` is
+the process-wide one. Adapters are imported inside the property that builds them, so a handler
+pays at cold start only for what it uses (docs/conventions.md, "The composition root")."""
 
 from __future__ import annotations
 
@@ -6,16 +11,26 @@ import json
 import os
 import threading
 from collections.abc import Mapping
-from typing import Any, Literal
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
 
-from dependency_injector import containers, providers
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from product_service.app.catalogue import Catalogue
 from product_service.app.outbox_relay import OutboxRelay
 from product_service.app.stock import StockKeeper
 
-PRODUCER = "saas.product"
+if TYPE_CHECKING:
+    from product_service.adapters.aws_clients import AwsClients
+    from product_service.adapters.dynamodb_product_store import DynamoDBProductStore
+    from product_service.adapters.fauna_databases import FaunaDatabases
+    from product_service.adapters.fauna_product_store import FaunaProductStore
+    from product_service.adapters.memory_product_store import MemoryProductStore
+    from product_service.ports.event_publisher import EventPublisher
+    from product_service.ports.outbox_source import OutboxSource
+    from product_service.ports.product_store import ProductStore
+    from product_service.ports.unit_of_work import UnitOfWorkFactory
+
 DEFAULT_REGION_MAP = {"us": "us-east-1", "eu": "eu-west-1", "global": "us-east-1"}
 
 
@@ -54,69 +69,121 @@ class Settings(BaseModel):
         return cls.model_validate(dict(os.environ if environ is None else environ))
 
 
-# Adapters are imported where they are built: a handler pays only for the backend it uses.
-def _regional_clients(settings: Settings) -> Any:
-    from product_service.adapters.aws_regional_clients import RegionalClients
+class Container:
+    """Every dependency of the service's handlers, each built once on first use. Tests swap one
+    by assigning it before first use: `c.event_publisher = MemoryEventPublisher()`."""
 
-    return RegionalClients(settings.region_map, settings.aws_endpoint_url)
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings if settings is not None else Settings.from_environ()
 
+    @cached_property
+    def aws(self) -> AwsClients:
+        from product_service.adapters.aws_clients import AwsClients
 
-def _memory_store() -> Any:
-    from product_service.adapters.memory_product_store import MemoryProductStore
+        return AwsClients(self.settings.region_map, self.settings.aws_endpoint_url)
 
-    return MemoryProductStore()
+    @cached_property
+    def fauna(self) -> FaunaDatabases:
+        from product_service.adapters.fauna_databases import FaunaDatabases
 
+        secret = self.settings.fauna_secret
+        if not secret and self.settings.fauna_secret_name:
+            secrets = self.aws.client("secretsmanager", self.settings.region)
+            response = secrets.get_secret_value(SecretId=self.settings.fauna_secret_name)
+            secret = str(response["SecretString"])
+        if not secret:
+            raise ValueError("BACKEND=fauna needs FAUNA_SECRET or FAUNA_SECRET_NAME")
+        return FaunaDatabases(
+            secret=secret,
+            endpoint=self.settings.fauna_endpoint,
+            child_db_pattern=self.settings.fauna_child_db_pattern,
+        )
 
-def _dynamodb_store(settings: Settings, clients: Any) -> Any:
-    from product_service.adapters.dynamodb_product_store import DynamoDBProductStore
+    # -- the backend's store: reads (ProductStore) and, for a polled outbox, OutboxSource ----
+    @cached_property
+    def memory_store(self) -> MemoryProductStore:
+        from product_service.adapters.memory_product_store import MemoryProductStore
 
-    return DynamoDBProductStore(
-        clients,
-        pooled_table=settings.products_table,
-        premium_table_pattern=settings.premium_table_pattern,
-    )
+        return MemoryProductStore()
 
+    @cached_property
+    def dynamodb_store(self) -> DynamoDBProductStore:
+        from product_service.adapters.dynamodb_product_store import DynamoDBProductStore
 
-def _fauna_store(settings: Settings, clients: Any) -> Any:
-    from product_service.adapters.fauna_product_store import FaunaProductStore
+        return DynamoDBProductStore(
+            self.aws,
+            pooled_table=self.settings.products_table,
+            premium_table_pattern=self.settings.premium_table_pattern,
+        )
 
-    secret = settings.fauna_secret
-    if not secret and settings.fauna_secret_name:
-        secrets = clients.client("secretsmanager", settings.region)
-        secret = secrets.get_secret_value(SecretId=settings.fauna_secret_name)["SecretString"]
-    if not secret:
-        raise ValueError("BACKEND=fauna needs FAUNA_SECRET or FAUNA_SECRET_NAME")
-    return FaunaProductStore(
-        secret=secret,
-        endpoint=settings.fauna_endpoint,
-        child_db_pattern=settings.fauna_child_db_pattern,
-    )
+    @cached_property
+    def fauna_store(self) -> FaunaProductStore:
+        from product_service.adapters.fauna_product_store import FaunaProductStore
 
+        return FaunaProductStore(self.fauna)
 
-def _event_publisher(settings: Settings, clients: Any) -> Any:
-    from product_service.adapters.eventbridge_event_publisher import EventBridgeEventPublisher
+    @cached_property
+    def store(self) -> ProductStore:
+        backend = self.settings.backend
+        if backend == "memory":
+            return self.memory_store
+        if backend == "fauna":
+            return self.fauna_store
+        return self.dynamodb_store
 
-    # The relay publishes to the bus of its own region: the outbox table's region.
-    return EventBridgeEventPublisher(
-        clients.client("events", settings.region), bus_name=settings.event_bus_name
-    )
+    @cached_property
+    def unit_of_work(self) -> UnitOfWorkFactory:
+        backend = self.settings.backend
+        if backend == "memory":
+            from product_service.adapters.memory_unit_of_work import MemoryUnitOfWorkFactory
 
+            return MemoryUnitOfWorkFactory(self.memory_store)
+        if backend == "fauna":
+            from product_service.adapters.fauna_unit_of_work import FaunaUnitOfWorkFactory
 
-# Thread-safe singletons: the local platform may run one process's handler on several threads.
-class Container(containers.DeclarativeContainer):
-    settings = providers.ThreadSafeSingleton(Settings.from_environ)
-    regional_clients = providers.ThreadSafeSingleton(_regional_clients, settings)
-    store = providers.Selector(
-        providers.Callable(lambda s: s.backend, settings),
-        memory=providers.ThreadSafeSingleton(_memory_store),
-        dynamodb=providers.ThreadSafeSingleton(_dynamodb_store, settings, regional_clients),
-        fauna=providers.ThreadSafeSingleton(_fauna_store, settings, regional_clients),
-    )
-    event_publisher = providers.ThreadSafeSingleton(_event_publisher, settings, regional_clients)
-    # For stores polled rather than streamed (Fauna; the memory fake): see outbox_poller.py.
-    outbox_relay = providers.Factory(OutboxRelay, store, event_publisher)
-    catalogue = providers.Factory(Catalogue, store)
-    stock_keeper = providers.Factory(StockKeeper, store)
+            return FaunaUnitOfWorkFactory(self.fauna_store)
+        from product_service.adapters.dynamodb_unit_of_work import DynamoDBUnitOfWorkFactory
+
+        return DynamoDBUnitOfWorkFactory(self.dynamodb_store)
+
+    @cached_property
+    def event_publisher(self) -> EventPublisher:
+        from product_service.adapters.eventbridge_event_publisher import (
+            EventBridgeEventPublisher,
+        )
+
+        # The outbox relay publishes to the bus of its own region: the outbox table's region.
+        return EventBridgeEventPublisher(
+            self.aws.client("events", self.settings.region), bus_name=self.settings.event_bus_name
+        )
+
+    @cached_property
+    def outbox_source(self) -> OutboxSource:
+        if self.settings.backend == "dynamodb":
+            raise ValueError(
+                "BACKEND=dynamodb has no polled outbox: its table's stream feeds "
+                "entrypoints/outbox_relay.py"
+            )
+        if self.settings.backend == "memory":
+            return self.memory_store
+        return self.fauna_store
+
+    @cached_property
+    def outbox_relay(self) -> OutboxRelay:
+        return OutboxRelay(self.event_publisher, self.outbox_source)
+
+    @cached_property
+    def stream_outbox_relay(self) -> OutboxRelay:
+        """The outbox relay on the table's stream: it publishes what it is given, polls nothing."""
+        return OutboxRelay(self.event_publisher)
+
+    @cached_property
+    def catalogue(self) -> Catalogue:
+        return Catalogue(self.store, self.unit_of_work)
+
+    @cached_property
+    def stock_keeper(self) -> StockKeeper:
+        return StockKeeper(self.store, self.unit_of_work)
 
 
 _container: Container | None = None
@@ -131,3 +198,11 @@ def container() -> Container:
             if _container is None:
                 _container = Container()
     return _container
+
+
+def use_container(replacement: Container | None) -> None:
+    """Install `replacement` as the process-wide container (tests); None drops the current one,
+    so the next `container()` builds a fresh one from the environment."""
+    global _container
+    with _container_lock:
+        _container = replacement

@@ -1,4 +1,5 @@
-"""The FQL each Fauna adapter method sends, and how it decodes realistic responses.
+"""The FQL each Fauna adapter method sends (store, unit of work, schema), and how it decodes
+realistic responses.
 
 No FaunaDB can run here, so the driver itself is exercised down to its HTTP-client interface:
 a fake `fauna.http.HTTPClient` records each request and answers with the tagged JSON a Fauna
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
@@ -16,8 +18,18 @@ import pytest
 from fauna.http import HTTPClient, HTTPResponse
 
 from product_service.adapters import fauna_product_store as fauna_store
+from product_service.adapters import fauna_schema
+from product_service.adapters import fauna_unit_of_work as fauna_uow
+from product_service.adapters.fauna_databases import FaunaDatabases
 from product_service.adapters.fauna_product_store import FaunaProductStore
-from product_service.domain.errors import ConcurrentChange, InvalidPageRequest, ProductNotFound
+from product_service.adapters.fauna_unit_of_work import FaunaUnitOfWorkFactory
+from product_service.domain.errors import (
+    ConcurrentChange,
+    EventAlreadyProcessed,
+    InvalidPageRequest,
+    ProductNotFound,
+)
+from product_service.domain.events import ProductCreated, StockReserved
 from product_service.domain.model import (
     OrderLine,
     PageRequest,
@@ -26,8 +38,7 @@ from product_service.domain.model import (
     ReservationStatus,
     StockMovement,
 )
-from product_service.ports.product_store import OutboxMessage, StockCommit
-from tenant_context import TenantContext
+from tenant_context import Cause, TenantContext
 
 
 class FakeResponse(HTTPResponse):
@@ -132,10 +143,16 @@ def sent(http: FakeFaunaHTTP, index: int = -1) -> tuple[str, dict[str, Any]]:
 
 def placeholders(template: str) -> str:
     """The template with each ${name} numbered in order, as `sent` renders it."""
-    import re
-
     count = iter(range(100))
     return re.sub(r"\$\{\w+\}", lambda _: "${arg" + str(next(count)) + "}", template)
+
+
+def named(http: FakeFaunaHTTP, template: str, index: int = -1) -> dict[str, Any]:
+    """The tagged argument values of one request, by their names in `template`."""
+    text, values = sent(http, index)
+    assert text == placeholders(template)
+    names = re.findall(r"\$\{(\w+)\}", template)
+    return {name: values[f"arg{n}"] for n, name in enumerate(names)}
 
 
 @pytest.fixture
@@ -143,12 +160,21 @@ def who(make_tenant: Callable[..., TenantContext]) -> TenantContext:
     return make_tenant("acme-1")
 
 
-def store_with(*responses: FakeResponse) -> tuple[FaunaProductStore, FakeFaunaHTTP]:
+def store_with(
+    *responses: FakeResponse, ready: tuple[str, ...] = ("tenant_acme-1", "tenant_acme_1")
+) -> tuple[FaunaProductStore, FakeFaunaHTTP]:
+    """The store on the fake HTTP client; the `ready` child databases carry the schema already
+    (no schema query first: see the tests of the schema below)."""
     http = FakeFaunaHTTP(*responses)
-    store = FaunaProductStore(
-        secret="fnParentKey", endpoint="http://fauna.invalid", http_client=http
+    databases = FaunaDatabases(
+        secret="fnParentKey", endpoint="http://fauna.invalid", http_client=http, ready=ready
     )
-    return store, http
+    return FaunaProductStore(databases), http
+
+
+def uow_with(*responses: FakeResponse) -> tuple[FaunaUnitOfWorkFactory, FakeFaunaHTTP]:
+    store, http = store_with(*responses)
+    return FaunaUnitOfWorkFactory(store), http
 
 
 PRODUCT_ROW = {
@@ -177,7 +203,9 @@ def test_get_sends_the_indexed_lookup_and_decodes_the_projection(who: TenantCont
     product = store.get(who, "p-1")
 
     assert sent(http) == (placeholders(fauna_store.GET), {"arg0": "p-1"})
-    assert sent(http)[0] == "Product.byPid(${arg0}).first() { pid, name, sku, price, stock }"
+    assert sent(http)[0] == (
+        "product_products.byPid(${arg0}).first() { pid, name, sku, price, stock }"
+    )
     assert product == Product("p-1", "Mug", "MUG-1", Decimal("12.50"), 5)
 
 
@@ -196,8 +224,8 @@ def test_list_asks_for_one_more_than_the_page_and_hands_out_a_token(who: TenantC
 
     text, values = sent(http, 0)
     assert text == (
-        "Product.sortedByPid({ from: ${arg0} }).where(.pid != ${arg1}).take(${arg2}).toArray() "
-        "{ pid, name, sku, price, stock }"
+        "product_products.sortedByPid({ from: ${arg0} }).where(.pid != ${arg1})"
+        ".take(${arg2}).toArray() { pid, name, sku, price, stock }"
     )
     assert values == {"arg0": "", "arg1": "", "arg2": {"@int": "3"}}
     assert [p.id for p in first.items] == ["p-0", "p-1"]
@@ -210,7 +238,7 @@ def test_list_refuses_another_tenants_token_without_querying(
     who: TenantContext, make_tenant: Callable[..., TenantContext]
 ) -> None:
     rows = [dict(PRODUCT_ROW, pid=f"p-{i}") for i in range(2)]
-    store, http = store_with(ok(rows))
+    store, http = store_with(ok(rows), ready=("tenant_other",))
     token = store.list_products(make_tenant("other"), PageRequest(limit=1)).next_token
 
     with pytest.raises(InvalidPageRequest):
@@ -223,40 +251,46 @@ def test_stock_of_maps_missing_products_to_none(who: TenantContext) -> None:
 
     stock = store.stock_of(who, ["p-1", "ghost"])
 
-    assert sent(http)[0] == "${arg0}.map(pid => Product.byPid(pid).first()?.stock)"
+    assert sent(http)[0] == "${arg0}.map(pid => product_products.byPid(pid).first()?.stock)"
     assert stock == {"p-1": 4, "ghost": None}
 
 
 def test_create_writes_the_product_and_its_outbox_document_in_one_query(
     who: TenantContext,
 ) -> None:
-    store, http = store_with(ok(None))
+    uow, http = uow_with(ok(None))
     product = Product("p-1", "Mug", "MUG-1", Decimal("12.5"), 5)
-    message = OutboxMessage("e-1", "saas.product", "ProductCreated", {"data": {"x": 1}})
 
-    store.create(who, product, message)
+    with uow(who, Cause(correlation_id="c-1")) as work:
+        work.products.add(product)
+        work.emit(ProductCreated.of(product))
+        work.commit()
 
-    text, values = sent(http)
-    assert text == "Product.create(${arg0})\nOutbox.create(${arg1})\nnull"
-    assert values["arg0"] == {
-        "pid": "p-1",
-        "name": "Mug",
-        "sku": "MUG-1",
-        "price": "12.50",
-        "stock": {"@int": "5"},
-    }
-    assert values["arg1"]["detail_type"] == "ProductCreated"
-    assert values["arg1"]["detail"] == {"data": {"x": {"@int": "1"}}}
+    assert len(http.requests) == 1
+    arguments = named(http, fauna_uow.COMMIT)
+    assert arguments["added"] == [
+        {"pid": "p-1", "name": "Mug", "sku": "MUG-1", "price": "12.50", "stock": {"@int": "5"}}
+    ]
+    (outbox,) = arguments["outbox"]
+    assert outbox["source"] == "saas.product"
+    assert outbox["detail_type"] == "ProductCreated"
+    assert outbox["detail"]["data"]["stock"] == {"@int": "5"}
+    assert outbox["detail"]["metadata"]["correlation_id"] == "c-1"
+    assert arguments["marker"] is None  # not a reaction: no processed marker
+    assert arguments["replaced"] == arguments["deleted"] == arguments["movements"] == []
 
 
 def test_replace_of_a_missing_product_is_not_found(who: TenantContext) -> None:
-    store, http = store_with(failed("abort", 400, abort="not found"))
+    uow, http = uow_with(failed("abort", 400, abort="not found: p-1"))
     product = Product("p-1", "Mug", "MUG-1", Decimal("1.00"), 1)
 
-    with pytest.raises(ProductNotFound):
-        store.replace(who, product, OutboxMessage("e", "saas.product", "ProductUpdated", {}))
-    assert sent(http)[0] == placeholders(fauna_store.REPLACE)
-    assert 'abort("not found")' in sent(http)[0]
+    with uow(who, Cause()) as work:
+        work.products.replace(product)
+        with pytest.raises(ProductNotFound, match="p-1"):
+            work.commit()
+    assert sent(http)[0] == placeholders(fauna_uow.COMMIT)
+    assert 'abort("not found: " + p.pid)' in sent(http)[0]
+    assert 'abort("not found: " + pid)' in sent(http)[0]
 
 
 def test_reservation_decodes_status_and_lines(who: TenantContext) -> None:
@@ -266,38 +300,66 @@ def test_reservation_decodes_status_and_lines(who: TenantContext) -> None:
 
     reservation = store.reservation(who, "o-1")
 
-    assert sent(http)[0] == "Reservation.byOrderId(${arg0}).first() { status, lines }"
+    assert sent(http)[0] == "product_reservations.byOrderId(${arg0}).first() { status, lines }"
     assert reservation == Reservation("o-1", ReservationStatus.RESERVED, (OrderLine("p-1", 2),))
 
 
 def test_commit_stock_is_one_query_with_a_guard_per_line_marker_and_outbox(
     who: TenantContext,
 ) -> None:
-    store, http = store_with(ok(None))
-    commit = StockCommit(
-        processed_event_id="e-1",
-        expected=None,
-        reservation=Reservation("o-1", ReservationStatus.RESERVED, (OrderLine("p-1", 2),)),
-        movements=(StockMovement("p-1", -2),),
-        outbox=(OutboxMessage("e-2", "saas.product", "StockReserved", {"data": {}}),),
-    )
+    uow, http = uow_with(ok(None))
 
-    store.commit_stock(who, commit)
+    with uow(who, Cause(correlation_id="c-1", event_id="e-1")) as work:
+        work.products.move_stock(StockMovement("p-1", -2))
+        work.reservations.save(
+            Reservation("o-1", ReservationStatus.RESERVED, (OrderLine("p-1", 2),))
+        )
+        work.emit(StockReserved(order_id="o-1", lines=[]))
+        work.commit()
 
     assert len(http.requests) == 1
     text, values = sent(http)
-    assert text == placeholders(fauna_store.COMMIT_STOCK)
+    assert text == placeholders(fauna_uow.COMMIT)
     assert 'if (product!.stock + m.delta < 0) abort("stock changed")' in text
-    assert "ProcessedEvent.create({ event_id: " in text
-    assert "Outbox.create(o)" in text
+    assert "product_processed_events.create({" in text
+    assert "product_outbox.create(o)" in text
     assert values["arg0"] == "e-1"  # the marker guard comes first
-    assert {"product_id": "p-1", "delta": {"@int": "-2"}} in values["arg3"]
+    arguments = named(http, fauna_uow.COMMIT)
+    assert {"product_id": "p-1", "delta": {"@int": "-2"}} in arguments["movements"]
+    assert arguments["reservations"] == [
+        {
+            "order_id": "o-1",
+            "expected": None,  # a save without a get: the order has no reservation yet
+            "status": "RESERVED",
+            "lines": [{"product_id": "p-1", "quantity": {"@int": "2"}}],
+        }
+    ]
+    assert arguments["marker_ttl_days"] == {"@int": "15"}
+    assert [o["detail_type"] for o in arguments["outbox"]] == ["StockReserved"]
+    assert arguments["outbox"][0]["detail"]["metadata"]["causation_id"] == "e-1"
+
+
+def test_a_reservation_read_and_left_alone_is_only_checked(who: TenantContext) -> None:
+    reserved = {"status": "RELEASED", "lines": []}
+    uow, http = uow_with(ok(reserved), ok(None))
+
+    with uow(who, Cause(event_id="e-9")) as work:
+        work.reservations.get("o-1")
+        work.commit()  # the marker alone, the reservation held as read
+
+    arguments = named(http, fauna_uow.COMMIT)
+    assert arguments["reservations"] == [
+        {"order_id": "o-1", "expected": "RELEASED", "status": None, "lines": []}
+    ]
+    assert arguments["marker"] == "e-9"
+    assert arguments["outbox"] == []
 
 
 @pytest.mark.parametrize(
     "response",
     [
         failed("abort", 400, abort="stock changed"),
+        failed("abort", 400, abort="reservation changed"),
         failed("abort", 400, abort="duplicate"),
         failed("conflict", 409),
     ],
@@ -305,15 +367,19 @@ def test_commit_stock_is_one_query_with_a_guard_per_line_marker_and_outbox(
 def test_a_refused_stock_commit_is_a_concurrent_change(
     who: TenantContext, response: FakeResponse
 ) -> None:
-    store, _ = store_with(response)
-    commit = StockCommit(
-        processed_event_id="e-1",
-        expected=None,
-        reservation=Reservation("o-1", ReservationStatus.REJECTED),
-    )
+    uow, _ = uow_with(response)
 
-    with pytest.raises(ConcurrentChange):
-        store.commit_stock(who, commit)
+    with uow(who, Cause(event_id="e-1")) as work:
+        work.reservations.save(Reservation("o-1", ReservationStatus.REJECTED))
+        with pytest.raises(ConcurrentChange):
+            work.commit()
+
+
+def test_a_duplicate_is_named_as_an_event_processed_before(who: TenantContext) -> None:
+    uow, _ = uow_with(failed("abort", 400, abort="duplicate"))
+
+    with uow(who, Cause(event_id="e-1")) as work, pytest.raises(EventAlreadyProcessed):
+        work.commit()
 
 
 def test_purge_counts_what_it_deleted(who: TenantContext) -> None:
@@ -321,6 +387,31 @@ def test_purge_counts_what_it_deleted(who: TenantContext) -> None:
 
     assert store.purge(who) == 7
     assert sent(http)[0] == fauna_store.PURGE
+
+
+def test_the_purge_deletes_only_the_product_collections_never_another_services(
+    who: TenantContext,
+) -> None:
+    # Regression: the product purge (TenantDeprovisioned) deleted the order service's
+    # processed-event markers from the collection both services shared; a redelivered event
+    # was then processed twice by the order service.
+    store, http = store_with(ok({"@int": "0"}))
+
+    store.purge(who)
+
+    text = sent(http)[0]
+    listed = re.search(r"let collections = \[(.*?)\]", text, flags=re.S)
+    assert listed is not None
+    named_collections = {name.strip() for name in listed.group(1).split(",")}
+    assert named_collections == set(fauna_schema.NAMES)
+    assert all(name.startswith("product_") for name in named_collections)
+    # The query touches the collections it names and nothing else: no enumeration of the
+    # database's collections, no shared or other service's collection.
+    assert "Collection" not in text
+    for foreign in ("ProcessedEvent", "Outbox", "order_processed_events", "order_outbox"):
+        assert foreign not in text
+    identifiers = set(re.findall(r"\b([a-z]+_[a-z_]+)\b", text))
+    assert identifiers <= set(fauna_schema.NAMES)
 
 
 def test_the_poller_lists_child_databases_with_the_parent_key_then_reads_each_outbox() -> None:
@@ -344,11 +435,96 @@ def test_the_poller_lists_child_databases_with_the_parent_key_then_reads_each_ou
     assert sent(http, 0)[0] == "Database.all().toArray() { name }"
     assert http.requests[1]["headers"]["Authorization"] == "Bearer fnParentKey:tenant_acme_1:server"
     assert sent(http, 1) == (
-        'Outbox.all().where(.source == "saas.product").order(.ts).take(${arg0}).toArray() '
+        "product_outbox.all().order(.ts).take(${arg0}).toArray() "
         "{ id, event_id, source, detail_type, detail }",
         {"arg0": {"@int": "50"}},
     )
     assert pending.message.detail == {"metadata": {"tenant_id": "acme_1"}, "data": {"stock": 5}}
     assert pending.key == "tenant_acme_1/412483941908005376"
-    assert sent(http, 2) == ("Outbox.byId(${arg0})?.delete()\nnull", {"arg0": "412483941908005376"})
+    assert sent(http, 2) == (
+        "product_outbox.byId(${arg0})?.delete()\nnull",
+        {"arg0": "412483941908005376"},
+    )
     assert len(http.requests) == 3  # "unrelated" is not a tenant's database
+
+
+# -- the service's own schema, applied on first use of a child database -----------------------
+
+
+def test_the_first_query_to_a_child_database_applies_the_schema_once(who: TenantContext) -> None:
+    store, http = store_with(
+        ok(["product_products", "product_reservations"]), ok(None), ok(None), ready=()
+    )
+
+    store.get(who, "p-1")
+    store.get(who, "p-2")
+
+    assert len(http.requests) == 3  # the schema once, then the two reads
+    assert http.requests[0]["headers"]["Authorization"] == (
+        "Bearer fnParentKey:tenant_acme-1:server"
+    )
+    text, values = sent(http, 0)
+    assert text == placeholders(fauna_schema.APPLY)
+    assert "if (Collection.byName(c.name) == null)" in text
+    definitions = values["arg0"]
+    assert [d["name"] for d in definitions] == [
+        "product_products",
+        "product_reservations",
+        "product_processed_events",
+        "product_outbox",
+    ]
+    assert sent(http, 1)[0].startswith("product_products.byPid(")
+    assert sent(http, 2)[1] == {"arg0": "p-2"}
+
+
+def test_each_child_database_gets_the_schema_on_its_own_first_use(
+    who: TenantContext, make_tenant: Callable[..., TenantContext]
+) -> None:
+    store, http = store_with(ok([]), ok(None), ok([]), ok(None), ready=())
+
+    store.get(who, "p-1")
+    store.get(make_tenant("acme-2"), "p-1")
+
+    assert [sent(http, i)[0] == placeholders(fauna_schema.APPLY) for i in range(4)] == [
+        True,
+        False,
+        True,
+        False,
+    ]
+    assert http.requests[2]["headers"]["Authorization"].endswith(":tenant_acme-2:server")
+
+
+def test_a_failed_schema_query_is_tried_again_at_the_next_use(who: TenantContext) -> None:
+    store, http = store_with(failed("conflict", 409), ok([]), ok(None), ready=())
+
+    with pytest.raises(ConcurrentChange):
+        store.get(who, "p-1")
+    store.get(who, "p-1")
+
+    assert [sent(http, i)[0] == placeholders(fauna_schema.APPLY) for i in range(3)] == [
+        True,
+        True,
+        False,
+    ]
+
+
+def test_the_processed_marker_is_unique_per_event_within_the_product_collection_only() -> None:
+    (markers,) = [c for c in fauna_schema.COLLECTIONS if c["name"] == "product_processed_events"]
+
+    assert markers["constraints"] == [{"unique": [".event_id"]}]
+    assert markers["indexes"] == {"byEventId": {"terms": [{"field": ".event_id"}]}}
+    assert all(name.startswith("product_") for name in fauna_schema.NAMES)
+
+
+def test_every_collection_the_adapters_query_is_declared_in_the_schema() -> None:
+    texts = [
+        value
+        for module in (fauna_store, fauna_uow)
+        for name, value in vars(module).items()
+        if name.isupper() and isinstance(value, str)
+    ]
+    used = {c for text in texts for c in re.findall(r"(?<![.\w])(product_[a-z_]+)\b", text)}
+
+    assert used == set(fauna_schema.NAMES)
+    for text in texts:  # nothing of the old shared collections is left
+        assert not re.search(r"\b(Product|Reservation|ProcessedEvent|Outbox)\.", text)

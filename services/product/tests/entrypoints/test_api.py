@@ -17,7 +17,7 @@ MUG = {"name": "Mug", "sku": "MUG-1", "price": "12.50", "stock": 5}
 
 
 @pytest.fixture
-def store(wired: Callable[[Any], None]) -> MemoryProductStore:
+def store(wired: Callable[..., Any]) -> MemoryProductStore:
     store = MemoryProductStore()
     wired(store)
     return store

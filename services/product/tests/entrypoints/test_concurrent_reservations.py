@@ -13,7 +13,6 @@ import boto3
 import pytest
 
 from product_service.adapters.dynamodb_product_store import DynamoDBProductStore
-from product_service.app.catalogue import Catalogue
 from product_service.entrypoints import consumer
 from tenant_context import TenantContext
 
@@ -55,7 +54,7 @@ def serialised_moto_transactions() -> Iterator[list[int]]:
 @pytest.mark.slow
 def test_two_hundred_concurrent_orders_reserve_exactly_the_stock(
     dynamodb_store: DynamoDBProductStore,
-    wired: Callable[[Any], None],
+    wired: Callable[..., Any],
     serialised_moto_transactions: list[int],
     make_tenant: Callable[..., TenantContext],
     make_eventbridge_event: Callable[..., dict[str, Any]],
@@ -66,7 +65,7 @@ def test_two_hundred_concurrent_orders_reserve_exactly_the_stock(
     wired(dynamodb_store)
     who = make_tenant()
     pid = (
-        Catalogue(dynamodb_store)
+        conftest.catalogue(dynamodb_store)
         .create(who, name="Limited", sku="L-1", price=Decimal("10.00"), stock=STOCK)
         .id
     )

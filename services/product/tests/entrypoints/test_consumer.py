@@ -10,13 +10,16 @@ from typing import Any
 import pytest
 
 from product_service.adapters.memory_product_store import MemoryProductStore
-from product_service.app.catalogue import Catalogue
+from product_service.adapters.memory_unit_of_work import MemoryUnitOfWork
+from product_service.adapters.recording_unit_of_work import Changes
 from product_service.entrypoints import consumer
-from tenant_context import TenantContext
+from tenant_context import Cause, TenantContext
+
+from .. import conftest  # noqa: TID252
 
 
 @pytest.fixture
-def store(wired: Callable[[Any], None]) -> MemoryProductStore:
+def store(wired: Callable[..., Any]) -> MemoryProductStore:
     store = MemoryProductStore()
     wired(store)
     return store
@@ -44,7 +47,10 @@ def deliver(
 
 
 def _product(store: MemoryProductStore, who: TenantContext, stock: int) -> str:
-    return Catalogue(store).create(who, name="Mug", sku="M", price=Decimal("1.00"), stock=stock).id
+    product = conftest.catalogue(store).create(
+        who, name="Mug", sku="M", price=Decimal("1.00"), stock=stock
+    )
+    return str(product.id)
 
 
 def test_order_placed_reserves_stock_and_publishes_stock_reserved(
@@ -203,20 +209,24 @@ def test_every_consumed_event_has_a_reader_of_major_1() -> None:
     assert json.dumps(CONSUMED[("saas.order", "OrderPlaced")].model_json_schema())
 
 
-class _BrokenStore(MemoryProductStore):
-    def commit_stock(self, tenant: TenantContext, commit: Any) -> None:
+class _BrokenUnitOfWork(MemoryUnitOfWork):
+    def _write(self, changes: Changes) -> None:
         raise RuntimeError("throttled (fake)")
 
 
 def test_an_infrastructure_error_fails_the_item_for_a_retry_and_is_logged(
-    wired: Callable[[Any], None],
+    wired: Callable[..., Any],
     who: TenantContext,
     deliver: Callable[..., list[str]],
     make_eventbridge_event: Callable[..., dict[str, Any]],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    store = _BrokenStore()
-    wired(store)
+    store = MemoryProductStore()
+
+    def broken(ctx: TenantContext, cause: Cause) -> MemoryUnitOfWork:
+        return _BrokenUnitOfWork(store, ctx, cause)
+
+    wired(store, broken)
     pid = _product(store, who, 5)
     placed = make_eventbridge_event(
         "OrderPlaced", {"order_id": "o-1", "lines": [{"product_id": pid, "quantity": 1}]}, who
@@ -226,3 +236,52 @@ def test_an_infrastructure_error_fails_the_item_for_a_retry_and_is_logged(
 
     assert store.stock_of(who, [pid]) == {pid: 5}
     assert any(r.getMessage() == "event failed; SQS will deliver it again" for r in caplog.records)
+
+
+def test_one_dispatch_table_names_a_handler_for_every_consumed_event() -> None:
+    from product_service.entrypoints.event_readers import CONSUMED
+
+    assert set(consumer.EVENT_HANDLERS) == {detail_type for _, detail_type in CONSUMED}
+
+
+def test_a_detail_type_without_a_handler_fails_with_the_reason(
+    store: MemoryProductStore,
+    who: TenantContext,
+    deliver: Callable[..., list[str]],
+    make_eventbridge_event: Callable[..., dict[str, Any]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A reader exists for the source, none for this detail-type: never silently dropped.
+    shipped = make_eventbridge_event("OrderShipped", {"order_id": "o-1"}, who)
+    wrong_source = make_eventbridge_event(
+        "OrderPlaced", {"order_id": "o-2", "lines": []}, who, source="saas.tenant"
+    )
+
+    assert deliver(shipped, wrong_source) == ["#0", "#1"]
+
+    reasons = [r.reason for r in caplog.records if r.getMessage() == "message left for the DLQ"]
+    assert reasons == [
+        "no reader for source/detail-type ('saas.order', 'OrderShipped')",
+        "no reader for source/detail-type ('saas.tenant', 'OrderPlaced')",
+    ]
+
+
+def test_an_order_for_an_unknown_product_is_answered_with_a_rejection_naming_it(
+    store: MemoryProductStore,
+    who: TenantContext,
+    deliver: Callable[..., list[str]],
+    make_eventbridge_event: Callable[..., dict[str, Any]],
+) -> None:
+    placed = make_eventbridge_event(
+        "OrderPlaced",
+        {"order_id": "o-1", "lines": [{"product_id": "p-404", "quantity": 1}]},
+        who,
+    )
+
+    assert deliver(placed) == []
+
+    rejected = store.outbox[-1]
+    assert rejected.detail_type == "StockReservationRejected"
+    assert rejected.detail["data"]["order_id"] == "o-1"
+    assert rejected.detail["data"]["reason"] == "unknown products: p-404"
+    assert rejected.detail["metadata"]["causation_id"] == placed["detail"]["metadata"]["event_id"]

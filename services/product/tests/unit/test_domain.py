@@ -88,6 +88,19 @@ def test_reservation_names_an_unknown_product() -> None:
     assert "unknown products: ghost" in decision.reason
 
 
+def test_the_rejection_reason_names_every_unknown_product_by_id() -> None:
+    only_unknown = decide_reservation(
+        "o-1", [OrderLine("p-1", 1), OrderLine("p-2", 3)], {"p-1": None}
+    )
+    both = decide_reservation(
+        "o-1", [OrderLine("a", 9), OrderLine("p-1", 1)], {"a": 2, "p-1": None}
+    )
+
+    assert only_unknown.reason == "unknown products: p-1, p-2"
+    assert both.reason == "unknown products: p-1; insufficient stock"
+    assert both.short_lines == (ShortLine("a", 9, 2), ShortLine("p-1", 1, 0))
+
+
 def test_reservation_refuses_more_lines_than_one_transaction_holds() -> None:
     lines = [OrderLine(f"p{i}", 1) for i in range(MAX_ORDER_LINES + 1)]
 

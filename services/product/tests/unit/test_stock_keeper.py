@@ -8,10 +8,11 @@ from decimal import Decimal
 import pytest
 
 from product_service.adapters.memory_product_store import MemoryProductStore
-from product_service.app.catalogue import Catalogue
-from product_service.app.stock import EventCause, Outcome, StockKeeper
+from product_service.app.stock import Outcome, StockKeeper
 from product_service.domain.model import OrderLine, ReservationStatus
-from tenant_context import TenantContext
+from tenant_context import Cause, TenantContext
+
+from .. import conftest  # noqa: TID252
 
 
 @pytest.fixture
@@ -25,11 +26,20 @@ def who(make_tenant: Callable[..., TenantContext]) -> TenantContext:
 
 
 def _product(store: MemoryProductStore, who: TenantContext, stock: int) -> str:
-    return Catalogue(store).create(who, name="Mug", sku="M", price=Decimal("3.00"), stock=stock).id
+    return (
+        conftest.catalogue(store)
+        .create(who, name="Mug", sku="M", price=Decimal("3.00"), stock=stock)
+        .id
+    )
 
 
-def _cause(event_id: str) -> EventCause:
-    return EventCause(event_id=event_id, correlation_id=f"corr-{event_id}")
+def _cause(event_id: str) -> Cause:
+    return Cause(correlation_id=f"corr-{event_id}", event_id=event_id)
+
+
+def _keeper(store: MemoryProductStore) -> StockKeeper:
+    keeper: StockKeeper = conftest.stock_keeper(store)
+    return keeper
 
 
 def test_placing_an_order_reserves_all_lines_and_reports_stock_reserved(
@@ -37,9 +47,7 @@ def test_placing_an_order_reserves_all_lines_and_reports_stock_reserved(
 ) -> None:
     a, b = _product(store, who, 5), _product(store, who, 1)
 
-    outcome = StockKeeper(store).reserve(
-        who, _cause("e1"), "o-1", [OrderLine(a, 2), OrderLine(b, 1)]
-    )
+    outcome = _keeper(store).reserve(who, _cause("e1"), "o-1", [OrderLine(a, 2), OrderLine(b, 1)])
 
     assert outcome is Outcome.RESERVED
     assert store.stock_of(who, [a, b]) == {a: 3, b: 0}
@@ -58,9 +66,7 @@ def test_one_short_line_reserves_nothing_and_reports_the_short_lines(
 ) -> None:
     a, b = _product(store, who, 5), _product(store, who, 1)
 
-    outcome = StockKeeper(store).reserve(
-        who, _cause("e1"), "o-1", [OrderLine(a, 2), OrderLine(b, 2)]
-    )
+    outcome = _keeper(store).reserve(who, _cause("e1"), "o-1", [OrderLine(a, 2), OrderLine(b, 2)])
 
     assert outcome is Outcome.REJECTED
     assert store.stock_of(who, [a, b]) == {a: 5, b: 1}
@@ -75,7 +81,7 @@ def test_a_duplicate_order_placed_changes_nothing(
     store: MemoryProductStore, who: TenantContext
 ) -> None:
     a = _product(store, who, 5)
-    keeper = StockKeeper(store)
+    keeper = _keeper(store)
     keeper.reserve(who, _cause("e1"), "o-1", [OrderLine(a, 2)])
     published = len(store.outbox)
 
@@ -91,7 +97,7 @@ def test_cancelling_releases_only_what_the_order_reserved(
     store: MemoryProductStore, who: TenantContext
 ) -> None:
     a = _product(store, who, 5)
-    keeper = StockKeeper(store)
+    keeper = _keeper(store)
     keeper.reserve(who, _cause("e1"), "o-1", [OrderLine(a, 2)])
     keeper.reserve(who, _cause("e2"), "o-2", [OrderLine(a, 9)])  # rejected
 
@@ -112,7 +118,7 @@ def test_a_cancel_before_its_order_leaves_a_tombstone_so_the_late_order_reserves
     store: MemoryProductStore, who: TenantContext
 ) -> None:
     a = _product(store, who, 5)
-    keeper = StockKeeper(store)
+    keeper = _keeper(store)
 
     cancelled = keeper.release(who, _cause("cancel"), "o-1")
     placed = keeper.reserve(who, _cause("placed"), "o-1", [OrderLine(a, 2)])
@@ -130,7 +136,7 @@ def test_more_lines_than_allowed_is_rejected_with_the_reason_not_failed(
 ) -> None:
     lines = [OrderLine(f"p{i}", 1) for i in range(26)]
 
-    outcome = StockKeeper(store).reserve(who, _cause("e1"), "o-1", lines)
+    outcome = _keeper(store).reserve(who, _cause("e1"), "o-1", lines)
 
     assert outcome is Outcome.REJECTED
     assert "at most 25" in store.outbox[-1].detail["data"]["reason"]
@@ -140,9 +146,9 @@ def test_release_skips_a_product_deleted_since_it_was_reserved(
     store: MemoryProductStore, who: TenantContext
 ) -> None:
     a, b = _product(store, who, 5), _product(store, who, 5)
-    keeper = StockKeeper(store)
+    keeper = _keeper(store)
     keeper.reserve(who, _cause("e1"), "o-1", [OrderLine(a, 1), OrderLine(b, 1)])
-    Catalogue(store).delete(who, b)
+    conftest.catalogue(store).delete(who, b)
 
     outcome = keeper.release(who, _cause("e2"), "o-1")
 
@@ -157,8 +163,58 @@ def test_purge_removes_the_tenant_and_only_the_tenant(
     a = _product(store, gone, 1)
     b = _product(store, stays, 1)
 
-    removed = StockKeeper(store).purge(gone)
+    removed = _keeper(store).purge(gone)
 
     assert removed == 1
     assert store.get(gone, a) is None
     assert store.get(stays, b) is not None
+
+
+def test_an_order_naming_products_the_tenant_does_not_have_is_rejected_naming_them(
+    store: MemoryProductStore, who: TenantContext, make_tenant: Callable[..., TenantContext]
+) -> None:
+    # The order service accepts any order: the product service is the authority on products.
+    mine = _product(store, who, 5)
+    theirs = _product(store, make_tenant(), 5)  # another tenant's product is unknown here
+
+    outcome = _keeper(store).reserve(
+        who, _cause("e1"), "o-1", [OrderLine(mine, 1), OrderLine("p-1", 1), OrderLine(theirs, 1)]
+    )
+
+    assert outcome is Outcome.REJECTED
+    assert store.stock_of(who, [mine]) == {mine: 5}
+    event = store.outbox[-1]
+    assert event.detail_type == "StockReservationRejected"
+    assert event.detail["data"]["reason"] == f"unknown products: p-1, {theirs}"
+    assert event.detail["data"]["short_lines"] == [
+        {"product_id": "p-1", "requested": 1, "available": 0},
+        {"product_id": theirs, "requested": 1, "available": 0},
+    ]
+    assert store.is_processed(who, "e1")
+
+
+def test_a_product_created_a_moment_before_the_order_is_reserved(
+    store: MemoryProductStore, who: TenantContext
+) -> None:
+    pid = _product(store, who, 1)
+
+    outcome = _keeper(store).reserve(who, _cause("e1"), "o-1", [OrderLine(pid, 1)])
+
+    assert outcome is Outcome.RESERVED
+    assert store.stock_of(who, [pid]) == {pid: 0}
+
+
+def test_a_reaction_that_changes_nothing_still_marks_its_event(
+    store: MemoryProductStore, who: TenantContext
+) -> None:
+    a = _product(store, who, 5)
+    keeper = _keeper(store)
+    keeper.reserve(who, _cause("e1"), "o-1", [OrderLine(a, 9)])  # rejected: nothing to release
+    published = len(store.outbox)
+
+    outcome = keeper.release(who, _cause("e2"), "o-1")
+
+    assert outcome is Outcome.NOTHING_TO_RELEASE
+    assert store.is_processed(who, "e2")
+    assert len(store.outbox) == published
+    assert keeper.release(who, _cause("e2"), "o-1") is Outcome.DUPLICATE

@@ -1,45 +1,22 @@
-"""Catalogue use cases: create, read, list, replace and delete a tenant's products."""
+"""Catalogue use cases: create, read, list, replace and delete a tenant's products. Every
+change and its event are written together through the unit of work."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import BaseModel
-
 from product_service.domain.errors import ProductNotFound
-from product_service.domain.events import SOURCE, ProductCreated, ProductDeleted, ProductUpdated
+from product_service.domain.events import ProductCreated, ProductDeleted, ProductUpdated
 from product_service.domain.model import Page, PageRequest, Product
-from product_service.ports.product_store import OutboxMessage, ProductStore
-from tenant_context import TenantContext, new_metadata, write_envelope
-
-
-def outbox_message(
-    tenant: TenantContext,
-    event: BaseModel,
-    *,
-    correlation_id: str | None = None,
-    causation_id: str | None = None,
-) -> OutboxMessage:
-    """The envelope of a new event, carrying the tenant's tier and region group."""
-    metadata = new_metadata(
-        tenant_id=tenant.tenant_id,
-        producer=SOURCE,
-        event_version=getattr(type(event), "event_version", 1),
-        correlation_id=correlation_id,
-        causation_id=causation_id,
-        context=tenant,
-    )
-    return OutboxMessage(
-        event_id=metadata.event_id,
-        source=SOURCE,
-        detail_type=type(event).__name__,
-        detail=write_envelope(metadata, event),
-    )
+from product_service.ports.product_store import ProductStore
+from product_service.ports.unit_of_work import UnitOfWorkFactory
+from tenant_context import Cause, TenantContext
 
 
 class Catalogue:
-    def __init__(self, store: ProductStore) -> None:
+    def __init__(self, store: ProductStore, uow: UnitOfWorkFactory) -> None:
         self._store = store
+        self._uow = uow
 
     def create(
         self,
@@ -52,10 +29,10 @@ class Catalogue:
         correlation_id: str | None = None,
     ) -> Product:
         product = Product.new(name=name, sku=sku, price=price, stock=stock)
-        event = ProductCreated.of(product)
-        self._store.create(
-            tenant, product, outbox_message(tenant, event, correlation_id=correlation_id)
-        )
+        with self._uow(tenant, Cause(correlation_id=correlation_id)) as uow:
+            uow.products.add(product)
+            uow.emit(ProductCreated.of(product))
+            uow.commit()
         return product
 
     def get(self, tenant: TenantContext, product_id: str) -> Product:
@@ -80,19 +57,20 @@ class Catalogue:
         stock: int,
         correlation_id: str | None = None,
     ) -> Product:
-        product = self.get(tenant, product_id).replaced(
-            name=name, sku=sku, price=price, stock=stock
-        )
-        event = ProductUpdated.of(product)
-        self._store.replace(
-            tenant, product, outbox_message(tenant, event, correlation_id=correlation_id)
-        )
+        with self._uow(tenant, Cause(correlation_id=correlation_id)) as uow:
+            current = uow.products.get(product_id)
+            if current is None:
+                raise ProductNotFound(product_id)
+            product = current.replaced(name=name, sku=sku, price=price, stock=stock)
+            uow.products.replace(product)
+            uow.emit(ProductUpdated.of(product))
+            uow.commit()
         return product
 
     def delete(
         self, tenant: TenantContext, product_id: str, *, correlation_id: str | None = None
     ) -> None:
-        event = ProductDeleted(product_id=product_id)
-        self._store.delete(
-            tenant, product_id, outbox_message(tenant, event, correlation_id=correlation_id)
-        )
+        with self._uow(tenant, Cause(correlation_id=correlation_id)) as uow:
+            uow.products.delete(product_id)
+            uow.emit(ProductDeleted(product_id=product_id))
+            uow.commit()

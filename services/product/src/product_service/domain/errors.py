@@ -47,3 +47,12 @@ class InsufficientStock(ProductError):
 
 class ConcurrentChange(ProductError):
     """A conditional write lost a race; the caller re-reads and decides again."""
+
+
+class EventAlreadyProcessed(ConcurrentChange):
+    """The event a unit of work reacts to was processed before: its marker exists, nothing was
+    written. A ConcurrentChange too: the marker is one of the commit's conditions."""
+
+    def __init__(self, event_id: str) -> None:
+        super().__init__(f"event {event_id!r} was processed before")
+        self.event_id = event_id

@@ -147,17 +147,26 @@ def decide_reservation(
         if (stock.get(line.product_id) or 0) < line.quantity
     )
     if short:
-        unknown = [s.product_id for s in short if stock.get(s.product_id) is None]
-        reason = "insufficient stock" + (
-            f"; unknown products: {', '.join(unknown)}" if unknown else ""
-        )
         return ReservationDecision(
-            Reservation(order_id, ReservationStatus.REJECTED), short_lines=short, reason=reason
+            Reservation(order_id, ReservationStatus.REJECTED),
+            short_lines=short,
+            reason=rejection_reason(short, stock),
         )
     return ReservationDecision(
         Reservation(order_id, ReservationStatus.RESERVED, merged),
         movements=tuple(StockMovement(line.product_id, -line.quantity) for line in merged),
     )
+
+
+def rejection_reason(short: Iterable[ShortLine], stock: Mapping[str, int | None]) -> str:
+    """Why the lines cannot be reserved: the products the tenant does not have, by id (the
+    order service accepts any order and relies on this answer), then short stock, if any."""
+    lines = tuple(short)
+    unknown = [s.product_id for s in lines if stock.get(s.product_id) is None]
+    parts = [f"unknown products: {', '.join(unknown)}"] if unknown else []
+    if len(unknown) < len(lines):
+        parts.append("insufficient stock")
+    return "; ".join(parts)
 
 
 def release_movements(reservation: Reservation) -> tuple[StockMovement, ...]:
@@ -197,5 +206,6 @@ __all__ = [
     "StockMovement",
     "decide_reservation",
     "merge_lines",
+    "rejection_reason",
     "release_movements",
 ]

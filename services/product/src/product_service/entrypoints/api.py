@@ -12,11 +12,10 @@ import gc
 gc.disable()
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -35,10 +34,9 @@ from product_service.domain.errors import (
     ProductNotFound,
 )
 from product_service.domain.model import MAX_PRICE, MAX_STOCK, Product
-from tenant_context import InvalidTenantContext, Role, TenantContext, enrich_logger, traced_modules
+from product_service.entrypoints.observability import logger, tracer
+from tenant_context import InvalidTenantContext, Role, TenantContext, enrich_logger
 
-logger = Logger(service="product")
-tracer = Tracer(service="product", patch_modules=traced_modules())
 app = APIGatewayRestResolver(enable_validation=True)
 app.configure_openapi(
     title="Product service",
@@ -176,13 +174,26 @@ def _error(status: int, message: str) -> Response[str]:
     )
 
 
-@app.exception_handler(ProductError)
+_ErrorHandler = TypeVar("_ErrorHandler", bound=Callable[..., Response[str]])
+
+
+def _handles(kind: type[Exception]) -> Callable[[_ErrorHandler], _ErrorHandler]:
+    """app.exception_handler, typed (Powertools' decorator is not)."""
+
+    def register(function: _ErrorHandler) -> _ErrorHandler:
+        app.exception_handler(kind)(function)
+        return function
+
+    return register
+
+
+@_handles(ProductError)
 def _domain_error(error: ProductError) -> Response[str]:
     status = next((s for kind, s in ERROR_STATUS.items() if isinstance(error, kind)), 400)
     return _error(status, str(error))
 
 
-@app.exception_handler(RequestValidationError)
+@_handles(RequestValidationError)
 def _invalid_request(error: RequestValidationError) -> Response[str]:
     problems = [
         {
@@ -202,17 +213,17 @@ def _invalid_request(error: RequestValidationError) -> Response[str]:
     )
 
 
-@app.exception_handler(UnicodeDecodeError)
+@_handles(UnicodeDecodeError)
 def _not_text(_: UnicodeDecodeError) -> Response[str]:
     return _error(400, "the body is not UTF-8 text")
 
 
-@app.exception_handler(InvalidTenantContext)
+@_handles(InvalidTenantContext)
 def _no_tenant(error: InvalidTenantContext) -> Response[str]:
     return _error(403, f"not allowed: {error}")
 
 
-@app.exception_handler(Forbidden)
+@_handles(Forbidden)
 def _forbidden(error: Forbidden) -> Response[str]:
     return _error(403, str(error))
 
@@ -226,7 +237,7 @@ def _forbidden(error: Forbidden) -> Response[str]:
 def create_product(body: ProductIn) -> tuple[ProductOut, int]:
     tenant = _tenant(WRITERS)
     _object_body()
-    catalogue = container().catalogue()
+    catalogue = container().catalogue
     product = catalogue.create(tenant, **body.model_dump(), correlation_id=_correlation_id())
     logger.info("product created", product_id=product.id)
     return ProductOut.of(product), 201
@@ -245,7 +256,7 @@ def list_products(
     next_token: Annotated[str | None, Query(min_length=1)] = None,
 ) -> ProductPage:
     tenant = _tenant(READERS)
-    page = container().catalogue().list(tenant, limit=limit, next_token=next_token)
+    page = container().catalogue.list(tenant, limit=limit, next_token=next_token)
     return ProductPage.of(page.items, page.next_token)
 
 
@@ -257,7 +268,7 @@ def list_products(
 @tracer.capture_method
 def get_product(product_id: Annotated[str, Path(min_length=1)]) -> ProductOut:
     tenant = _tenant(READERS)
-    return ProductOut.of(container().catalogue().get(tenant, product_id))
+    return ProductOut.of(container().catalogue.get(tenant, product_id))
 
 
 @app.put(
@@ -269,7 +280,7 @@ def get_product(product_id: Annotated[str, Path(min_length=1)]) -> ProductOut:
 def replace_product(product_id: Annotated[str, Path(min_length=1)], body: ProductIn) -> ProductOut:
     tenant = _tenant(WRITERS)
     _object_body()
-    catalogue = container().catalogue()
+    catalogue = container().catalogue
     product = catalogue.replace(
         tenant, product_id, **body.model_dump(), correlation_id=_correlation_id()
     )
@@ -284,7 +295,7 @@ def replace_product(product_id: Annotated[str, Path(min_length=1)], body: Produc
 @tracer.capture_method
 def delete_product(product_id: Annotated[str, Path(min_length=1)]) -> Response[str]:
     tenant = _tenant(WRITERS)
-    container().catalogue().delete(tenant, product_id, correlation_id=_correlation_id())
+    container().catalogue.delete(tenant, product_id, correlation_id=_correlation_id())
     return Response(status_code=204, body="")
 
 

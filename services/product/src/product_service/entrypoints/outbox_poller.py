@@ -1,6 +1,6 @@
-"""Outbox relay for the Fauna backend, on a schedule: Fauna has no stream for the relay to
-ride (DynamoDB's outbox uses relay.py on the table's stream instead). Each run publishes what
-is pending; what fails stays pending for the next run, so nothing is lost."""
+"""The outbox relay's scheduled handler for the Fauna backend: Fauna has no stream for the relay
+to ride (DynamoDB's outbox uses outbox_relay.py on the table's stream instead). Each run
+publishes what is pending; what fails stays pending for the next run, so nothing is lost."""
 
 from __future__ import annotations
 
@@ -12,23 +12,18 @@ gc.disable()
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from product_service.container import container
-from tenant_context import traced_modules
-
-logger = Logger(service="product")
-tracer = Tracer(service="product", patch_modules=traced_modules())
-metrics = Metrics(namespace="SaaS", service="product")
+from product_service.entrypoints.observability import logger, metrics, tracer
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    report = container().outbox_relay().relay()
+    report = container().outbox_relay.relay()
     metrics.add_metric(name="OutboxEventsRelayed", unit=MetricUnit.Count, value=report.published)
     for failure in report.failures:
         logger.warning("publish failed; the event stays pending", reason=failure)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
-from product_service.ports.product_store import OutboxMessage
+from tenant_context import OutboxMessage
 
 
 class PublishFailed(Exception):
-    """The bus refused the event; the relay reports the record as failed and it is retried."""
+    """The bus could not be reached at all: none of the messages was published."""
 
 
 class EventPublisher(Protocol):
-    def publish(self, message: OutboxMessage) -> None:
-        """Publish one event or raise PublishFailed."""
+    def publish(self, messages: Sequence[OutboxMessage]) -> list[str]:
+        """Publish the messages; the event ids the bus refused (empty: every one published).
+        Raises PublishFailed when the call as a whole failed (nothing was published)."""
         ...

@@ -1,4 +1,4 @@
-"""Where a polling relay finds outbox messages not yet published (stores without a change
+"""Where the outbox relay finds messages not yet published (stores without a change
 stream: Fauna). The DynamoDB outbox needs none of this: its table's stream drives the relay."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from product_service.ports.product_store import OutboxMessage
+from tenant_context import OutboxMessage
 
 
 @dataclass(frozen=True, slots=True)

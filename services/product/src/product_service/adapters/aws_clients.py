@@ -1,5 +1,8 @@
-"""boto3 clients per region, built once per process and reused across warm invocations.
-The tenant's region group picks the region (configuration: REGION_MAP)."""
+"""The one place the service builds AWS clients: one botocore client per AWS service and region,
+per process, reused across warm invocations; endpoint from AWS_ENDPOINT_URL (the local platform).
+The tenant's region group picks the region (configuration: REGION_MAP).
+
+botocore directly: boto3 would add its own import cost (s3transfer) for nothing used here."""
 
 from __future__ import annotations
 
@@ -10,12 +13,13 @@ from typing import Any
 from tenant_context import TenantContext
 
 
-class RegionalClients:
+class AwsClients:
     def __init__(self, region_map: Mapping[str, str], endpoint_url: str | None = None) -> None:
         self._region_map = dict(region_map)
         self._endpoint_url = endpoint_url
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
+        self._session: Any = None
 
     def region_of(self, tenant: TenantContext) -> str:
         try:
@@ -29,12 +33,14 @@ class RegionalClients:
         key = (service, region)
         client = self._clients.get(key)
         if client is None:
-            with self._lock:  # boto3's default session is not safe to build clients concurrently
+            with self._lock:  # a botocore session is not safe to build clients concurrently
                 client = self._clients.get(key)
                 if client is None:
-                    import boto3
+                    if self._session is None:
+                        import botocore.session
 
-                    client = boto3.session.Session().client(
+                        self._session = botocore.session.get_session()
+                    client = self._session.create_client(
                         service, region_name=region, endpoint_url=self._endpoint_url
                     )
                     self._clients[key] = client

@@ -1,4 +1,4 @@
-"""The outbox relay through its Lambda handler, with records read from the table's stream."""
+"""The outbox relay's handler on the table's stream, with records read from that stream."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ import pytest
 
 from product_service.adapters.dynamodb_product_store import DynamoDBProductStore
 from product_service.adapters.memory_event_publisher import MemoryEventPublisher
-from product_service.app.catalogue import Catalogue
-from product_service.container import container
-from product_service.entrypoints import relay
+from product_service.adapters.memory_product_store import MemoryProductStore
+from product_service.entrypoints import outbox_relay as relay
 from tenant_context import TenantContext
 
 from .. import conftest  # noqa: TID252
@@ -26,7 +25,7 @@ def outbox_records(
 ) -> list[dict[str, Any]]:
     """Three products created: the stream holds their items and their outbox inserts."""
     who = make_tenant()
-    catalogue = Catalogue(dynamodb_store)
+    catalogue = conftest.catalogue(dynamodb_store)
     for name in ("a", "b", "c"):
         catalogue.create(who, name=name, sku=name, price=Decimal("1.00"), stock=1)
     return conftest.stream_records("us-east-1")
@@ -62,14 +61,12 @@ def _received(url: str) -> list[dict[str, Any]]:
 
 
 def test_only_outbox_inserts_are_published(
-    outbox_records: list[dict[str, Any]], wired: Callable[[Any], None], lambda_context: Any
+    outbox_records: list[dict[str, Any]], wired: Callable[..., Any], lambda_context: Any
 ) -> None:
     publisher = MemoryEventPublisher()
-    container().event_publisher.override(publisher)
-    try:
-        response = relay.handler({"Records": outbox_records}, lambda_context)
-    finally:
-        container().event_publisher.reset_override()
+    wired(MemoryProductStore()).event_publisher = publisher
+
+    response = relay.handler({"Records": outbox_records}, lambda_context)
 
     assert len(outbox_records) == 6  # three products, three outbox items
     assert response == {"batchItemFailures": []}
@@ -78,7 +75,7 @@ def test_only_outbox_inserts_are_published(
 
 
 def test_a_failed_publish_is_reported_and_the_retry_loses_nothing(
-    outbox_records: list[dict[str, Any]], wired: Callable[[Any], None], lambda_context: Any
+    outbox_records: list[dict[str, Any]], wired: Callable[..., Any], lambda_context: Any
 ) -> None:
     # Given EventBridge down: the bus `saas` does not exist yet, so put_events fails
     response = relay.handler({"Records": outbox_records}, lambda_context)
@@ -104,3 +101,20 @@ def test_a_failed_publish_is_reported_and_the_retry_loses_nothing(
     assert sorted(e["detail"]["data"]["name"] for e in delivered) == ["a", "b", "c"]
     assert {e["detail-type"] for e in delivered} == {"ProductCreated"}
     assert all(e["source"] == "saas.product" for e in delivered)
+
+
+def test_only_the_records_whose_event_the_bus_refused_are_retried(
+    outbox_records: list[dict[str, Any]], wired: Callable[..., Any], lambda_context: Any
+) -> None:
+    publisher = MemoryEventPublisher()
+    wired(MemoryProductStore()).event_publisher = publisher
+    outbox = [r for r in outbox_records if r["dynamodb"]["Keys"]["sk"]["S"].startswith("OUTBOX#")]
+    refused = outbox[1]
+    publisher.refused = {refused["dynamodb"]["NewImage"]["event_id"]["S"]}
+
+    response = relay.handler({"Records": outbox_records}, lambda_context)
+
+    assert response == {
+        "batchItemFailures": [{"itemIdentifier": refused["dynamodb"]["SequenceNumber"]}]
+    }
+    assert len(publisher.published) == 2
