@@ -20,19 +20,11 @@ from tenant_service.domain.events import (
     TenantSuspended,
     TenantUpdated,
 )
+from tenant_service.domain.status import TenantStatus as TenantStatus
 
 CONFIG_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 MAX_CONFIG_ENTRIES = 50
 MAX_CONFIG_VALUE = 1024
-
-
-class TenantStatus(StrEnum):
-    PROVISIONING = "PROVISIONING"
-    ACTIVE = "ACTIVE"
-    PROVISIONING_FAILED = "PROVISIONING_FAILED"
-    SUSPENDED = "SUSPENDED"
-    OFFBOARDING = "OFFBOARDING"
-    OFFBOARDED = "OFFBOARDED"
 
 
 class Tier(StrEnum):
