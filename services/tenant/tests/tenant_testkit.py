@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from tenant_context.permissions import RoutePermissions
 from tenant_service.adapters.memory_dead_letters import MemoryDeadLetters
 from tenant_service.adapters.memory_event_publisher import MemoryEventPublisher
 from tenant_service.adapters.memory_idempotency_store import MemoryIdempotencyStore
@@ -196,3 +198,12 @@ def id_claims(now: int, **overrides: Any) -> dict[str, Any]:
 
 def arn(method: str, path: str) -> str:
     return f"{METHOD_ARN}/{method}{path}"
+
+
+def deployed_route_permissions() -> list[RoutePermissions]:
+    """The permission files of the workspace's services, as their stacks publish them: the
+    authorizer's tests decide on the real routes of every service, never on a copy."""
+    root = Path(__file__).resolve().parents[3]
+    files = sorted(root.glob("services/*/src/*/entrypoints/permissions.json"))
+    assert files, f"no permission files under {root}/services"
+    return [RoutePermissions.load(path) for path in files]
