@@ -13,7 +13,7 @@ import threading
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -188,8 +188,11 @@ class Container:
             return MemoryRoutePermissions([RoutePermissions.load(own)])
         from tenant_service.adapters.ssm_route_permissions import SsmRoutePermissions
 
+        def get_parameters_by_path(request: Mapping[str, Any]) -> dict[str, Any]:
+            return self.aws.call_json("ssm", "AmazonSSM.GetParametersByPath", request)
+
         return SsmRoutePermissions(
-            self.aws.client("ssm"), path=self.settings.route_permissions_path
+            get_parameters_by_path, path=self.settings.route_permissions_path
         )
 
     @cached_property
