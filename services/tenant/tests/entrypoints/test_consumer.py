@@ -228,3 +228,12 @@ def test_a_failing_record_is_reported_alone_and_retried(
     assert answer == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
     assert wiring.repository.tenants["t1"].status is TenantStatus.OFFBOARDED
     assert wiring.dead_letters.messages == []
+
+
+def test_every_event_the_service_reads_has_one_handler(consumer: Any) -> None:
+    from tenant_service.entrypoints.event_readers import CONSUMED
+
+    assert set(consumer.EVENT_HANDLERS) == {detail_type for _, detail_type in CONSUMED}
+    assert all(source == consumer.SOURCE for source, _ in CONSUMED)
+    for (_, detail_type), reader in CONSUMED.items():
+        assert consumer.EVENT_HANDLERS[detail_type].reader is reader
