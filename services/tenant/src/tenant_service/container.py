@@ -3,7 +3,8 @@
 `Settings` (the function's environment), `Container` (each dependency a cached property typed
 with its port, built on first use and reused by warm invocations) and `container()` /
 `use_container()`. Adapters are imported inside the property that builds them, so a handler pays
-at cold start only for what it uses: the authorizer, in front of every API, builds four.
+at cold start only for what it uses (the authorizer, in front of every API, builds its own
+few).
 """
 
 from __future__ import annotations

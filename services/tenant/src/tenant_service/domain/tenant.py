@@ -2,7 +2,7 @@
 
 PROVISIONING -> ACTIVE | PROVISIONING_FAILED; ACTIVE <-> SUSPENDED;
 any status but OFFBOARDED -> OFFBOARDING -> OFFBOARDED. Anything else is TransitionNotAllowed.
-Each change records the event it causes; the repository commits both together (outbox).
+Each change returns the event it causes; the use case commits both through a unit of work.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Kept light at import (cold start on every API's first request): no Powertools event handler,
 no idempotency, no Tracer, no Cognito admin code, no boto3. It is built once per process from
-the service's Container (which imports only the four adapters it uses), so the JWKS, the tenant
+the service's Container (which imports only the adapters it uses), so the JWKS, the tenant
 standing and the route permission caches live across invocations.
 """
 
