@@ -84,3 +84,17 @@ def test_items_that_are_not_outbox_items_are_skipped(relay: Any, wiring: Wiring)
 
     assert answer == {"batchItemFailures": []}
     assert wiring.publisher.published == []
+
+
+def test_an_item_of_the_key_shape_before_is_still_relayed(relay: Any, wiring: Wiring) -> None:
+    # Given an outbox item written before the keys moved (pk OUTBOX#<event_id>, sk OUTBOX)
+    record = _record(1, "OUTBOX#old")
+    image = record["dynamodb"]["NewImage"]
+    del image["event_id"]
+    image["pk"], image["sk"] = {"S": "OUTBOX#old"}, {"S": "OUTBOX"}
+    record["dynamodb"]["Keys"] = {"pk": image["pk"], "sk": image["sk"]}
+
+    answer = relay.handler({"Records": [record]}, LambdaContext())
+
+    assert answer == {"batchItemFailures": []}
+    assert [m.event_id for m in wiring.publisher.published] == ["old"]

@@ -35,12 +35,25 @@ class PublishFailed(Exception):
     """The bus did not take the message: its record fails and is retried."""
 
 
+def _event_id(image: dict[str, Any]) -> str | None:
+    """The outbox item's event id (sk OUTBOX#<event_id>), or None for another item. An item of
+    the key shape before (pk OUTBOX#<event_id>, sk OUTBOX) still in the stream when that shape
+    changed is relayed too: the stream keeps a record 24 h."""
+    pk, sk = str(image.get("pk", "")), str(image.get("sk", ""))
+    if sk.startswith("OUTBOX#"):
+        return str(image.get("event_id") or sk.removeprefix("OUTBOX#"))
+    if pk.startswith("OUTBOX#") and sk == "OUTBOX":
+        return pk.removeprefix("OUTBOX#")
+    return None
+
+
 def record_handler(record: DynamoDBRecord) -> None:
     image = record.dynamodb.new_image if record.dynamodb else None
-    if not image or not str(image.get("sk", "")).startswith("OUTBOX#"):
+    event_id = _event_id(image) if image else None
+    if image is None or event_id is None:
         return  # not an outbox item: the FilterCriteria normally keeps these away
     message = OutboxMessage(
-        event_id=str(image["event_id"]),
+        event_id=event_id,
         source=str(image["source"]),
         detail_type=str(image["detail_type"]),
         detail=json.loads(str(image["detail"])),
