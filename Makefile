@@ -78,12 +78,18 @@ package: check-deployable uv ## SERVICE=order: a Lambda zip in dist/ with that s
 	cd build/$(SERVICE)/python && zip -qrX $(CURDIR)/dist/$(SERVICE).zip . -x '.lock' -x 'bin/*'
 	@echo "dist/$(SERVICE).zip: $$(du -h dist/$(SERVICE).zip | cut -f1)"
 
+# A service's route permissions (its src/<package>/entrypoints/permissions.json) go to its stack
+# as the RoutePermissions parameter, which the stack publishes for the authorizer: compact JSON,
+# double-quoted as sam's --parameter-overrides reads a value with quotes in it.
+PERMISSIONS_FILE = $(wildcard services/$(SERVICE)/src/*/entrypoints/permissions.json)
+PERMISSIONS_OVERRIDE = $(if $(PERMISSIONS_FILE),--parameter-overrides "$$(python3 -c 'import json, sys; print("RoutePermissions=" + json.dumps(json.dumps(json.load(open(sys.argv[1])), separators=(",", ":"))))' $(PERMISSIONS_FILE))")
+
 deploy: check-deployable package ## SERVICE=order [REGIONS="us-east-1 eu-west-1"]: deploy that service's stack alone (SAM CLI, in every region of the map)
 	@test -n "$(SERVICE)" || { echo "usage: make deploy SERVICE=<$(DEPLOYABLES)>"; exit 2; }
 	for region in $(or $(REGIONS),us-east-1 eu-west-1); do \
 		$(UV) tool run --from aws-sam-cli sam deploy --template-file services/$(SERVICE)/template.yaml \
 			--stack-name saas-$(SERVICE) --region $$region --resolve-s3 --no-fail-on-empty-changeset \
-			--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND; \
+			--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND $(PERMISSIONS_OVERRIDE); \
 	done
 
 bench: sync ## every benchmark: one table, then onboarding at 100 and 1000 tenants (BENCH="cold_start ..." runs some of the table alone)

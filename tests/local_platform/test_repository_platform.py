@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -44,3 +45,22 @@ def test_the_system_admin_can_log_in(local_platform):
     token = local_platform.login(username, password)
 
     assert token.count(".") == 2
+
+
+def test_each_service_stack_publishes_its_route_permissions_for_the_authorizer(local_platform):
+    # Given the services deployed in every region, each publishing its own file in SSM
+    for region in local_platform.platform.config.regions:
+        ssm = local_platform.client("ssm", region)
+        published = {
+            p["Name"]: json.loads(p["Value"])
+            for p in ssm.get_parameters_by_path(Path="/saas/permissions/")["Parameters"]
+        }
+        for path in ROOT.glob("services/*/src/*/entrypoints/permissions.json"):
+            service = path.parents[3].name
+            assert published[f"/saas/permissions/{service}"] == json.loads(path.read_text())
+
+    # Then the authorizer builds its policy from them: the system admin lists tenants, and is
+    # refused a tenant's orders (a route of another service's file)
+    token = local_platform.login(*local_platform.system_admin)
+    assert local_platform.api("GET", "/tenants", token=token).status == 200
+    assert local_platform.api("GET", "/orders", token=token).status == 403

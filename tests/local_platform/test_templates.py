@@ -10,6 +10,7 @@ from moto import mock_aws
 from moto.events.models import EventPattern
 
 from saas_local import moto_gaps, templates
+from saas_local import platform as platform_module
 
 from .conftest import FIXTURES, ROOT
 
@@ -170,3 +171,24 @@ def test_references_to_what_moto_cannot_deploy_become_literal_values():
     assert not any(k.startswith("AWS::ApiGateway::") for k in kinds)
     assert "AWS::Lambda::EventSourceMapping" not in kinds
     assert adapted["Outputs"]["Pool"]["Value"] == {"Fn::Sub": "pool-1/arn:pool-1/${!Literal}"}
+
+
+def test_a_service_template_gets_its_route_permissions_from_its_own_file(tmp_path):
+    # Given the repository's order service, whose template publishes its route permissions
+    order = ROOT / "services/order/template.yaml"
+    sam = templates.load_template(order)
+
+    [parameter] = platform_module.file_parameters(order, sam)
+
+    # Then the parameter is the service's file, compact, as the stack publishes it in SSM
+    source = ROOT / "services/order/src/order_service/entrypoints/permissions.json"
+    assert parameter["ParameterKey"] == "RoutePermissions"
+    assert json.loads(parameter["ParameterValue"]) == json.loads(source.read_text())
+    assert "\n" not in parameter["ParameterValue"]
+    # And a template that declares no such parameter gets none, and one without a file fails
+    assert platform_module.file_parameters(FIXTURES / "shop/template.yaml", SHOP) == []
+    copied = tmp_path / "order" / "template.yaml"
+    copied.parent.mkdir()
+    copied.write_text(order.read_text())
+    with pytest.raises(platform_module.LocalPlatformError, match="RoutePermissions"):
+        platform_module.file_parameters(copied, sam)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from tenant_context.permissions import RoutePermissions
 from tenant_service.adapters.memory_dead_letters import MemoryDeadLetters
 from tenant_service.adapters.memory_event_publisher import MemoryEventPublisher
 from tenant_service.adapters.memory_idempotency_store import MemoryIdempotencyStore
 from tenant_service.adapters.memory_identity_provider import MemoryIdentityProvider
 from tenant_service.adapters.memory_invitation_sender import MemoryInvitationSender
 from tenant_service.adapters.memory_tenant_repository import MemoryTenantRepository
+from tenant_service.adapters.memory_unit_of_work import MemoryUnitOfWorkFactory
 from tenant_service.container import Container, Settings
 
 SYSTEM_ADMIN = {"role": "SystemAdmin", "user_id": "root", "tenant_id": ""}
@@ -54,7 +57,6 @@ class Wiring:
     """The container with every adapter replaced by its in-memory fake."""
 
     def __init__(self) -> None:
-        self.container = Container()
         self.repository = MemoryTenantRepository()
         self.identity = MemoryIdentityProvider()
         self.invitations = MemoryInvitationSender()
@@ -63,16 +65,17 @@ class Wiring:
         self.idempotency = MemoryIdempotencyStore()
         self.clock = FakeClock()
         self.ids = SequentialIds()
-        c = self.container
-        c.settings.override(Settings(BACKEND="memory"))
-        c.repository.override(self.repository)
-        c.identity.override(self.identity)
-        c.invitations.override(self.invitations)
-        c.publisher.override(self.publisher)
-        c.dead_letters.override(self.dead_letters)
-        c.idempotency_store.override(self.idempotency)
-        c.clock.override(self.clock)
-        c.ids.override(self.ids)
+        c = self.container = Container(Settings(BACKEND="memory"))
+        c.repository = self.repository
+        c.unit_of_work = MemoryUnitOfWorkFactory(self.repository)
+        c.tenant_directory = self.repository
+        c.identity = self.identity
+        c.invitations = self.invitations
+        c.publisher = self.publisher
+        c.dead_letters = self.dead_letters
+        c.idempotency_store = self.idempotency
+        c.clock = self.clock
+        c.ids = self.ids
 
 
 class LambdaContext:
@@ -195,3 +198,12 @@ def id_claims(now: int, **overrides: Any) -> dict[str, Any]:
 
 def arn(method: str, path: str) -> str:
     return f"{METHOD_ARN}/{method}{path}"
+
+
+def deployed_route_permissions() -> list[RoutePermissions]:
+    """The permission files of the workspace's services, as their stacks publish them: the
+    authorizer's tests decide on the real routes of every service, never on a copy."""
+    root = Path(__file__).resolve().parents[3]
+    files = sorted(root.glob("services/*/src/*/entrypoints/permissions.json"))
+    assert files, f"no permission files under {root}/services"
+    return [RoutePermissions.load(path) for path in files]

@@ -4,25 +4,34 @@ against its committed JSON Schema."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 from tenant_testkit import SYSTEM_ADMIN, Wiring, admin_of, call
 
-from tenant_service.app.provisioning import Cause
-from tenant_service.contracts import CONTRACTS_DIR, expected_files
+from saas_devtools.contracts.discovery import service_by_name
+from saas_devtools.contracts.export import expected_files
+from tenant_context import Cause
 from tenant_service.domain.events import PUBLISHED
+
+SERVICE = service_by_name(Path(__file__).resolve().parents[3], "tenant")
+CONTRACTS_DIR = SERVICE.contracts_dir
 
 
 def test_the_committed_contracts_match_the_code() -> None:
     drifted = [
         str(path.relative_to(CONTRACTS_DIR.parent))
-        for path, content in expected_files().items()
+        for path, content in expected_files(SERVICE).items()
         if not path.is_file() or path.read_text(encoding="utf-8") != content
     ]
 
-    assert drifted == [], "run `python -m tenant_service.contracts` and commit the result"
+    assert drifted == [], "run `make contracts` and commit the result"
+
+
+def test_the_route_permissions_are_exported_with_the_contracts() -> None:
+    assert (CONTRACTS_DIR / "permissions.json") in expected_files(SERVICE)
 
 
 def test_there_is_one_schema_per_published_event_and_no_stale_one() -> None:
@@ -54,9 +63,7 @@ def every_event(api: Any, wiring: Wiring) -> list[Any]:
         "config": {"theme": "dark"},
     }
     tenant_id = call(api, "POST", "/tenants", caller=SYSTEM_ADMIN, body=body)[1]["id"]
-    wiring.container.reactions().provisioned(
-        Cause(event_id="e-1", correlation_id="c-1", tenant_id=tenant_id)
-    )
+    wiring.container.reactions.provisioned(tenant_id, Cause(event_id="e-1", correlation_id="c-1"))
     call(
         api,
         "POST",

@@ -32,8 +32,33 @@ CODE_BUCKET = "saas-local-code"
 PLATFORM_STACK = "saas-platform"
 
 
+# A template parameter the deploy tooling fills from the service's own file, as `make deploy`
+# does: the service's route permissions, which its stack publishes for the authorizer.
+ROUTE_PERMISSIONS_PARAMETER = "RoutePermissions"
+ROUTE_PERMISSIONS_FILES = "src/*/entrypoints/permissions.json"
+
+
 class LocalPlatformError(RuntimeError):
     """The platform could not start; the message says which template or resource."""
+
+
+def file_parameters(template: Path, sam: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The parameters filled from the service's files that the template declares: its
+    RoutePermissions from `src/<package>/entrypoints/permissions.json` (compact JSON)."""
+    if ROUTE_PERMISSIONS_PARAMETER not in (sam.get("Parameters") or {}):
+        return []
+    found = sorted(template.parent.glob(ROUTE_PERMISSIONS_FILES))
+    if len(found) != 1:
+        raise LocalPlatformError(
+            f"{template}: declares {ROUTE_PERMISSIONS_PARAMETER} but has {len(found)} files "
+            f"{ROUTE_PERMISSIONS_FILES} (one expected)"
+        )
+    try:
+        document = json.loads(found[0].read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise LocalPlatformError(f"{found[0]}: not JSON ({exc})") from None
+    value = json.dumps(document, separators=(",", ":"))
+    return [{"ParameterKey": ROUTE_PERMISSIONS_PARAMETER, "ParameterValue": value}]
 
 
 def service_templates(root: Path) -> list[Path]:
@@ -310,10 +335,12 @@ class LocalPlatform:
             self.cognito[region] = cognito
         deployable = moto_gaps.adapt_template(cfn, cognito)
         cloudformation = self.client("cloudformation", region)
+        parameters = file_parameters(path, sam)
         try:
             cloudformation.create_stack(
                 StackName=name,
                 TemplateBody=json.dumps(deployable),
+                Parameters=parameters,
                 Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
             )
         except Exception as exc:

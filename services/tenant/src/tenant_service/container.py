@@ -1,22 +1,43 @@
 """Composition root: the only module that chooses adapters. Configuration enters here, once.
 
-Adapters are imported inside the factories, so a handler pays at cold start only for what it
-uses. The authorizer runs in front of every API, so it is wired by `build_authorizer` from the
-same factories without dependency-injector: `Container` (and its import) is declared on first
-use only.
+`Settings` (the function's environment), `Container` (each dependency a cached property typed
+with its port, built on first use and reused by warm invocations) and `container()` /
+`use_container()`. Adapters are imported inside the property that builds them, so a handler pays
+at cold start only for what it uses (the authorizer, in front of every API, builds its own
+few).
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
-from functools import cache
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-PRODUCER = "saas.tenant"
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
+
+    from tenant_service.adapters.aws_clients import AwsClients
+    from tenant_service.adapters.memory_tenant_repository import MemoryTenantRepository
+    from tenant_service.app.authorize import Authorizer
+    from tenant_service.app.outbox_relay import OutboxRelay
+    from tenant_service.app.provisioning import ProvisioningReactions
+    from tenant_service.app.tenants import TenantUseCases
+    from tenant_service.app.users import UserUseCases
+    from tenant_service.ports.clock import Clock, IdGenerator
+    from tenant_service.ports.dead_letters import DeadLetters
+    from tenant_service.ports.event_publisher import EventPublisher
+    from tenant_service.ports.identity_provider import IdentityProvider, InvitationSender
+    from tenant_service.ports.jwks_fetcher import JwksFetcher
+    from tenant_service.ports.route_permissions import RoutePermissionsSource
+    from tenant_service.ports.tenant_directory import TenantDirectory
+    from tenant_service.ports.tenant_repository import TenantRepository
+    from tenant_service.ports.token_verifier import TokenVerifier
+    from tenant_service.ports.unit_of_work import UnitOfWorkFactory
 
 
 class Settings(BaseModel):
@@ -40,6 +61,14 @@ class Settings(BaseModel):
     token_leeway_seconds: int = Field(30, ge=0, le=300, alias="TOKEN_LEEWAY_SECONDS")
     jwks_refetch_cooldown_seconds: float = Field(300, ge=0, alias="JWKS_REFETCH_COOLDOWN_SECONDS")
     tenant_cache_ttl_seconds: float = Field(30, ge=0, le=300, alias="TENANT_CACHE_TTL_SECONDS")
+    # The deployed services' route permissions (one SSM parameter each, under this path), re-read
+    # after the TTL: a service deployed alone is let in within it.
+    route_permissions_path: str = Field(
+        "/saas/permissions/", pattern=r"^/.*/$", alias="ROUTE_PERMISSIONS_PATH"
+    )
+    route_permissions_ttl_seconds: float = Field(
+        60, ge=0, le=3600, alias="ROUTE_PERMISSIONS_TTL_SECONDS"
+    )
     # "file": write invitations to INVITATION_OUTBOX_DIR (local); "cognito": Cognito emails them.
     invitations: Literal["file", "cognito"] | None = Field(None, alias="INVITATIONS")
     invitation_outbox_dir: Path = Field(Path(".local/outbox"), alias="INVITATION_OUTBOX_DIR")
@@ -75,190 +104,237 @@ class Settings(BaseModel):
         return cls.model_validate(dict(os.environ if environ is None else environ))
 
 
-@cache
-def _client(service: str, region: str, endpoint_url: str | None) -> Any:
-    """One boto3 client per service and region per process, reused across invocations."""
-    # botocore directly: boto3 would add its own import cost (s3transfer) and nothing we use.
-    import botocore.session
+class Container:
+    """The service's dependencies, each built on first use and then reused. Tests assign a
+    dependency before its first use (`c.publisher = MemoryEventPublisher()`)."""
 
-    return botocore.session.get_session().create_client(
-        service, region_name=region, endpoint_url=endpoint_url
-    )
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings.from_environ()
 
+    @property
+    def _memory(self) -> bool:
+        return self.settings.backend == "memory"
 
-def _aws(settings: Settings, service: str) -> Any:
-    return _client(service, settings.region, settings.aws_endpoint_url)
+    @cached_property
+    def aws(self) -> AwsClients:
+        from tenant_service.adapters.aws_clients import AwsClients
 
+        return AwsClients(self.settings.region, self.settings.aws_endpoint_url)
 
-def _repository(settings: Settings) -> Any:
-    if settings.backend == "memory":
+    @cached_property
+    def memory_store(self) -> MemoryTenantRepository:
+        """The memory backend's one store: what its repository reads and its unit of work
+        writes."""
         from tenant_service.adapters.memory_tenant_repository import MemoryTenantRepository
 
         return MemoryTenantRepository()
-    from tenant_service.adapters.dynamodb_tenant_repository import DynamoDbTenantRepository
 
-    return DynamoDbTenantRepository(
-        _aws(settings, "dynamodb"),
-        tenant_table=settings.tenant_table_name,
-        service_table=settings.service_table_name,
-    )
+    # adapters
+    @cached_property
+    def clock(self) -> Clock:
+        from tenant_service.adapters.system_clock import SystemClock
+
+        return SystemClock()
+
+    @cached_property
+    def ids(self) -> IdGenerator:
+        from tenant_service.adapters.uuid_generator import UuidGenerator
+
+        return UuidGenerator()
+
+    @cached_property
+    def repository(self) -> TenantRepository:
+        if self._memory:
+            return self.memory_store
+        from tenant_service.adapters.dynamodb_tenant_repository import DynamoDBTenantRepository
+
+        return DynamoDBTenantRepository(
+            self.aws.client("dynamodb"),
+            tenant_table=self.settings.tenant_table_name,
+            service_table=self.settings.service_table_name,
+        )
+
+    @cached_property
+    def unit_of_work(self) -> UnitOfWorkFactory:
+        if self._memory:
+            from tenant_service.adapters.memory_unit_of_work import MemoryUnitOfWorkFactory
+
+            return MemoryUnitOfWorkFactory(self.memory_store)
+        from tenant_service.adapters.dynamodb_unit_of_work import DynamoDBUnitOfWorkFactory
+
+        return DynamoDBUnitOfWorkFactory(
+            self.aws.client("dynamodb"),
+            tenant_table=self.settings.tenant_table_name,
+            service_table=self.settings.service_table_name,
+        )
+
+    @cached_property
+    def tenant_directory(self) -> TenantDirectory:
+        if self._memory:
+            return self.memory_store
+        from tenant_service.adapters.dynamodb_tenant_directory import DynamoDBTenantDirectory
+
+        return DynamoDBTenantDirectory(
+            self.aws.client("dynamodb"), tenant_table=self.settings.tenant_table_name
+        )
+
+    @cached_property
+    def route_permissions(self) -> RoutePermissionsSource:
+        if self._memory:
+            # No parameter store: the routes of this service alone, from its own file.
+            from tenant_context.permissions import RoutePermissions
+            from tenant_service.adapters.memory_route_permissions import MemoryRoutePermissions
+
+            own = Path(__file__).with_name("entrypoints") / "permissions.json"
+            return MemoryRoutePermissions([RoutePermissions.load(own)])
+        from tenant_service.adapters.ssm_route_permissions import SsmRoutePermissions
+
+        def get_parameters_by_path(request: Mapping[str, Any]) -> dict[str, Any]:
+            return self.aws.call_json("ssm", "AmazonSSM.GetParametersByPath", request)
+
+        return SsmRoutePermissions(
+            get_parameters_by_path, path=self.settings.route_permissions_path
+        )
+
+    @cached_property
+    def identity(self) -> IdentityProvider:
+        if self._memory:
+            from tenant_service.adapters.memory_identity_provider import MemoryIdentityProvider
+
+            return MemoryIdentityProvider()
+        from tenant_service.adapters.cognito_identity_provider import CognitoIdentityProvider
+
+        return CognitoIdentityProvider(
+            self.aws.client("cognito-idp"),
+            user_pool_id=self.settings.user_pool_id,
+            send_invitation=self.settings.invitations == "cognito",
+        )
+
+    @cached_property
+    def invitations(self) -> InvitationSender:
+        if self._memory:
+            from tenant_service.adapters.memory_invitation_sender import MemoryInvitationSender
+
+            return MemoryInvitationSender()
+        if self.settings.invitations == "file":
+            from tenant_service.adapters.file_invitation_sender import FileInvitationSender
+
+            return FileInvitationSender(self.settings.invitation_outbox_dir)
+        from tenant_service.adapters.cognito_invitation_sender import CognitoInvitationSender
+
+        return CognitoInvitationSender()
+
+    @cached_property
+    def publisher(self) -> EventPublisher:
+        if self._memory:
+            from tenant_service.adapters.memory_event_publisher import MemoryEventPublisher
+
+            return MemoryEventPublisher()
+        from tenant_service.adapters.eventbridge_event_publisher import EventBridgeEventPublisher
+
+        return EventBridgeEventPublisher(
+            self.aws.client("events"), bus_name=self.settings.event_bus_name
+        )
+
+    @cached_property
+    def dead_letters(self) -> DeadLetters:
+        if self._memory:
+            from tenant_service.adapters.memory_dead_letters import MemoryDeadLetters
+
+            return MemoryDeadLetters()
+        from tenant_service.adapters.sqs_dead_letters import SqsDeadLetters
+
+        return SqsDeadLetters(self.aws.client("sqs"), queue_name=self.settings.dlq_name)
+
+    @cached_property
+    def idempotency_store(self) -> BasePersistenceLayer:
+        if self._memory:
+            from tenant_service.adapters.memory_idempotency_store import MemoryIdempotencyStore
+
+            return MemoryIdempotencyStore()
+        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+        return DynamoDBPersistenceLayer(
+            table_name=self.settings.idempotency_table_name,
+            boto3_client=self.aws.client("dynamodb"),
+        )
+
+    @cached_property
+    def jwks(self) -> JwksFetcher:
+        from tenant_service.adapters.http_jwks_fetcher import HttpJwksFetcher
+
+        return HttpJwksFetcher(self.settings.jwks_url)
+
+    @cached_property
+    def verifier(self) -> TokenVerifier:
+        from tenant_service.adapters.pyjwt_token_verifier import PyJwtTokenVerifier
+
+        return PyJwtTokenVerifier(
+            jwks=self.jwks,
+            issuer=self.settings.issuer,
+            audiences=self.settings.audiences,
+            monotonic=self.clock.monotonic,
+            leeway_seconds=self.settings.token_leeway_seconds,
+            refetch_cooldown=self.settings.jwks_refetch_cooldown_seconds,
+        )
+
+    # use cases
+    @cached_property
+    def tenants(self) -> TenantUseCases:
+        from tenant_service.app.tenants import TenantUseCases
+
+        return TenantUseCases(self.repository, self.unit_of_work, self.clock, self.ids)
+
+    @cached_property
+    def users(self) -> UserUseCases:
+        from tenant_service.app.users import UserUseCases
+
+        return UserUseCases(
+            self.repository, self.unit_of_work, self.identity, self.invitations, self.clock
+        )
+
+    @cached_property
+    def reactions(self) -> ProvisioningReactions:
+        from tenant_service.app.provisioning import ProvisioningReactions
+
+        return ProvisioningReactions(
+            self.repository, self.unit_of_work, self.identity, self.invitations, self.clock
+        )
+
+    @cached_property
+    def outbox_relay(self) -> OutboxRelay:
+        from tenant_service.app.outbox_relay import OutboxRelay
+
+        return OutboxRelay(self.publisher)
+
+    @cached_property
+    def authorizer(self) -> Authorizer:
+        from tenant_service.app.authorize import Authorizer, CachedTenantDirectory, RouteTable
+
+        directory = CachedTenantDirectory(
+            self.tenant_directory, self.clock, self.settings.tenant_cache_ttl_seconds
+        )
+        routes = RouteTable(
+            self.route_permissions, self.clock, self.settings.route_permissions_ttl_seconds
+        )
+        return Authorizer(self.verifier, directory, routes)
 
 
-def _identity(settings: Settings) -> Any:
-    if settings.backend == "memory":
-        from tenant_service.adapters.memory_identity_provider import MemoryIdentityProvider
-
-        return MemoryIdentityProvider()
-    from tenant_service.adapters.cognito_identity_provider import CognitoIdentityProvider
-
-    return CognitoIdentityProvider(
-        _aws(settings, "cognito-idp"),
-        user_pool_id=settings.user_pool_id,
-        send_invitation=settings.invitations == "cognito",
-    )
+_container: Container | None = None
+_lock = threading.Lock()
 
 
-def _invitations(settings: Settings) -> Any:
-    if settings.backend == "memory":
-        from tenant_service.adapters.memory_invitation_sender import MemoryInvitationSender
-
-        return MemoryInvitationSender()
-    from tenant_service.adapters.cognito_invitation_sender import CognitoInvitationSender
-    from tenant_service.adapters.file_invitation_sender import FileInvitationSender
-
-    if settings.invitations == "file":
-        return FileInvitationSender(settings.invitation_outbox_dir)
-    return CognitoInvitationSender()
+def container() -> Container:
+    """The process-wide Container, built on first use (settings checked then)."""
+    global _container
+    with _lock:
+        if _container is None:
+            _container = Container()
+        return _container
 
 
-def _publisher(settings: Settings) -> Any:
-    if settings.backend == "memory":
-        from tenant_service.adapters.memory_event_publisher import MemoryEventPublisher
-
-        return MemoryEventPublisher()
-    from tenant_service.adapters.eventbridge_event_publisher import EventBridgeEventPublisher
-
-    return EventBridgeEventPublisher(_aws(settings, "events"), bus_name=settings.event_bus_name)
-
-
-def _dead_letters(settings: Settings) -> Any:
-    if settings.backend == "memory":
-        from tenant_service.adapters.memory_dead_letters import MemoryDeadLetters
-
-        return MemoryDeadLetters()
-    from tenant_service.adapters.sqs_dead_letters import SqsDeadLetters
-
-    return SqsDeadLetters(_aws(settings, "sqs"), queue_name=settings.dlq_name)
-
-
-def _idempotency_store(settings: Settings) -> Any:
-    if settings.backend == "memory":
-        from tenant_service.adapters.memory_idempotency_store import MemoryIdempotencyStore
-
-        return MemoryIdempotencyStore()
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
-    return DynamoDBPersistenceLayer(
-        table_name=settings.idempotency_table_name,
-        boto3_client=_aws(settings, "dynamodb"),
-    )
-
-
-def _clock() -> Any:
-    from tenant_service.adapters.system_clock import SystemClock
-
-    return SystemClock()
-
-
-def _ids() -> Any:
-    from tenant_service.adapters.system_clock import UuidGenerator
-
-    return UuidGenerator()
-
-
-def _jwks(settings: Settings) -> Any:
-    from tenant_service.adapters.http_jwks_fetcher import HttpJwksFetcher
-
-    return HttpJwksFetcher(settings.jwks_url)
-
-
-def _verifier(settings: Settings, jwks: Any, clock: Any) -> Any:
-    from tenant_service.adapters.pyjwt_token_verifier import PyJwtTokenVerifier
-
-    return PyJwtTokenVerifier(
-        jwks=jwks,
-        issuer=settings.issuer,
-        audiences=settings.audiences,
-        monotonic=clock.monotonic,
-        leeway_seconds=settings.token_leeway_seconds,
-        refetch_cooldown=settings.jwks_refetch_cooldown_seconds,
-    )
-
-
-def _tenant_uses(repository: Any, clock: Any, ids: Any) -> Any:
-    from tenant_service.app.tenants import TenantUseCases
-
-    return TenantUseCases(repository, clock, ids)
-
-
-def _user_uses(repository: Any, identity: Any, invitations: Any, clock: Any) -> Any:
-    from tenant_service.app.users import UserUseCases
-
-    return UserUseCases(repository, identity, invitations, clock)
-
-
-def _reactions(repository: Any, identity: Any, invitations: Any, clock: Any) -> Any:
-    from tenant_service.app.provisioning import ProvisioningReactions
-
-    return ProvisioningReactions(repository, identity, invitations, clock)
-
-
-def _authorizer(verifier: Any, repository: Any, clock: Any, settings: Settings) -> Any:
-    from tenant_service.app.authorize import Authorizer, CachedTenantDirectory
-
-    directory = CachedTenantDirectory(repository, clock, settings.tenant_cache_ttl_seconds)
-    return Authorizer(verifier, directory)
-
-
-def build_authorizer(settings: Settings | None = None) -> Any:
-    """The authorizer's whole wiring (the same factories the Container uses)."""
-    settings = settings or Settings.from_environ()
-    clock = _clock()
-    verifier = _verifier(settings, _jwks(settings), clock)
-    return _authorizer(verifier, _repository(settings), clock, settings)
-
-
-def _declare_container() -> Any:
-    from dependency_injector import containers, providers
-
-    class Container(containers.DeclarativeContainer):
-        settings = providers.Singleton(Settings.from_environ)
-
-        clock = providers.Singleton(_clock)
-        ids = providers.Singleton(_ids)
-        repository = providers.Singleton(_repository, settings)
-        identity = providers.Singleton(_identity, settings)
-        invitations = providers.Singleton(_invitations, settings)
-        publisher = providers.Singleton(_publisher, settings)
-        dead_letters = providers.Singleton(_dead_letters, settings)
-        idempotency_store = providers.Singleton(_idempotency_store, settings)
-        jwks = providers.Singleton(_jwks, settings)
-        verifier = providers.Singleton(_verifier, settings, jwks, clock)
-
-        tenants = providers.Singleton(_tenant_uses, repository, clock, ids)
-        users = providers.Singleton(_user_uses, repository, identity, invitations, clock)
-        reactions = providers.Singleton(_reactions, repository, identity, invitations, clock)
-
-    return Container
-
-
-if TYPE_CHECKING:
-    Container: Any
-
-
-def __getattr__(name: str) -> Any:
-    if name == "Container":
-        declared = _declare_container()
-        globals()["Container"] = declared
-        return declared
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def use_container(replacement: Container | None) -> None:
+    """Install `replacement` as the process-wide Container (tests); None drops the current one."""
+    global _container
+    with _lock:
+        _container = replacement

@@ -10,9 +10,18 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tenant_context import OutboxMessage
 from tenant_service.adapters.eventbridge_event_publisher import EventBridgeEventPublisher
 from tenant_service.adapters.sqs_dead_letters import SqsDeadLetters
-from tenant_service.ports.event_publisher import PublishFailed
+
+
+def _message(event_id: str, detail_type: str = "TenantSuspended") -> OutboxMessage:
+    return OutboxMessage(
+        event_id=event_id,
+        source="saas.tenant",
+        detail_type=detail_type,
+        detail={"metadata": {"tenant_id": "t1"}, "data": {"tenant_id": "t1"}},
+    )
 
 
 @pytest.fixture
@@ -40,31 +49,40 @@ def test_an_event_reaches_the_queue_subscribed_to_the_bus(aws: None) -> None:
     )
 
     # When the publisher sends an envelope
-    EventBridgeEventPublisher(events, bus_name="saas").publish(
-        source="saas.tenant",
-        detail_type="TenantSuspended",
-        detail_json=json.dumps({"metadata": {"tenant_id": "t1"}, "data": {"tenant_id": "t1"}}),
-    )
+    failed = EventBridgeEventPublisher(events, bus_name="saas").publish([_message("e1")])
 
     # Then the queue holds it, detail-type and envelope intact
     [message] = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0)["Messages"]
     body = json.loads(message["Body"])
     assert body["detail-type"] == "TenantSuspended"
     assert body["detail"]["data"] == {"tenant_id": "t1"}
+    assert failed == []
 
 
-def test_a_refused_entry_raises_so_the_relay_retries_it() -> None:
+def test_a_refused_entry_is_returned_so_the_relay_retries_it() -> None:
     class RefusingBus:
-        def put_events(self, **_: Any) -> dict[str, Any]:
+        def __init__(self) -> None:
+            self.batches: list[int] = []
+
+        def put_events(self, **request: Any) -> dict[str, Any]:
+            self.batches.append(len(request["Entries"]))
+            # The second entry of each batch is refused
             return {
                 "FailedEntryCount": 1,
-                "Entries": [{"ErrorCode": "InternalFailure", "ErrorMessage": "try again"}],
+                "Entries": [
+                    {"EventId": "eb-1"},
+                    {"ErrorCode": "InternalFailure", "ErrorMessage": "try again"},
+                    *({"EventId": "eb-n"} for _ in request["Entries"][2:]),
+                ],
             }
 
-    with pytest.raises(PublishFailed, match="InternalFailure"):
-        EventBridgeEventPublisher(RefusingBus(), bus_name="saas").publish(
-            source="saas.tenant", detail_type="TenantSuspended", detail_json="{}"
-        )
+    bus = RefusingBus()
+    messages = [_message(f"e{n}") for n in range(12)]
+
+    failed = EventBridgeEventPublisher(bus, bus_name="saas").publish(messages)
+
+    assert failed == ["e1", "e11"]
+    assert bus.batches == [10, 2]  # put_events takes ten entries at most
 
 
 def test_a_dead_letter_keeps_the_message_and_says_why(aws: None) -> None:

@@ -13,12 +13,15 @@ from typing import Any
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
+from tenant_testkit import deployed_route_permissions
 
 from tenant_service.adapters.cognito_identity_provider import CognitoIdentityProvider
 from tenant_service.adapters.file_invitation_sender import FileInvitationSender
 from tenant_service.adapters.http_jwks_fetcher import HttpJwksFetcher
+from tenant_service.adapters.memory_route_permissions import MemoryRoutePermissions
 from tenant_service.adapters.pyjwt_token_verifier import PyJwtTokenVerifier
-from tenant_service.app.authorize import Authorizer
+from tenant_service.adapters.system_clock import SystemClock
+from tenant_service.app.authorize import Authorizer, RouteTable
 from tenant_service.domain.errors import UserAlreadyExists
 from tenant_service.domain.users import UserRole
 from tenant_service.ports.tenant_directory import TenantStanding
@@ -141,7 +144,8 @@ def test_a_created_user_is_invited_and_must_set_a_password_on_first_login(
 
     # And the authorizer lets that admin of an ACTIVE tenant read its tenant, not list tenants
     directory = FixedDirectory(TenantStanding("t-acme", "ACTIVE", "basic", "us"))
-    policy = Authorizer(verifier, directory).authorize(
+    routes = RouteTable(MemoryRoutePermissions(deployed_route_permissions()), SystemClock(), 60)
+    policy = Authorizer(verifier, directory, routes).authorize(
         "Bearer " + tokens["IdToken"], f"{API}/GET/tenants/t-acme"
     )
     allowed = [r for st in policy["policyDocument"]["Statement"] for r in st["Resource"]]

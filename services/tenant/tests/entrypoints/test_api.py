@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from tenant_testkit import SYSTEM_ADMIN, Wiring, admin_of, call, user_of
 
+from tenant_service.adapters.memory_unit_of_work import MemoryUnitOfWork
 from tenant_service.domain.tenant import TenantStatus
 from tenant_service.domain.users import UserRole
 
@@ -163,21 +164,23 @@ def test_delete_is_idempotent(api: Any, wiring: Wiring, status: TenantStatus) ->
     assert wiring.repository.tenants[tenant_id].version == tenant.version
 
 
-def test_delete_that_loses_a_race_with_another_delete_is_accepted(api: Any, wiring: Wiring) -> None:
+def test_delete_that_loses_a_race_with_another_delete_is_accepted(
+    api: Any, wiring: Wiring, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given a tenant that another request offboards between this request's read and its write
     tenant_id = _onboard(api, wiring)
     repository = wiring.repository
-    save = repository.save
+    commit = MemoryUnitOfWork.commit
 
-    def offboarded_meanwhile(tenant: Any, events: Any, **kwargs: Any) -> None:
-        repository.save = save  # type: ignore[method-assign]
-        stored = repository.tenants[tenant.id]
-        repository.tenants[tenant.id] = replace(
+    def offboarded_meanwhile(uow: MemoryUnitOfWork) -> None:
+        monkeypatch.setattr(MemoryUnitOfWork, "commit", commit)
+        stored = repository.tenants[tenant_id]
+        repository.tenants[tenant_id] = replace(
             stored, status=TenantStatus.OFFBOARDING, version=stored.version + 1
         )
-        save(tenant, events, **kwargs)
+        commit(uow)
 
-    repository.save = offboarded_meanwhile  # type: ignore[method-assign]
+    monkeypatch.setattr(MemoryUnitOfWork, "commit", offboarded_meanwhile)
     # When this DELETE commits second
     status, answer = call(api, "DELETE", f"/tenants/{tenant_id}", caller=SYSTEM_ADMIN)
     # Then it is accepted with the tenant as the first one left it, and published nothing

@@ -12,8 +12,7 @@ import pytest
 from moto import mock_aws
 from tenant_testkit import SYSTEM_ADMIN, call
 
-from tenant_service import container as container_module
-from tenant_service.container import Container, Settings
+from tenant_service.container import Container, Settings, use_container
 
 BODY = {"name": "Acme", "tier": "basic", "region_group": "eu", "admin_email": "boss@acme.test"}
 
@@ -35,8 +34,6 @@ def wired(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
     """(the API module on DynamoDB adapters, a client to look at the tables)"""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    # Clients are cached per process; one made earlier without credentials must not be reused.
-    container_module._client.cache_clear()
     with mock_aws():
         ddb = boto3.client("dynamodb", region_name="us-east-1")
         _table(ddb, "saas-tenants", "tenant_id")
@@ -44,11 +41,10 @@ def wired(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
         _table(ddb, "saas-tenant-idempotency", "id")
         from tenant_service.entrypoints import api as module
 
-        container = Container()
-        container.settings.override(Settings(AWS_REGION="us-east-1"))
-        monkeypatch.setattr(module, "container", container)
+        # A container of its own: its clients are made here, with these credentials.
+        use_container(Container(Settings(AWS_REGION="us-east-1")))
         yield module, ddb
-    container_module._client.cache_clear()
+        use_container(None)
 
 
 def _count(ddb: Any, table: str) -> int:

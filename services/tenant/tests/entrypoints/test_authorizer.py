@@ -18,12 +18,20 @@ from tenant_testkit import (
     FakeJwks,
     KeyPair,
     arn,
+    deployed_route_permissions,
     id_claims,
 )
 
+from tenant_context.permissions import RoutePermissions
+from tenant_service.adapters.memory_route_permissions import MemoryRoutePermissions
 from tenant_service.adapters.memory_tenant_repository import MemoryTenantRepository
 from tenant_service.adapters.pyjwt_token_verifier import PyJwtTokenVerifier
-from tenant_service.app.authorize import Authorizer, CachedTenantDirectory, Unauthorized
+from tenant_service.app.authorize import (
+    Authorizer,
+    CachedTenantDirectory,
+    RouteTable,
+    Unauthorized,
+)
 from tenant_service.domain.tenant import RegionGroup, Tenant, TenantStatus, Tier
 from tenant_service.entrypoints import authorizer as entrypoint
 
@@ -66,7 +74,9 @@ class World:
             refetch_cooldown=300,
         )
         self.directory = CachedTenantDirectory(self.repository, self.clock, ttl_seconds=30)
-        self.authorizer = Authorizer(self.verifier, self.directory)
+        self.routes = MemoryRoutePermissions(deployed_route_permissions())
+        self.route_table = RouteTable(self.routes, self.clock, ttl_seconds=60)
+        self.authorizer = Authorizer(self.verifier, self.directory, self.route_table)
 
 
 @pytest.fixture
@@ -370,3 +380,66 @@ def test_a_failed_key_fetch_is_retried_after_seconds_not_a_whole_cooldown(world:
     policy = world.authorizer.authorize(_token(), arn("GET", "/products"))
     assert len(calls) == 2
     assert arn("GET", "/products") in _statements(policy, "Allow")
+
+
+REPORTS = RoutePermissions.from_document(
+    {
+        "service": "report",
+        "routes": [{"method": "GET", "path": "/reports/{id}", "roles": ["TenantAdmin"]}],
+    }
+)
+
+
+def test_a_service_deployed_alone_is_let_in_within_the_route_ttl(world: World) -> None:
+    # Given the route table was read while the report service was not deployed
+    token = _token(**{"cognito:groups": ["TenantAdmin"]})
+    before = world.authorizer.authorize(token, arn("GET", "/reports/r-1"))
+    assert _statements(before, "Deny") == [arn("GET", "/reports/r-1")]
+
+    # When the report service publishes its permissions, then within the TTL nothing changes
+    world.routes.tables.append(REPORTS)
+    world.clock.advance(59)
+    assert _statements(world.authorizer.authorize(token, arn("GET", "/reports/r-1")), "Deny")
+
+    # And after it, its route is allowed (and listed) without any change to the tenant service
+    world.clock.advance(2)
+    policy = world.authorizer.authorize(token, arn("GET", "/reports/r-1"))
+    assert _statements(policy, "Deny") == []
+    assert arn("GET", "/reports/*") in _statements(policy, "Allow")
+    assert world.routes.loads == 2
+
+
+def test_a_failed_reread_keeps_the_last_routes_and_retries_after_seconds(world: World) -> None:
+    # Given the routes were read once
+    world.authorizer.authorize(_token(), arn("GET", "/products"))
+    load, calls = world.routes.load, []
+
+    def broken() -> list[RoutePermissions]:
+        calls.append(1)
+        raise OSError("parameter store unreachable")
+
+    world.routes.load = broken  # type: ignore[method-assign]
+    world.clock.advance(61)
+
+    # When the re-read fails, then the last table still decides
+    policy = world.authorizer.authorize(_token(), arn("GET", "/products"))
+    assert arn("GET", "/products") in _statements(policy, "Allow")
+    world.authorizer.authorize(_token(), arn("GET", "/products"))
+    assert len(calls) == 1
+
+    # And a few seconds later it is read again
+    world.routes.load = load  # type: ignore[method-assign]
+    world.clock.advance(6)
+    world.authorizer.authorize(_token(), arn("GET", "/products"))
+    assert world.routes.loads == 2
+
+
+def test_routes_that_cannot_be_read_at_cold_start_refuse_nobody_silently(world: World) -> None:
+    def broken() -> list[RoutePermissions]:
+        raise OSError("parameter store unreachable")
+
+    world.routes.load = broken  # type: ignore[method-assign]
+
+    # The error surfaces (API Gateway answers 500): no policy is made up without the routes
+    with pytest.raises(OSError, match="unreachable"):
+        world.authorizer.authorize(_token(), arn("GET", "/products"))

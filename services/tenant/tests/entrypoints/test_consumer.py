@@ -10,14 +10,14 @@ import pytest
 from tenant_testkit import LambdaContext, Wiring
 
 from tenant_context import new_metadata, write_envelope
+from tenant_service.adapters.memory_unit_of_work import MemoryUnitOfWork
 from tenant_service.domain.tenant import RegionGroup, Tenant, TenantStatus, Tier
 
 
 @pytest.fixture
-def consumer(wiring: Wiring, monkeypatch: pytest.MonkeyPatch) -> Any:
+def consumer(wiring: Wiring) -> Any:
     from tenant_service.entrypoints import consumer as module
 
-    monkeypatch.setattr(module, "container", wiring.container)
     return module
 
 
@@ -203,18 +203,21 @@ def test_a_poison_message_goes_to_the_dlq_with_the_reason(
     assert wiring.repository.tenants["t1"].status is TenantStatus.OFFBOARDING
 
 
-def test_a_failing_record_is_reported_alone_and_retried(consumer: Any, wiring: Wiring) -> None:
+def test_a_failing_record_is_reported_alone_and_retried(
+    consumer: Any, wiring: Wiring, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given two tenants, one of whose writes fails (a concurrent writer won)
     _seed(wiring, TenantStatus.OFFBOARDING, "t1")
     _seed(wiring, TenantStatus.OFFBOARDING, "t2")
-    real_save = wiring.repository.save
+    real_commit = MemoryUnitOfWork.commit
 
-    def flaky_save(tenant: Tenant, *args: Any, **kwargs: Any) -> None:
-        if tenant.id == "t2":
-            wiring.repository.tenants["t2"] = replace(tenant, version=tenant.version + 5)
-        real_save(tenant, *args, **kwargs)
+    def flaky_commit(uow: MemoryUnitOfWork) -> None:
+        t2 = wiring.repository.tenants["t2"]
+        if uow._ctx.tenant_id == "t2":
+            wiring.repository.tenants["t2"] = replace(t2, version=t2.version + 5)
+        real_commit(uow)
 
-    wiring.repository.save = flaky_save  # type: ignore[method-assign]
+    monkeypatch.setattr(MemoryUnitOfWork, "commit", flaky_commit)
     bodies = (
         _message("TenantDeprovisioned", {"tenant_id": "t1"}, event_id="a"),
         _message("TenantDeprovisioned", {"tenant_id": "t2"}, tenant_id="t2", event_id="b"),
@@ -225,3 +228,12 @@ def test_a_failing_record_is_reported_alone_and_retried(consumer: Any, wiring: W
     assert answer == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
     assert wiring.repository.tenants["t1"].status is TenantStatus.OFFBOARDED
     assert wiring.dead_letters.messages == []
+
+
+def test_every_event_the_service_reads_has_one_handler(consumer: Any) -> None:
+    from tenant_service.entrypoints.event_readers import CONSUMED
+
+    assert set(consumer.EVENT_HANDLERS) == {detail_type for _, detail_type in CONSUMED}
+    assert all(source == consumer.SOURCE for source, _ in CONSUMED)
+    for (_, detail_type), reader in CONSUMED.items():
+        assert consumer.EVENT_HANDLERS[detail_type].reader is reader

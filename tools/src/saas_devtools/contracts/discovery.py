@@ -3,7 +3,9 @@
 A service is a folder `services/<name>/` with `src/<package>/`. It publishes what
 `<package>.domain.events.PUBLISHED` lists and consumes what
 `<package>.entrypoints.event_readers.CONSUMED` lists (see docs/conventions.md); its HTTP API is
-`<package>.entrypoints.api:app`. A module that does not exist yet means "none", not an error.
+`<package>.entrypoints.api:app`; its routes' permissions are
+`src/<package>/entrypoints/permissions.json`. A module or file that does not exist yet means
+"none", not an error.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pydantic import BaseModel
 EVENTS_MODULE = "domain.events"
 READERS_MODULE = "entrypoints.event_readers"
 API_MODULE = "entrypoints.api"
+PERMISSIONS_FILE = "entrypoints/permissions.json"
 
 
 class ContractDeclarationError(Exception):
@@ -67,6 +70,10 @@ class Service:
             if module.stem not in {"__init__", "event_readers"}
             and "CONSUMED" in module.read_text(encoding="utf-8")
         ]
+
+    @property
+    def permissions_file(self) -> Path:
+        return self.root / "src" / self.package / PERMISSIONS_FILE
 
     def api_app(self) -> Any | None:
         module = _optional_module(f"{self.package}.{API_MODULE}")

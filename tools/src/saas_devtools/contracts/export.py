@@ -3,6 +3,9 @@
 services/<svc>/contracts/events/<DetailType>.v<major>.json  the event's data JSON Schema
                                                            (pydantic, serialization mode)
 services/<svc>/contracts/openapi.json                      the HTTP API's OpenAPI document
+services/<svc>/contracts/permissions.json                  who may call which route (read and
+                                                           checked from the service's
+                                                           entrypoints/permissions.json)
 """
 
 from __future__ import annotations
@@ -12,7 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from saas_devtools.contracts.discovery import Service, event_major, find_services
+from saas_devtools.contracts.discovery import (
+    ContractDeclarationError,
+    Service,
+    event_major,
+    find_services,
+)
+from tenant_context.permissions import InvalidPermissions, RoutePermissions
 
 
 def render(document: Any) -> str:
@@ -36,6 +45,12 @@ def expected_files(service: Service) -> dict[Path, str]:
         # Powertools returns the document as JSON text; re-rendered so every file has one form.
         document = json.loads(app.get_openapi_json_schema())
         files[service.contracts_dir / "openapi.json"] = render(document)
+    if service.permissions_file.is_file():
+        try:
+            permissions = RoutePermissions.load(service.permissions_file)
+        except InvalidPermissions as exc:
+            raise ContractDeclarationError(f"{service.name}: {exc}") from None
+        files[service.contracts_dir / "permissions.json"] = render(permissions.to_document())
     return files
 
 
@@ -49,7 +64,9 @@ def _stale_candidates(service: Service) -> list[Path]:
     # Only the current major of each event is produced by code; older majors published side by
     # side stay committed on purpose while consumers move, so they are never reported stale.
     events = service.contracts_dir / "events"
-    return sorted(events.glob("*.json")) if events.is_dir() else []
+    found = sorted(events.glob("*.json")) if events.is_dir() else []
+    permissions = service.contracts_dir / "permissions.json"
+    return [*found, permissions] if permissions.is_file() else found
 
 
 def check(workspace: Path) -> list[Drift]:

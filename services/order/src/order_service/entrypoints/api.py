@@ -40,15 +40,16 @@ from order_service.entrypoints.observability import logger, metrics, tracer
 from tenant_context import (
     Cause,
     InvalidTenantContext,
-    Role,
     TenantContext,
     enrich_logger,
     enrich_metrics,
 )
+from tenant_context.permissions import RoutePermissions
 
 app = APIGatewayRestResolver(enable_validation=True)
 
-CUSTOMERS = frozenset({Role.TENANT_USER, Role.TENANT_ADMIN})
+# Who may call which route: this service's own file, beside this module.
+PERMISSIONS = RoutePermissions.beside(__file__)
 
 ERROR_STATUS: dict[type[OrderError], int] = {
     OrderNotFound: 404,
@@ -155,8 +156,9 @@ def _tenant() -> TenantContext:
     tenant = TenantContext.from_event(app.current_event.raw_event)
     enrich_logger(logger, tenant_id=tenant.tenant_id, correlation_id=_correlation_id())
     enrich_metrics(metrics, tenant_id=tenant.tenant_id)
-    if tenant.role not in CUSTOMERS:
-        raise Forbidden(f"role {tenant.role.value} may not use orders")
+    route = (app.current_event.http_method, app.current_event.resource)
+    if not PERMISSIONS.allows(tenant.role.value, *route):
+        raise Forbidden(f"role {tenant.role.value} may not call {' '.join(route)}")
     return tenant
 
 

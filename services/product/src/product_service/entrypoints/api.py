@@ -35,7 +35,8 @@ from product_service.domain.errors import (
 )
 from product_service.domain.model import MAX_PRICE, MAX_STOCK, Product
 from product_service.entrypoints.observability import logger, tracer
-from tenant_context import InvalidTenantContext, Role, TenantContext, enrich_logger
+from tenant_context import InvalidTenantContext, TenantContext, enrich_logger
+from tenant_context.permissions import RoutePermissions
 
 app = APIGatewayRestResolver(enable_validation=True)
 app.configure_openapi(
@@ -44,8 +45,8 @@ app.configure_openapi(
     description="The tenant's catalogue and stock. The tenant comes from the token only.",
 )
 
-READERS = frozenset({Role.TENANT_ADMIN, Role.TENANT_USER})
-WRITERS = frozenset({Role.TENANT_ADMIN})
+# Who may call which route: this service's own file, beside this module.
+PERMISSIONS = RoutePermissions.beside(__file__)
 
 ERROR_STATUS: dict[type[ProductError], int] = {
     ProductNotFound: 404,
@@ -146,11 +147,12 @@ class Forbidden(Exception):
     pass
 
 
-def _tenant(allowed: frozenset[Role]) -> TenantContext:
+def _tenant() -> TenantContext:
     tenant = TenantContext.from_event(app.current_event.raw_event)
     enrich_logger(logger, tenant_id=tenant.tenant_id, correlation_id=_correlation_id())
-    if tenant.role not in allowed:
-        raise Forbidden(f"role {tenant.role.value} may not do this")
+    route = (app.current_event.http_method, app.current_event.resource)
+    if not PERMISSIONS.allows(tenant.role.value, *route):
+        raise Forbidden(f"role {tenant.role.value} may not call {' '.join(route)}")
     return tenant
 
 
@@ -235,7 +237,7 @@ def _forbidden(error: Forbidden) -> Response[str]:
 )
 @tracer.capture_method
 def create_product(body: ProductIn) -> tuple[ProductOut, int]:
-    tenant = _tenant(WRITERS)
+    tenant = _tenant()
     _object_body()
     catalogue = container().catalogue
     product = catalogue.create(tenant, **body.model_dump(), correlation_id=_correlation_id())
@@ -255,7 +257,7 @@ def list_products(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     next_token: Annotated[str | None, Query(min_length=1)] = None,
 ) -> ProductPage:
-    tenant = _tenant(READERS)
+    tenant = _tenant()
     page = container().catalogue.list(tenant, limit=limit, next_token=next_token)
     return ProductPage.of(page.items, page.next_token)
 
@@ -267,7 +269,7 @@ def list_products(
 )
 @tracer.capture_method
 def get_product(product_id: Annotated[str, Path(min_length=1)]) -> ProductOut:
-    tenant = _tenant(READERS)
+    tenant = _tenant()
     return ProductOut.of(container().catalogue.get(tenant, product_id))
 
 
@@ -278,7 +280,7 @@ def get_product(product_id: Annotated[str, Path(min_length=1)]) -> ProductOut:
 )
 @tracer.capture_method
 def replace_product(product_id: Annotated[str, Path(min_length=1)], body: ProductIn) -> ProductOut:
-    tenant = _tenant(WRITERS)
+    tenant = _tenant()
     _object_body()
     catalogue = container().catalogue
     product = catalogue.replace(
@@ -294,7 +296,7 @@ def replace_product(product_id: Annotated[str, Path(min_length=1)], body: Produc
 )
 @tracer.capture_method
 def delete_product(product_id: Annotated[str, Path(min_length=1)]) -> Response[str]:
-    tenant = _tenant(WRITERS)
+    tenant = _tenant()
     container().catalogue.delete(tenant, product_id, correlation_id=_correlation_id())
     return Response(status_code=204, body="")
 

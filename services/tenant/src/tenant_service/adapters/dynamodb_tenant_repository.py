@@ -1,53 +1,42 @@
-"""TenantRepository on DynamoDB.
+"""TenantRepository on DynamoDB: the reads (writes: dynamodb_unit_of_work.py).
 
 The tenant record lives in the platform's `saas-tenants` table (key tenant_id), which the
 provisioner reads through its stream. This service's own table (pk, sk) holds, so they never
-reach that stream: outbox items (pk "OUTBOX#<event_id>", published by the relay on this table's
-stream and expired by TTL), tenant users (pk "TENANT#<id>", sk "USER#<username>") and
-processed-event markers (pk "TENANT#<id>", sk "EVENT#<event_id>"). A state change, its outbox
-events, its marker and its user go in one TransactWriteItems.
+reach that stream: outbox items (pk "TENANT#<id>", sk "OUTBOX#<event_id>", published by the
+outbox relay on this table's stream), tenant users (pk "TENANT#<id>", sk "USER#<username>") and
+processed-event markers (pk "TENANT#<id>", sk "EVENT#<event_id>").
 """
 
 from __future__ import annotations
 
-import builtins
-import json
-from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from tenant_service.adapters import page_token
-from tenant_service.domain.errors import ConcurrentModification, UserAlreadyExists
 from tenant_service.domain.tenant import RegionGroup, Tenant, TenantStatus, Tier
 from tenant_service.domain.users import TenantUser, UserRole
-from tenant_service.ports.tenant_directory import TenantStanding
-from tenant_service.ports.tenant_repository import OutboxEvent, Page
-
-SOURCE = "saas.tenant"
-OUTBOX_RETENTION = timedelta(days=7)
+from tenant_service.ports.tenant_repository import Page
 
 
-def _s(value: str) -> dict[str, str]:
+def s(value: str) -> dict[str, str]:
     return {"S": value}
 
 
-def _tenant_item(tenant: Tenant) -> dict[str, Any]:
+def tenant_item(tenant: Tenant) -> dict[str, Any]:
     item: dict[str, Any] = {
-        "tenant_id": _s(tenant.id),
-        "name": _s(tenant.name),
-        "tier": _s(tenant.tier.value),
-        "region_group": _s(tenant.region_group.value),
-        "status": _s(tenant.status.value),
-        "config": {"M": {k: _s(v) for k, v in tenant.config.items()}},
-        "admin_email": _s(tenant.admin_email),
-        "created_at": _s(tenant.created_at.isoformat()),
-        "updated_at": _s(tenant.updated_at.isoformat()),
+        "tenant_id": s(tenant.id),
+        "name": s(tenant.name),
+        "tier": s(tenant.tier.value),
+        "region_group": s(tenant.region_group.value),
+        "status": s(tenant.status.value),
+        "config": {"M": {k: s(v) for k, v in tenant.config.items()}},
+        "admin_email": s(tenant.admin_email),
+        "created_at": s(tenant.created_at.isoformat()),
+        "updated_at": s(tenant.updated_at.isoformat()),
         "version": {"N": str(tenant.version)},
     }
     if tenant.status_reason:
-        item["status_reason"] = _s(tenant.status_reason)
+        item["status_reason"] = s(tenant.status_reason)
     return item
 
 
@@ -67,14 +56,14 @@ def _tenant(item: dict[str, Any]) -> Tenant:
     )
 
 
-def _user_item(user: TenantUser) -> dict[str, Any]:
+def user_item(user: TenantUser) -> dict[str, Any]:
     return {
-        "pk": _s(f"TENANT#{user.tenant_id}"),
-        "sk": _s(f"USER#{user.username}"),
-        "username": _s(user.username),
-        "email": _s(user.email),
-        "role": _s(user.role.value),
-        "created_at": _s(user.created_at.isoformat()),
+        "pk": s(f"TENANT#{user.tenant_id}"),
+        "sk": s(f"USER#{user.username}"),
+        "username": s(user.username),
+        "email": s(user.email),
+        "role": s(user.role.value),
+        "created_at": s(user.created_at.isoformat()),
     }
 
 
@@ -88,7 +77,7 @@ def _user(tenant_id: str, item: dict[str, Any]) -> TenantUser:
     )
 
 
-class DynamoDbTenantRepository:
+class DynamoDBTenantRepository:
     def __init__(self, client: Any, *, tenant_table: str, service_table: str) -> None:
         self._client = client
         self._tenants = tenant_table
@@ -97,32 +86,15 @@ class DynamoDbTenantRepository:
     # reads
     def get(self, tenant_id: str) -> Tenant | None:
         item = self._client.get_item(
-            TableName=self._tenants, Key={"tenant_id": _s(tenant_id)}, ConsistentRead=True
+            TableName=self._tenants, Key={"tenant_id": s(tenant_id)}, ConsistentRead=True
         ).get("Item")
         return _tenant(item) if item else None
-
-    def standing(self, tenant_id: str) -> TenantStanding | None:
-        """Also the authorizer's TenantDirectory: only what a decision needs."""
-        item = self._client.get_item(
-            TableName=self._tenants,
-            Key={"tenant_id": _s(tenant_id)},
-            ProjectionExpression="tenant_id, #s, tier, region_group",
-            ExpressionAttributeNames={"#s": "status"},
-        ).get("Item")
-        if not item:
-            return None
-        return TenantStanding(
-            tenant_id=tenant_id,
-            status=item["status"]["S"],
-            tier=item["tier"]["S"],
-            region_group=item["region_group"]["S"],
-        )
 
     def list(self, *, limit: int, next_token: str | None) -> Page[Tenant]:
         start = page_token.decode(next_token, fields=("tenant_id",))
         request: dict[str, Any] = {"TableName": self._tenants, "Limit": limit}
         if start:
-            request["ExclusiveStartKey"] = {"tenant_id": _s(start["tenant_id"])}
+            request["ExclusiveStartKey"] = {"tenant_id": s(start["tenant_id"])}
         answer = self._client.scan(**request)
         last = answer.get("LastEvaluatedKey")
         return Page(
@@ -133,7 +105,7 @@ class DynamoDbTenantRepository:
     def was_processed(self, tenant_id: str, event_id: str) -> bool:
         item = self._client.get_item(
             TableName=self._service,
-            Key={"pk": _s(f"TENANT#{tenant_id}"), "sk": _s(f"EVENT#{event_id}")},
+            Key={"pk": s(f"TENANT#{tenant_id}"), "sk": s(f"EVENT#{event_id}")},
             ConsistentRead=True,
         ).get("Item")
         return item is not None
@@ -146,9 +118,9 @@ class DynamoDbTenantRepository:
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :user)",
             "FilterExpression": "email = :email",
             "ExpressionAttributeValues": {
-                ":pk": _s(f"TENANT#{tenant_id}"),
-                ":user": _s("USER#"),
-                ":email": _s(email),
+                ":pk": s(f"TENANT#{tenant_id}"),
+                ":user": s("USER#"),
+                ":email": s(email),
             },
         }
         while True:
@@ -164,114 +136,15 @@ class DynamoDbTenantRepository:
         request: dict[str, Any] = {
             "TableName": self._service,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :user)",
-            "ExpressionAttributeValues": {":pk": _s(f"TENANT#{tenant_id}"), ":user": _s("USER#")},
+            "ExpressionAttributeValues": {":pk": s(f"TENANT#{tenant_id}"), ":user": s("USER#")},
             "Limit": limit,
         }
         if start:
             request["ExclusiveStartKey"] = {
-                "pk": _s(f"TENANT#{tenant_id}"),
-                "sk": _s(f"USER#{start['username']}"),
+                "pk": s(f"TENANT#{tenant_id}"),
+                "sk": s(f"USER#{start['username']}"),
             }
         answer = self._client.query(**request)
         last = answer.get("LastEvaluatedKey")
         token = page_token.encode({"username": last["sk"]["S"][5:]} if last else None)
         return Page(items=[_user(tenant_id, i) for i in answer.get("Items", [])], next_token=token)
-
-    # writes: one transaction each
-    def add(self, tenant: Tenant, events: Sequence[OutboxEvent]) -> None:
-        put = {
-            "Put": {
-                "TableName": self._tenants,
-                "Item": _tenant_item(tenant),
-                "ConditionExpression": "attribute_not_exists(tenant_id)",
-            }
-        }
-        self._transact([put, *self._outbox(events)], tenant.id)
-
-    def save(
-        self,
-        tenant: Tenant,
-        events: Sequence[OutboxEvent],
-        *,
-        processed_event_id: str | None = None,
-        new_user: TenantUser | None = None,
-    ) -> None:
-        items: builtins.list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self._tenants,
-                    "Item": _tenant_item(tenant),
-                    "ConditionExpression": "version = :expected",
-                    "ExpressionAttributeValues": {":expected": {"N": str(tenant.version - 1)}},
-                }
-            },
-            *self._outbox(events),
-        ]
-        if processed_event_id:
-            items.append(self._marker(tenant.id, processed_event_id))
-        if new_user:
-            items.append(self._new_user(new_user))
-        self._transact(items, tenant.id)
-
-    def mark_processed(self, tenant_id: str, event_id: str) -> None:
-        self._transact([self._marker(tenant_id, event_id)], tenant_id)
-
-    def add_user(self, user: TenantUser, events: Sequence[OutboxEvent]) -> None:
-        try:
-            self._client.transact_write_items(
-                TransactItems=[self._new_user(user), *self._outbox(events)]
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "TransactionCanceledException":
-                raise UserAlreadyExists(user.email) from None
-            raise
-
-    def _transact(self, items: builtins.list[dict[str, Any]], tenant_id: str) -> None:
-        try:
-            self._client.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "TransactionCanceledException":
-                raise ConcurrentModification(tenant_id) from None
-            raise
-
-    def _marker(self, tenant_id: str, event_id: str) -> dict[str, Any]:
-        return {
-            "Put": {
-                "TableName": self._service,
-                "Item": {
-                    "pk": _s(f"TENANT#{tenant_id}"),
-                    "sk": _s(f"EVENT#{event_id}"),
-                    "processed_at": _s(datetime.now(UTC).isoformat()),
-                },
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
-
-    def _new_user(self, user: TenantUser) -> dict[str, Any]:
-        return {
-            "Put": {
-                "TableName": self._service,
-                "Item": _user_item(user),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
-
-    def _outbox(self, events: Sequence[OutboxEvent]) -> builtins.list[dict[str, Any]]:
-        expires = int((datetime.now(UTC) + OUTBOX_RETENTION).timestamp())
-        return [
-            {
-                "Put": {
-                    "TableName": self._service,
-                    "Item": {
-                        "pk": _s(f"OUTBOX#{e.event_id}"),
-                        "sk": _s("OUTBOX"),
-                        "source": _s(SOURCE),
-                        "detail_type": _s(e.detail_type),
-                        "detail": _s(json.dumps(e.detail)),
-                        "expires_at": {"N": str(expires)},
-                    },
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            }
-            for e in events
-        ]

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from tenant_context import OutboxMessage
+
 
 class MemoryEventPublisher:
     def __init__(self) -> None:
-        self.published: list[tuple[str, str, str]] = []
+        self.published: list[OutboxMessage] = []
 
-    def publish(self, *, source: str, detail_type: str, detail_json: str) -> None:
-        self.published.append((source, detail_type, detail_json))
+    def publish(self, messages: Sequence[OutboxMessage]) -> list[str]:
+        self.published.extend(messages)
+        return []

@@ -1,22 +1,21 @@
-"""In-memory TenantRepository for unit tests and `BACKEND=memory`: same rules as DynamoDB."""
+"""In-memory TenantRepository for unit tests and `BACKEND=memory`: the store its unit of work
+(memory_unit_of_work.py) writes to, with the same rules as DynamoDB."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
+from tenant_context import OutboxMessage
 from tenant_service.adapters import page_token
-from tenant_service.domain.errors import ConcurrentModification, UserAlreadyExists
 from tenant_service.domain.tenant import Tenant
 from tenant_service.domain.users import TenantUser
 from tenant_service.ports.tenant_directory import TenantStanding
-from tenant_service.ports.tenant_repository import OutboxEvent, Page
+from tenant_service.ports.tenant_repository import Page
 
 
 class MemoryTenantRepository:
     def __init__(self) -> None:
         self.tenants: dict[str, Tenant] = {}
         self.users: dict[tuple[str, str], TenantUser] = {}
-        self.outbox: list[OutboxEvent] = []
+        self.outbox: list[OutboxMessage] = []
         self.processed: set[tuple[str, str]] = set()
 
     def get(self, tenant_id: str) -> Tenant | None:
@@ -32,45 +31,8 @@ class MemoryTenantRepository:
         token = page_token.encode({"tenant_id": chosen[-1]}) if more else None
         return Page(items=[self.tenants[i] for i in chosen], next_token=token)
 
-    def add(self, tenant: Tenant, events: Sequence[OutboxEvent]) -> None:
-        if tenant.id in self.tenants:
-            raise ConcurrentModification(tenant.id)
-        self.tenants[tenant.id] = tenant
-        self.outbox.extend(events)
-
-    def save(
-        self,
-        tenant: Tenant,
-        events: Sequence[OutboxEvent],
-        *,
-        processed_event_id: str | None = None,
-        new_user: TenantUser | None = None,
-    ) -> None:
-        stored = self.tenants.get(tenant.id)
-        if stored is None or stored.version != tenant.version - 1:
-            raise ConcurrentModification(tenant.id)
-        if processed_event_id and (tenant.id, processed_event_id) in self.processed:
-            raise ConcurrentModification(tenant.id)
-        if new_user and (new_user.tenant_id, new_user.username) in self.users:
-            raise UserAlreadyExists(new_user.email)
-        self.tenants[tenant.id] = tenant
-        self.outbox.extend(events)
-        if processed_event_id:
-            self.processed.add((tenant.id, processed_event_id))
-        if new_user:
-            self.users[(new_user.tenant_id, new_user.username)] = new_user
-
     def was_processed(self, tenant_id: str, event_id: str) -> bool:
         return (tenant_id, event_id) in self.processed
-
-    def mark_processed(self, tenant_id: str, event_id: str) -> None:
-        self.processed.add((tenant_id, event_id))
-
-    def add_user(self, user: TenantUser, events: Sequence[OutboxEvent]) -> None:
-        if (user.tenant_id, user.username) in self.users:
-            raise UserAlreadyExists(user.email)
-        self.users[(user.tenant_id, user.username)] = user
-        self.outbox.extend(events)
 
     def user_by_email(self, tenant_id: str, email: str) -> TenantUser | None:
         return next(

@@ -1,9 +1,8 @@
-"""The real clock and ids."""
+"""The real clock."""
 
 from __future__ import annotations
 
 import time
-import uuid
 from datetime import UTC, datetime
 
 
@@ -13,8 +12,3 @@ class SystemClock:
 
     def monotonic(self) -> float:
         return time.monotonic()
-
-
-class UuidGenerator:
-    def new_id(self) -> str:
-        return uuid.uuid4().hex

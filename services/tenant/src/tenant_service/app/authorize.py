@@ -1,8 +1,9 @@
 """The authorizer's decision: who the token says the caller is, and which routes it may call.
 
 Returns the IAM policy API Gateway caches per token, so it lists every method ARN the role may
-call (a cached answer stays right on every route), plus a Deny of the requested ARN when that
-route is not allowed.
+call on any deployed service (a cached answer stays right on every route), plus a Deny of the
+requested ARN when that route is not allowed. The routes are the permission tables the deployed
+services publish, re-read after a TTL so a service deployed alone is picked up.
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tenant_service.domain import permissions
-from tenant_service.domain.tenant import TenantStatus
+from tenant_context.context import Role
+from tenant_context.permissions import RoutePermission, RoutePermissions
+from tenant_service.domain.status import TenantStatus
 from tenant_service.ports.clock import Clock
+from tenant_service.ports.route_permissions import RoutePermissionsSource
 from tenant_service.ports.tenant_directory import TenantDirectory, TenantStanding
 from tenant_service.ports.token_verifier import InvalidToken, TokenVerifier
 
 # Most privileged first: a user in several groups acts with the highest role.
-_ROLE_BY_GROUP = (permissions.SYSTEM_ADMIN, permissions.TENANT_ADMIN, permissions.TENANT_USER)
+_ROLE_BY_GROUP = (Role.SYSTEM_ADMIN.value, Role.TENANT_ADMIN.value, Role.TENANT_USER.value)
 TENANT_CLAIM = "custom:tenant_id"
 
 
@@ -42,7 +45,7 @@ class MethodArn:
         path = "/" + (parts[2] if len(parts) > 2 else "")
         return cls(prefix=f"{head}/{stage}", method=method.upper(), path=path)
 
-    def of(self, permission: permissions.Permission) -> str:
+    def of(self, permission: RoutePermission) -> str:
         path = "/".join(
             "*" if part.startswith("{") else part for part in permission.path.strip("/").split("/")
         )
@@ -83,6 +86,42 @@ class CachedTenantDirectory:
         return value
 
 
+class RouteTable:
+    """The deployed services' permission tables, merged; read on first use and again after
+    `ttl_seconds`. A failed re-read keeps the last table and is retried after
+    `retry_seconds` (a blip of the parameter store must not lock everyone out); a failed first
+    read raises."""
+
+    def __init__(
+        self,
+        source: RoutePermissionsSource,
+        clock: Clock,
+        ttl_seconds: float,
+        retry_seconds: float = 5.0,
+    ) -> None:
+        self._source = source
+        self._clock = clock
+        self._ttl = ttl_seconds
+        self._retry = min(ttl_seconds, retry_seconds)
+        self._table: RoutePermissions | None = None
+        self._next_read = 0.0
+
+    def current(self) -> RoutePermissions:
+        now = self._clock.monotonic()
+        if self._table is not None and now < self._next_read:
+            return self._table
+        try:
+            tables = self._source.load()
+        except Exception:
+            if self._table is None:
+                raise
+            self._next_read = now + self._retry
+            return self._table
+        self._table = RoutePermissions.merge(tables)
+        self._next_read = now + self._ttl
+        return self._table
+
+
 def _role(claims: Mapping[str, Any]) -> str:
     groups = claims.get("cognito:groups") or []
     if isinstance(groups, str):
@@ -105,9 +144,12 @@ def _statement(effect: str, resources: list[str]) -> dict[str, Any]:
 
 
 class Authorizer:
-    def __init__(self, verifier: TokenVerifier, tenants: TenantDirectory) -> None:
+    def __init__(
+        self, verifier: TokenVerifier, tenants: TenantDirectory, routes: RouteTable
+    ) -> None:
         self._verifier = verifier
         self._tenants = tenants
+        self._routes = routes
 
     def authorize(self, token: str | None, method_arn: str) -> dict[str, Any]:
         if not token:
@@ -135,7 +177,7 @@ class Authorizer:
             "tier": "",
             "region_group": "",
         }
-        if role != permissions.SYSTEM_ADMIN:
+        if role != Role.SYSTEM_ADMIN.value:
             tenant_id = claims.get(TENANT_CLAIM)
             if not isinstance(tenant_id, str) or not tenant_id.strip():
                 raise Unauthorized(f"token has no {TENANT_CLAIM}")
@@ -146,9 +188,9 @@ class Authorizer:
                 tenant_id=tenant_id, tier=standing.tier, region_group=standing.region_group
             )
 
-        allowed = [arn.of(p) for p in permissions.routes_for(role)]
+        routes = self._routes.current()
+        allowed = [arn.of(p) for p in routes.routes_for(role)]
         statements = [_statement("Allow", allowed)] if allowed else []
-        requested = permissions.match_route(arn.method, arn.path)
-        if requested is None or role not in requested.roles:
+        if not routes.allows(role, arn.method, arn.path):
             statements.append(_statement("Deny", [method_arn]))
         return _policy(user_id, statements) | {"context": context}

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tenant_context import Principal, Role
-from tenant_service.app.outbox import outbox_event
+from pydantic import BaseModel
+
+from tenant_context import Cause, Principal, Role, TenantContext
+from tenant_context import RegionGroup as ContextRegionGroup
+from tenant_context import Tier as ContextTier
 from tenant_service.domain.errors import ConcurrentModification, TenantNotFound
 from tenant_service.domain.tenant import RegionGroup, Tenant, Tier
 from tenant_service.ports.clock import Clock, IdGenerator
 from tenant_service.ports.tenant_repository import Page, TenantRepository
+from tenant_service.ports.unit_of_work import UnitOfWorkFactory
+
+SERVICE = "saas.tenant"
 
 
 class Forbidden(Exception):
@@ -25,14 +31,32 @@ class RegisterTenant:
     config: dict[str, str]
 
 
+def tenant_context(tenant: Tenant) -> TenantContext:
+    """This service acting inside the tenant: the context its events carry."""
+    return TenantContext(
+        tenant_id=tenant.id,
+        role=Role.SERVICE,
+        user_id=SERVICE,
+        tier=ContextTier(tenant.tier.value),
+        region_group=ContextRegionGroup(tenant.region_group.value),
+    )
+
+
 def require_system_admin(caller: Principal) -> None:
     if caller.role is not Role.SYSTEM_ADMIN:
         raise Forbidden(f"{caller.role.value} may not manage tenants")
 
 
 class TenantUseCases:
-    def __init__(self, repository: TenantRepository, clock: Clock, ids: IdGenerator) -> None:
+    def __init__(
+        self,
+        repository: TenantRepository,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        ids: IdGenerator,
+    ) -> None:
         self._repository = repository
+        self._uow = uow
         self._clock = clock
         self._ids = ids
 
@@ -47,7 +71,10 @@ class TenantUseCases:
             config=command.config,
             now=self._clock.now(),
         )
-        self._repository.add(tenant, [outbox_event(tenant, event)])
+        with self._uow(tenant_context(tenant), Cause()) as uow:
+            uow.tenants.add(tenant)
+            uow.emit(event)
+            uow.commit()
         return tenant
 
     def get(self, caller: Principal, tenant_id: str) -> Tenant:
@@ -73,21 +100,21 @@ class TenantUseCases:
         require_system_admin(caller)
         tenant = self._load(tenant_id)
         changed, event = tenant.update(tier=tier, config=config, now=self._clock.now())
-        self._repository.save(changed, [outbox_event(changed, event)])
+        self._save(changed, event)
         return changed
 
     def suspend(self, caller: Principal, tenant_id: str) -> Tenant:
         require_system_admin(caller)
         tenant = self._load(tenant_id)
         changed, event = tenant.suspend(self._clock.now())
-        self._repository.save(changed, [outbox_event(changed, event)])
+        self._save(changed, event)
         return changed
 
     def activate(self, caller: Principal, tenant_id: str) -> Tenant:
         require_system_admin(caller)
         tenant = self._load(tenant_id)
         changed, event = tenant.activate(self._clock.now())
-        self._repository.save(changed, [outbox_event(changed, event)])
+        self._save(changed, event)
         return changed
 
     def offboard(self, caller: Principal, tenant_id: str) -> Tenant:
@@ -100,13 +127,19 @@ class TenantUseCases:
             return tenant
         changed, event = tenant.request_offboarding(self._clock.now())
         try:
-            self._repository.save(changed, [outbox_event(changed, event)])
+            self._save(changed, event)
         except ConcurrentModification:
             current = self._load(tenant_id)
             if current.leaving:
                 return current
             raise
         return changed
+
+    def _save(self, changed: Tenant, event: BaseModel) -> None:
+        with self._uow(tenant_context(changed), Cause()) as uow:
+            uow.tenants.save(changed)
+            uow.emit(event)
+            uow.commit()
 
     def _load(self, tenant_id: str) -> Tenant:
         tenant = self._repository.get(tenant_id)

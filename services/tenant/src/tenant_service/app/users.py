@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from tenant_context import Principal, Role
-from tenant_service.app.outbox import outbox_event
-from tenant_service.app.tenants import Forbidden
+from tenant_context import Cause, Principal, Role
+from tenant_service.app.tenants import Forbidden, tenant_context
 from tenant_service.domain.errors import TenantNotFound, TransitionNotAllowed, UserAlreadyExists
 from tenant_service.domain.events import TenantUserCreated
 from tenant_service.domain.tenant import TenantStatus
@@ -12,6 +11,7 @@ from tenant_service.domain.users import TenantUser, UserRole
 from tenant_service.ports.clock import Clock
 from tenant_service.ports.identity_provider import IdentityProvider, InvitationSender
 from tenant_service.ports.tenant_repository import Page, TenantRepository
+from tenant_service.ports.unit_of_work import UnitOfWorkFactory
 
 
 def _own_tenant(caller: Principal) -> str:
@@ -25,11 +25,13 @@ class UserUseCases:
     def __init__(
         self,
         repository: TenantRepository,
+        uow: UnitOfWorkFactory,
         identity: IdentityProvider,
         invitations: InvitationSender,
         clock: Clock,
     ) -> None:
         self._repository = repository
+        self._uow = uow
         self._identity = identity
         self._invitations = invitations
         self._clock = clock
@@ -62,7 +64,10 @@ class UserUseCases:
         event = TenantUserCreated(
             tenant_id=tenant_id, username=user.username, email=email, role=role.value
         )
-        self._repository.add_user(user, [outbox_event(tenant, event)])
+        with self._uow(tenant_context(tenant), Cause()) as uow:
+            uow.users.add(user)
+            uow.emit(event)
+            uow.commit()
         self._invitations.send(invitation)
         return user
 

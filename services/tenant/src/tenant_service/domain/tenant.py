@@ -2,7 +2,7 @@
 
 PROVISIONING -> ACTIVE | PROVISIONING_FAILED; ACTIVE <-> SUSPENDED;
 any status but OFFBOARDED -> OFFBOARDING -> OFFBOARDED. Anything else is TransitionNotAllowed.
-Each change records the event it causes; the repository commits both together (outbox).
+Each change returns the event it causes; the use case commits both through a unit of work.
 """
 
 from __future__ import annotations
@@ -20,19 +20,11 @@ from tenant_service.domain.events import (
     TenantSuspended,
     TenantUpdated,
 )
+from tenant_service.domain.status import TenantStatus as TenantStatus
 
 CONFIG_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 MAX_CONFIG_ENTRIES = 50
 MAX_CONFIG_VALUE = 1024
-
-
-class TenantStatus(StrEnum):
-    PROVISIONING = "PROVISIONING"
-    ACTIVE = "ACTIVE"
-    PROVISIONING_FAILED = "PROVISIONING_FAILED"
-    SUSPENDED = "SUSPENDED"
-    OFFBOARDING = "OFFBOARDING"
-    OFFBOARDED = "OFFBOARDED"
 
 
 class Tier(StrEnum):

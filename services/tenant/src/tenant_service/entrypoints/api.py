@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -26,9 +25,9 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyVa
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from tenant_context import InvalidTenantContext, Principal, traced_modules
+from tenant_context import InvalidTenantContext, Principal
 from tenant_service.app.tenants import Forbidden, RegisterTenant
-from tenant_service.container import Container
+from tenant_service.container import container
 from tenant_service.domain.errors import (
     ConcurrentModification,
     InvalidPageToken,
@@ -39,12 +38,9 @@ from tenant_service.domain.errors import (
 )
 from tenant_service.domain.tenant import RegionGroup, Tenant, Tier, validate_config
 from tenant_service.domain.users import TenantUser, UserRole
+from tenant_service.entrypoints.observability import logger, metrics, tracer
 
-logger = Logger(service="tenant")
-metrics = Metrics(namespace="saas", service="tenant")
-tracer = Tracer(service="tenant", patch_modules=traced_modules())
 app = APIGatewayRestResolver(enable_validation=True)
-container = Container()
 
 IDEMPOTENCY = IdempotencyConfig(
     event_key_jmespath="key",
@@ -256,7 +252,7 @@ def _caller() -> Principal:
 # tenants
 def _register(request: dict[str, Any]) -> dict[str, Any]:
     body = NewTenant.model_validate(request["body"])
-    tenant = container.tenants().register(
+    tenant = container().tenants.register(
         Principal.from_authorizer(request["caller"]),
         RegisterTenant(
             name=body.name,
@@ -286,7 +282,7 @@ def register_tenant(body: NewTenant) -> Response[Accepted]:
         request["key"] = f"{caller.user_id}:{key}"
         answer: dict[str, Any] = idempotent_function(
             data_keyword_argument="request",
-            persistence_store=container.idempotency_store(),
+            persistence_store=container().idempotency_store,
             config=IDEMPOTENCY,
         )(_register)(request=request)
     else:
@@ -299,13 +295,13 @@ def register_tenant(body: NewTenant) -> Response[Accepted]:
     responses=_responses(200, "A page of tenants; next_token if there are more", TenantPage, 400),
 )
 def list_tenants(limit: Limit = 20, next_token: NextToken = None) -> TenantPage:
-    page = container.tenants().list(_caller(), limit=limit, next_token=next_token)
+    page = container().tenants.list(_caller(), limit=limit, next_token=next_token)
     return TenantPage(items=[TenantOut.of(t) for t in page.items], next_token=page.next_token)
 
 
 @app.get("/tenants/<tenant_id>", responses=_responses(200, "The tenant", TenantOut, 404))
 def get_tenant(tenant_id: TenantId) -> TenantOut:
-    return TenantOut.of(container.tenants().get(_caller(), tenant_id))
+    return TenantOut.of(container().tenants.get(_caller(), tenant_id))
 
 
 @app.patch(
@@ -315,7 +311,7 @@ def get_tenant(tenant_id: TenantId) -> TenantOut:
 def update_tenant(tenant_id: TenantId, body: TenantChange) -> TenantOut:
     if body.tier is None and body.config is None:
         raise BadRequest("nothing to change: give tier and/or config")
-    tenant = container.tenants().update(_caller(), tenant_id, tier=body.tier, config=body.config)
+    tenant = container().tenants.update(_caller(), tenant_id, tier=body.tier, config=body.config)
     return TenantOut.of(tenant)
 
 
@@ -324,7 +320,7 @@ def update_tenant(tenant_id: TenantId, body: TenantChange) -> TenantOut:
     responses=_responses(200, "The tenant, SUSPENDED", TenantOut, 404, 409),
 )
 def suspend_tenant(tenant_id: TenantId) -> TenantOut:
-    return TenantOut.of(container.tenants().suspend(_caller(), tenant_id))
+    return TenantOut.of(container().tenants.suspend(_caller(), tenant_id))
 
 
 @app.post(
@@ -332,7 +328,7 @@ def suspend_tenant(tenant_id: TenantId) -> TenantOut:
     responses=_responses(200, "The tenant, ACTIVE", TenantOut, 404, 409),
 )
 def activate_tenant(tenant_id: TenantId) -> TenantOut:
-    return TenantOut.of(container.tenants().activate(_caller(), tenant_id))
+    return TenantOut.of(container().tenants.activate(_caller(), tenant_id))
 
 
 @app.delete(
@@ -342,7 +338,7 @@ def activate_tenant(tenant_id: TenantId) -> TenantOut:
     ),
 )
 def offboard_tenant(tenant_id: TenantId) -> Response[TenantOut]:
-    tenant = container.tenants().offboard(_caller(), tenant_id)
+    tenant = container().tenants.offboard(_caller(), tenant_id)
     return Response(HTTPStatus.ACCEPTED, content_types.APPLICATION_JSON, TenantOut.of(tenant))
 
 
@@ -352,7 +348,7 @@ def offboard_tenant(tenant_id: TenantId) -> Response[TenantOut]:
     responses=_responses(201, "Created: the user, invited by email", UserOut, 400, 409, 415),
 )
 def create_user(body: NewUser) -> Response[UserOut]:
-    user = container.users().create(_caller(), email=str(body.email), role=UserRole(body.role))
+    user = container().users.create(_caller(), email=str(body.email), role=UserRole(body.role))
     return Response(HTTPStatus.CREATED, content_types.APPLICATION_JSON, UserOut.of(user))
 
 
@@ -361,7 +357,7 @@ def create_user(body: NewUser) -> Response[UserOut]:
     responses=_responses(200, "A page of the tenant's users", UserPage, 400),
 )
 def list_users(limit: Limit = 20, next_token: NextToken = None) -> UserPage:
-    page = container.users().list(_caller(), limit=limit, next_token=next_token)
+    page = container().users.list(_caller(), limit=limit, next_token=next_token)
     return UserPage(items=[UserOut.of(u) for u in page.items], next_token=page.next_token)
 
 
@@ -387,7 +383,7 @@ def _unsupported_media_type(event: Mapping[str, Any]) -> dict[str, Any] | None:
 @logger.inject_lambda_context(
     correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
 )
-@tracer.capture_lambda_handler
+@tracer().capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     IDEMPOTENCY.register_lambda_context(context)

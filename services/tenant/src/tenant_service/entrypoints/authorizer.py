@@ -1,8 +1,9 @@
 """The Lambda authorizer (TOKEN or REQUEST type) in front of every service's API.
 
 Kept light at import (cold start on every API's first request): no Powertools event handler,
-no idempotency, no Cognito admin code, no dependency-injector. It is wired once per process
-(`build_authorizer`), so the JWKS and the tenant standing caches live across invocations.
+no idempotency, no Tracer, no Cognito admin code, no boto3. It is built once per process from
+the service's Container (which imports only the adapters it uses), so the JWKS, the tenant
+standing and the route permission caches live across invocations.
 """
 
 from __future__ import annotations
@@ -15,14 +16,12 @@ gc.disable()
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
 from tenant_service.app.authorize import Authorizer, Unauthorized
-from tenant_service.container import build_authorizer
+from tenant_service.container import container
+from tenant_service.entrypoints.observability import logger
 
-logger = Logger(service="tenant-authorizer")
 # Built at cold start (settings checked there); tests put their own in its place.
-AUTHORIZER: Authorizer = build_authorizer()
+AUTHORIZER: Authorizer = container().authorizer
 
 
 def _token(event: dict[str, Any]) -> str | None:

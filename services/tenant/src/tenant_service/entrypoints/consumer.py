@@ -1,7 +1,8 @@
 """Consumer of the provisioner's events (queue `saas-tenant-events`): the tenant's status follows
-its environment. Partial batch failures; a message that can never be processed (not an
-envelope, an unknown event or major version, bad data, an unknown tenant) goes to the DLQ with
-the reason and is not retried; anything else fails its item and is retried."""
+its environment. One dispatch table, EVENT_HANDLERS, from detail-type to handler. Partial batch
+failures; a message that can never be processed (not an envelope, a detail-type with no handler,
+an unknown major version, bad data, an unknown tenant) goes to the DLQ with the reason and is not
+retried; anything else fails its item and is retried."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ import gc
 gc.disable()
 
 import json
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -24,80 +25,115 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from tenant_context import (
+    Cause,
+    Envelope,
     InvalidEnvelope,
     InvalidTenantContext,
     enrich_logger,
     read_envelope,
-    traced_modules,
 )
-from tenant_service.app.provisioning import Cause
-from tenant_service.container import Container
+from tenant_service.container import container
 from tenant_service.domain.errors import TenantNotFound
+from tenant_service.domain.tenant import Tenant
 from tenant_service.entrypoints.event_readers import (
     CONSUMED,
+    TenantDeprovisionedReader,
+    TenantProvisionedReader,
     TenantProvisioningFailedReader,
 )
+from tenant_service.entrypoints.observability import logger, metrics, tracer
 
-logger = Logger(service="tenant-consumer")
-metrics = Metrics(namespace="saas", service="tenant")
-tracer = Tracer(service="tenant", patch_modules=traced_modules())
+SOURCE = "saas.provisioner"
 processor = BatchProcessor(event_type=EventType.SQS)
-container = Container()
 
 
 class Poison(Exception):
     """This message will never succeed: send it to the DLQ with the reason."""
 
 
+class EventHandler:
+    """One detail-type: its reader model (with the major it accepts) and the use case it calls
+    with the tenant id, the cause and the event's data; returns the tenant as changed, or None
+    when the event changed nothing (a duplicate, or one overtaken by a later change)."""
+
+    def __init__(
+        self,
+        reader: type[BaseModel],
+        react: Callable[[str, Cause, Any], Tenant | None],
+    ) -> None:
+        self.reader = reader
+        self.react = react
+
+    def __call__(self, detail_type: str, envelope: Envelope) -> Tenant | None:
+        # Every reader sets the class var event_version (the major it accepts).
+        accepted = int(getattr(self.reader, "event_version"))  # noqa: B009
+        major = envelope.metadata.event_version
+        if major != accepted:
+            raise Poison(f"{detail_type} event_version {major} is not the supported {accepted}")
+        try:
+            data = self.reader.model_validate(envelope.data)
+        except ValidationError as exc:
+            raise Poison(
+                f"{detail_type} data is invalid: {exc.errors(include_url=False)}"
+            ) from None
+        if getattr(data, "tenant_id", None) != envelope.metadata.tenant_id:
+            raise Poison("data.tenant_id differs from metadata.tenant_id")
+        cause = Cause(
+            correlation_id=envelope.metadata.correlation_id, event_id=envelope.metadata.event_id
+        )
+        try:
+            return self.react(envelope.metadata.tenant_id, cause, data)
+        except TenantNotFound as exc:
+            raise Poison(str(exc)) from None
+
+
+def _provisioned(tenant_id: str, cause: Cause, data: TenantProvisionedReader) -> Tenant | None:
+    return container().reactions.provisioned(tenant_id, cause)
+
+
+def _provisioning_failed(
+    tenant_id: str, cause: Cause, data: TenantProvisioningFailedReader
+) -> Tenant | None:
+    return container().reactions.provisioning_failed(tenant_id, cause, data.reason)
+
+
+def _deprovisioned(tenant_id: str, cause: Cause, data: TenantDeprovisionedReader) -> Tenant | None:
+    return container().reactions.deprovisioned(tenant_id, cause)
+
+
+# Each reader is the one CONSUMED declares (the contract tests read CONSUMED).
+EVENT_HANDLERS: Mapping[str, EventHandler] = {
+    "TenantProvisioned": EventHandler(CONSUMED[(SOURCE, "TenantProvisioned")], _provisioned),
+    "TenantProvisioningFailed": EventHandler(
+        CONSUMED[(SOURCE, "TenantProvisioningFailed")], _provisioning_failed
+    ),
+    "TenantDeprovisioned": EventHandler(CONSUMED[(SOURCE, "TenantDeprovisioned")], _deprovisioned),
+}
+
+
 def _react(body: dict[str, Any]) -> None:
-    key = (body.get("source"), body.get("detail-type"))
-    reader = CONSUMED.get(key)  # type: ignore[arg-type]
-    if reader is None:
-        raise Poison(f"no reader for event {key[1]!r} from {key[0]!r}")
+    source, detail_type = body.get("source"), body.get("detail-type")
+    if source != SOURCE or not isinstance(detail_type, str) or detail_type not in EVENT_HANDLERS:
+        raise Poison(f"no handler for event {detail_type!r} from {source!r}")
+    handler = EVENT_HANDLERS[detail_type]
     try:
         envelope = read_envelope(body.get("detail") or {})
     except (InvalidEnvelope, InvalidTenantContext) as exc:
         raise Poison(str(exc)) from None
-    # CONSUMED's values are typed type[BaseModel] by convention; each reader sets the class var.
-    accepted = int(getattr(reader, "event_version"))  # noqa: B009
-    major = envelope.metadata.event_version
-    if major != accepted:
-        raise Poison(f"{key[1]} event_version {major} is not the supported {accepted}")
-    try:
-        data = reader.model_validate(envelope.data)
-    except ValidationError as exc:
-        raise Poison(f"{key[1]} data is invalid: {exc.errors(include_url=False)}") from None
-    if getattr(data, "tenant_id", None) != envelope.metadata.tenant_id:
-        raise Poison("data.tenant_id differs from metadata.tenant_id")
     enrich_logger(
         logger,
         tenant_id=envelope.metadata.tenant_id,
         correlation_id=envelope.metadata.correlation_id,
     )
-    cause = Cause(
-        event_id=envelope.metadata.event_id,
-        correlation_id=envelope.metadata.correlation_id,
-        tenant_id=envelope.metadata.tenant_id,
-    )
-    reactions = container.reactions()
-    try:
-        if key[1] == "TenantProvisioned":
-            changed = reactions.provisioned(cause)
-        elif key[1] == "TenantProvisioningFailed":
-            assert isinstance(data, TenantProvisioningFailedReader)
-            changed = reactions.provisioning_failed(cause, data.reason)
-        else:
-            changed = reactions.deprovisioned(cause)
-    except TenantNotFound as exc:
-        raise Poison(str(exc)) from None
+    changed = handler(detail_type, envelope)
     logger.info(
         "event processed",
         extra={
-            "detail_type": key[1],
-            "event_id": cause.event_id,
+            "detail_type": detail_type,
+            "event_id": envelope.metadata.event_id,
             "status": changed.status.value if changed else "unchanged (duplicate or overtaken)",
         },
     )
@@ -118,11 +154,11 @@ def record_handler(record: SQSRecord) -> None:
 def _dead_letter(record: SQSRecord, reason: str) -> None:
     logger.warning("sent to the DLQ", extra={"reason": reason, "message_id": record.message_id})
     metrics.add_metric(name="EventsDeadLettered", unit=MetricUnit.Count, value=1)
-    container.dead_letters().send(record.body, reason)
+    container().dead_letters.send(record.body, reason)
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
+@tracer().capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(

@@ -1,13 +1,14 @@
-"""Publishing an outbox event to the bus."""
+"""Publishing outbox messages to the bus (the outbox relay's port)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
-
-class PublishFailed(Exception):
-    """The bus refused the event; the relay reports it as a batch item failure (retried)."""
+from tenant_context import OutboxMessage
 
 
 class EventPublisher(Protocol):
-    def publish(self, *, source: str, detail_type: str, detail_json: str) -> None: ...
+    def publish(self, messages: Sequence[OutboxMessage]) -> list[str]:
+        """Publish; returns the event ids that failed (to be retried), empty when all went."""
+        ...

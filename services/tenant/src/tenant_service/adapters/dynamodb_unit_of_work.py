@@ -1,0 +1,186 @@
+"""UnitOfWork on DynamoDB: one TransactWriteItems over the tenant table (the tenant record) and
+the service table (users, outbox messages, the processed marker).
+
+Outbox message: pk "TENANT#<tenant_id>", sk "OUTBOX#<event_id>", expires after 24 h (a stream
+keeps a record 24 h: after that it can no longer be relayed, and it long has been). Processed
+marker: pk "TENANT#<tenant_id>", sk "EVENT#<event_id>", expires after 15 days (SQS keeps a
+message 14 days at most: no redelivery comes later). See docs/conventions.md.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from types import TracebackType
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel
+
+from tenant_context import Cause, OutboxMessage, TenantContext, outbox_message
+from tenant_service.adapters.dynamodb_tenant_repository import s, tenant_item, user_item
+from tenant_service.domain.errors import ConcurrentModification, UserAlreadyExists
+from tenant_service.domain.tenant import Tenant
+from tenant_service.domain.users import TenantUser
+from tenant_service.ports.unit_of_work import EventAlreadyProcessed
+
+SOURCE = "saas.tenant"
+OUTBOX_TTL_SECONDS = 24 * 3600
+MARKER_TTL_SECONDS = 15 * 24 * 3600
+
+
+def outbox_item(tenant_id: str, message: OutboxMessage, now: float) -> dict[str, Any]:
+    return {
+        "pk": s(f"TENANT#{tenant_id}"),
+        "sk": s(f"OUTBOX#{message.event_id}"),
+        "event_id": s(message.event_id),
+        "source": s(message.source),
+        "detail_type": s(message.detail_type),
+        "detail": s(json.dumps(message.detail, separators=(",", ":"))),
+        "expires_at": {"N": str(int(now) + OUTBOX_TTL_SECONDS)},
+    }
+
+
+def marker_item(tenant_id: str, event_id: str, now: float) -> dict[str, Any]:
+    return {
+        "pk": s(f"TENANT#{tenant_id}"),
+        "sk": s(f"EVENT#{event_id}"),
+        "event_id": s(event_id),
+        "expires_at": {"N": str(int(now) + MARKER_TTL_SECONDS)},
+    }
+
+
+class _Changes:
+    """What a unit of work stages: each write with the error its failed condition means."""
+
+    def __init__(self) -> None:
+        self.writes: list[tuple[dict[str, Any], Exception]] = []
+
+
+class _TenantChanges:
+    def __init__(self, changes: _Changes, table: str) -> None:
+        self._changes = changes
+        self._table = table
+
+    def add(self, tenant: Tenant) -> None:
+        put = {
+            "TableName": self._table,
+            "Item": tenant_item(tenant),
+            "ConditionExpression": "attribute_not_exists(tenant_id)",
+        }
+        self._changes.writes.append(({"Put": put}, ConcurrentModification(tenant.id)))
+
+    def save(self, tenant: Tenant) -> None:
+        put = {
+            "TableName": self._table,
+            "Item": tenant_item(tenant),
+            "ConditionExpression": "version = :expected",
+            "ExpressionAttributeValues": {":expected": {"N": str(tenant.version - 1)}},
+        }
+        self._changes.writes.append(({"Put": put}, ConcurrentModification(tenant.id)))
+
+
+class _UserChanges:
+    def __init__(self, changes: _Changes, table: str) -> None:
+        self._changes = changes
+        self._table = table
+
+    def add(self, user: TenantUser) -> None:
+        put = {
+            "TableName": self._table,
+            "Item": user_item(user),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+        self._changes.writes.append(({"Put": put}, UserAlreadyExists(user.email)))
+
+
+class DynamoDBUnitOfWork:
+    def __init__(
+        self,
+        client: Any,
+        *,
+        tenant_table: str,
+        service_table: str,
+        ctx: TenantContext,
+        cause: Cause,
+    ) -> None:
+        self._client = client
+        self._service_table = service_table
+        self._ctx = ctx
+        self._cause = cause
+        self._changes = _Changes()
+        self._messages: list[OutboxMessage] = []
+        self.tenants = _TenantChanges(self._changes, tenant_table)
+        self.users = _UserChanges(self._changes, service_table)
+
+    def emit(self, event: BaseModel) -> None:
+        self._messages.append(outbox_message(self._ctx, event, source=SOURCE, cause=self._cause))
+
+    def commit(self) -> None:
+        now = time.time()
+        tenant_id = self._ctx.tenant_id
+        writes = list(self._changes.writes)
+        for message in self._messages:
+            put = {
+                "TableName": self._service_table,
+                "Item": outbox_item(tenant_id, message, now),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+            writes.append(({"Put": put}, ConcurrentModification(tenant_id)))
+        if self._cause.event_id:
+            put = {
+                "TableName": self._service_table,
+                "Item": marker_item(tenant_id, self._cause.event_id, now),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+            writes.append(({"Put": put}, EventAlreadyProcessed(self._cause.event_id)))
+        if writes:
+            self._transact(writes)
+        self._discard()
+
+    def _transact(self, writes: list[tuple[dict[str, Any], Exception]]) -> None:
+        try:
+            self._client.transact_write_items(TransactItems=[w for w, _ in writes])
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = exc.response.get("CancellationReasons") or []
+            failed = [
+                error
+                for (_, error), reason in zip(writes, reasons, strict=False)
+                if reason.get("Code") == "ConditionalCheckFailed"
+            ]
+            # A duplicate event first: its marker says why everything else failed too.
+            failed.sort(key=lambda e: not isinstance(e, EventAlreadyProcessed))
+            raise (failed[0] if failed else ConcurrentModification(self._ctx.tenant_id)) from None
+
+    def _discard(self) -> None:
+        self._changes.writes.clear()
+        self._messages.clear()
+
+    def __enter__(self) -> DynamoDBUnitOfWork:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._discard()
+
+
+class DynamoDBUnitOfWorkFactory:
+    def __init__(self, client: Any, *, tenant_table: str, service_table: str) -> None:
+        self._client = client
+        self._tenant_table = tenant_table
+        self._service_table = service_table
+
+    def __call__(self, ctx: TenantContext, cause: Cause) -> DynamoDBUnitOfWork:
+        return DynamoDBUnitOfWork(
+            self._client,
+            tenant_table=self._tenant_table,
+            service_table=self._service_table,
+            ctx=ctx,
+            cause=cause,
+        )
