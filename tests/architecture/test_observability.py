@@ -158,7 +158,7 @@ def namespaces_in_code(source: str) -> list[str]:
         position = NAMING_PARAMETERS[kind].index("namespace")
         values = [kw.value for kw in node.keywords if kw.arg == "namespace"]
         values += node.args[position : position + 1]
-        found += [v.value for v in values if isinstance(v, ast.Constant)]
+        found += [str(v.value) for v in values if isinstance(v, ast.Constant)]
     return found
 
 
@@ -179,10 +179,10 @@ def _modules() -> Iterator[Path]:
         seen.add(path)
         yield path
     for function in FUNCTIONS:
-        path = _handler_file(function)
-        if path is not None and path not in seen:
-            seen.add(path)
-            yield path
+        handler = _handler_file(function)
+        if handler is not None and handler not in seen:
+            seen.add(handler)
+            yield handler
 
 
 MODULES = list(_modules())
