@@ -158,7 +158,9 @@ def namespaces_in_code(source: str) -> list[str]:
         position = NAMING_PARAMETERS[kind].index("namespace")
         values = [kw.value for kw in node.keywords if kw.arg == "namespace"]
         values += node.args[position : position + 1]
-        found += [str(v.value) for v in values if isinstance(v, ast.Constant)]
+        found += [
+            v.value for v in values if isinstance(v, ast.Constant) and isinstance(v.value, str)
+        ]
     return found
 
 
