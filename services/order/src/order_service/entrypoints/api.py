@@ -51,7 +51,45 @@ from tenant_context import (
 logger = Logger(service="order")
 tracer = Tracer(service="order", patch_modules=traced_modules())
 metrics = Metrics(namespace="saas", service="order")
-app = APIGatewayRestResolver(enable_validation=True)
+# One limit for the body of every API's routes (docs/conventions.md); every valid body fits.
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class BodyRefused(Exception):
+    """A body no route takes, refused before validation, with its status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    """The body of a route that takes one (Powertools' json_body_deserializer): one JSON object
+    of at most MAX_BODY_BYTES. Without this, Powertools validates an array's first element and
+    drops the rest, and json.loads fails with a 500 on nesting too deep or a number too long.
+    Malformed JSON stays Powertools' 400, which says where."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_BODY_BYTES:
+        raise BodyRefused(400, f"the body is {size} bytes: at most {MAX_BODY_BYTES} are accepted")
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except (RecursionError, ValueError):
+        raise BodyRefused(
+            400, "the body is JSON nested too deeply or with a number too long to read"
+        ) from None
+    if not isinstance(parsed, dict):
+        raise BodyRefused(422, f"the body must be a JSON object, not {_json_kind(parsed)}")
+    return parsed
+
+
+def _json_kind(value: object) -> str:
+    kinds = {list: "an array", str: "a string", bool: "true or false", type(None): "null"}
+    return kinds.get(type(value), "a number")
+
+
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_json_object)
 
 CUSTOMERS = frozenset({Role.TENANT_USER, Role.TENANT_ADMIN})
 
@@ -126,7 +164,8 @@ class Problem(BaseModel):
 PROBLEMS = {
     401: "No token, or one the authorizer refused (API Gateway's answer)",
     415: "The body is not sent as application/json",
-    400: "Malformed request: the body is not UTF-8 JSON, or next_token is not one we issued",
+    400: "Malformed request: the body is not UTF-8 JSON or is over 1 MiB, or next_token is not "
+    "one we issued",
     403: "The caller's role may not use orders, or the token carries no tenant",
     404: "No such order in the caller's tenant",
     409: "The order cannot be cancelled in its state, or it changed meanwhile",
@@ -197,6 +236,11 @@ def _invalid_request(error: RequestValidationError) -> Response[str]:
     ]
     summary = "; ".join(f"{'.'.join(map(str, d['loc']))}: {d['msg']}" for d in detail)
     return _error(422, f"invalid request: {summary}", detail=detail)
+
+
+@app.exception_handler(BodyRefused)  # type: ignore[untyped-decorator]
+def _body_refused(error: BodyRefused) -> Response[str]:
+    return _error(error.status, str(error))
 
 
 @app.exception_handler(UnicodeDecodeError)
