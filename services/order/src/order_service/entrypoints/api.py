@@ -75,10 +75,10 @@ def _json_object(text: str) -> dict[str, Any]:
         parsed = json.loads(text)
     except json.JSONDecodeError:
         raise
-    except (RecursionError, ValueError):
-        raise BodyRefused(
-            400, "the body is JSON nested too deeply or with a number too long to read"
-        ) from None
+    except RecursionError:
+        raise BodyRefused(400, "the body is JSON nested too deeply to read") from None
+    except ValueError:  # an integer of more digits than Python converts (4300)
+        raise BodyRefused(400, "the body holds a number with too many digits to read") from None
     if not isinstance(parsed, dict):
         raise BodyRefused(422, f"the body must be a JSON object, not {_json_kind(parsed)}")
     return parsed
