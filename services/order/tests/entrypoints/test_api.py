@@ -92,18 +92,18 @@ TOO_MANY = {"lines": [{"product_id": f"p-{i}", "quantity": 1} for i in range(26)
         ({"body": TOO_MANY}, 422, "at most 25 items"),
         (
             {"body": [{"lines": [{"product_id": "p-1", "quantity": 1}]}, "junk"]},
-            400,
-            "the request body must be a JSON object",
+            422,
+            "the body must be a JSON object, not an array",
         ),
         (
             {"body": [{"lines": [{"product_id": "p-1", "quantity": 1}]}]},
-            400,
-            "the request body must be a JSON object",
+            422,
+            "the body must be a JSON object, not an array",
         ),
-        ({"body": ["junk"]}, 422, "invalid request"),
-        ({"body": "an order"}, 422, "invalid request"),
-        ({"body": 42}, 422, "invalid request"),
-        ({"raw_body": "null"}, 422, "invalid request"),
+        ({"body": ["junk"]}, 422, "the body must be a JSON object, not an array"),
+        ({"body": "an order"}, 422, "the body must be a JSON object, not a string"),
+        ({"body": 42}, 422, "the body must be a JSON object, not a number"),
+        ({"raw_body": "null"}, 422, "the body must be a JSON object, not null"),
         (
             {
                 "body": {
@@ -265,8 +265,8 @@ def test_an_array_body_gets_the_message_and_shape_of_every_problem(call, acme):
 
     status, body = call("POST", "/orders", ctx=acme, body=[valid, "junk"])
 
-    assert status == 400
-    assert body == {"message": "body: the request body must be a JSON object"}
+    assert status == 422
+    assert body == {"message": "the body must be a JSON object, not an array"}
 
 
 def test_a_body_sent_as_anything_but_json_is_a_415(memory_container, lambda_context, acme):

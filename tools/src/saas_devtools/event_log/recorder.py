@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from saas_devtools.event_log.dynamodb_event_log import DynamoDBEventLog
 from saas_devtools.event_log.logged_event import TABLE_NAME, LoggedEvent, UnloggableEvent
 
-logger = Logger(service="event-log")
+logger = Logger()  # named by the template (POWERTOOLS_SERVICE_NAME)
 
 
 class Settings(BaseModel):

@@ -46,7 +46,45 @@ from tenant_context import (
 )
 from tenant_context.permissions import RoutePermissions
 
-app = APIGatewayRestResolver(enable_validation=True)
+# One limit for the body of every API's routes (docs/conventions.md); every valid body fits.
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class BodyRefused(Exception):
+    """A body no route takes, refused before validation, with its status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    """The body of a route that takes one (Powertools' json_body_deserializer): one JSON object
+    of at most MAX_BODY_BYTES. Without this, Powertools validates an array's first element and
+    drops the rest, and json.loads fails with a 500 on nesting too deep or a number too long.
+    Malformed JSON stays Powertools' 400, which says where."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_BODY_BYTES:
+        raise BodyRefused(400, f"the body is {size} bytes: at most {MAX_BODY_BYTES} are accepted")
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise BodyRefused(400, "the body is JSON nested too deeply to read") from None
+    except ValueError:  # an integer of more digits than Python converts (4300)
+        raise BodyRefused(400, "the body holds a number with too many digits to read") from None
+    if not isinstance(parsed, dict):
+        raise BodyRefused(422, f"the body must be a JSON object, not {_json_kind(parsed)}")
+    return parsed
+
+
+def _json_kind(value: object) -> str:
+    kinds = {list: "an array", str: "a string", bool: "true or false", type(None): "null"}
+    return kinds.get(type(value), "a number")
+
+
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_json_object)
 
 # Who may call which route: this service's own file, beside this module.
 PERMISSIONS = RoutePermissions.beside(__file__)
@@ -120,8 +158,8 @@ class Problem(BaseModel):
 PROBLEMS = {
     401: "No token, or one the authorizer refused (API Gateway's answer)",
     415: "The body is not sent as application/json",
-    400: "Malformed request: the body is not UTF-8 JSON or not a JSON object, or next_token "
-    "is not one we issued",
+    400: "Malformed request: the body is not UTF-8 JSON or is over 1 MiB, or next_token is not "
+    "one we issued",
     403: "The caller's role may not use orders, or the token carries no tenant",
     404: "No such order in the caller's tenant",
     409: "The order cannot be cancelled in its state, or it changed meanwhile",
@@ -148,10 +186,6 @@ class Forbidden(Exception):
     pass
 
 
-class NotAnObject(Exception):
-    pass
-
-
 def _tenant() -> TenantContext:
     tenant = TenantContext.from_event(app.current_event.raw_event)
     enrich_logger(logger, tenant_id=tenant.tenant_id, correlation_id=_correlation_id())
@@ -160,13 +194,6 @@ def _tenant() -> TenantContext:
     if not PERMISSIONS.allows(tenant.role.value, *route):
         raise Forbidden(f"role {tenant.role.value} may not call {' '.join(route)}")
     return tenant
-
-
-def _object_body() -> None:
-    # Powertools' validation takes the first element of a JSON array for a model body: without
-    # this, `[<valid order>, "junk"]` would place the order.
-    if not isinstance(app.current_event.json_body, dict):
-        raise NotAnObject("body: the request body must be a JSON object")
 
 
 def _correlation_id() -> str | None:
@@ -216,6 +243,11 @@ def _invalid_request(error: RequestValidationError) -> Response[str]:
     return _error(422, f"invalid request: {summary}", detail=detail)
 
 
+@_handles(BodyRefused)
+def _body_refused(error: BodyRefused) -> Response[str]:
+    return _error(error.status, str(error))
+
+
 @_handles(UnicodeDecodeError)
 def _not_text(_: UnicodeDecodeError) -> Response[str]:
     return _error(400, "the body is not UTF-8 text")
@@ -229,11 +261,6 @@ def _no_tenant(error: InvalidTenantContext) -> Response[str]:
 @_handles(Forbidden)
 def _forbidden(error: Forbidden) -> Response[str]:
     return _error(403, str(error))
-
-
-@_handles(NotAnObject)
-def _not_an_object(error: NotAnObject) -> Response[str]:
-    return _error(400, str(error))
 
 
 @app.post(
@@ -262,7 +289,6 @@ def place_order(
     ] = None,
 ) -> tuple[OrderAccepted, int]:
     tenant = _tenant()
-    _object_body()
     lines = [OrderLine(product_id=ln.product_id, quantity=ln.quantity) for ln in body.lines]
     order = container().orders.place(
         tenant,

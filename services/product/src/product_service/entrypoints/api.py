@@ -17,7 +17,6 @@ from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.exceptions import BadRequestError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -38,7 +37,45 @@ from product_service.entrypoints.observability import logger, tracer
 from tenant_context import InvalidTenantContext, TenantContext, enrich_logger
 from tenant_context.permissions import RoutePermissions
 
-app = APIGatewayRestResolver(enable_validation=True)
+# One limit for the body of every API's routes (docs/conventions.md); every valid body fits.
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class BodyRefused(Exception):
+    """A body no route takes, refused before validation, with its status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    """The body of a route that takes one (Powertools' json_body_deserializer): one JSON object
+    of at most MAX_BODY_BYTES. Without this, Powertools validates an array's first element and
+    drops the rest, and json.loads fails with a 500 on nesting too deep or a number too long.
+    Malformed JSON stays Powertools' 400, which says where."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_BODY_BYTES:
+        raise BodyRefused(400, f"the body is {size} bytes: at most {MAX_BODY_BYTES} are accepted")
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise BodyRefused(400, "the body is JSON nested too deeply to read") from None
+    except ValueError:  # an integer of more digits than Python converts (4300)
+        raise BodyRefused(400, "the body holds a number with too many digits to read") from None
+    if not isinstance(parsed, dict):
+        raise BodyRefused(422, f"the body must be a JSON object, not {_json_kind(parsed)}")
+    return parsed
+
+
+def _json_kind(value: object) -> str:
+    kinds = {list: "an array", str: "a string", bool: "true or false", type(None): "null"}
+    return kinds.get(type(value), "a number")
+
+
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_json_object)
 app.configure_openapi(
     title="Product service",
     version="1.0.0",
@@ -119,7 +156,8 @@ class Problem(BaseModel):
 PROBLEMS = {
     401: "No token, or one the authorizer refused (API Gateway's answer)",
     415: "The body is not sent as application/json",
-    400: "Malformed request: the body is not UTF-8 JSON, or next_token is not one we issued",
+    400: "Malformed request: the body is not UTF-8 JSON or is over 1 MiB, or next_token is not "
+    "one we issued",
     403: "The caller's role may not do this, or the token carries no tenant",
     404: "No such product in the caller's tenant",
     409: "The product changed meanwhile; read it and try again",
@@ -154,12 +192,6 @@ def _tenant() -> TenantContext:
     if not PERMISSIONS.allows(tenant.role.value, *route):
         raise Forbidden(f"role {tenant.role.value} may not call {' '.join(route)}")
     return tenant
-
-
-def _object_body() -> None:
-    # Powertools' validation takes the first element of a JSON array for a model body.
-    if not isinstance(app.current_event.json_body, dict):
-        raise BadRequestError("body: the request body must be a JSON object")
 
 
 def _correlation_id() -> str | None:
@@ -215,6 +247,11 @@ def _invalid_request(error: RequestValidationError) -> Response[str]:
     )
 
 
+@_handles(BodyRefused)
+def _body_refused(error: BodyRefused) -> Response[str]:
+    return _error(error.status, str(error))
+
+
 @_handles(UnicodeDecodeError)
 def _not_text(_: UnicodeDecodeError) -> Response[str]:
     return _error(400, "the body is not UTF-8 text")
@@ -238,7 +275,6 @@ def _forbidden(error: Forbidden) -> Response[str]:
 @tracer.capture_method
 def create_product(body: ProductIn) -> tuple[ProductOut, int]:
     tenant = _tenant()
-    _object_body()
     catalogue = container().catalogue
     product = catalogue.create(tenant, **body.model_dump(), correlation_id=_correlation_id())
     logger.info("product created", product_id=product.id)
@@ -281,7 +317,6 @@ def get_product(product_id: Annotated[str, Path(min_length=1)]) -> ProductOut:
 @tracer.capture_method
 def replace_product(product_id: Annotated[str, Path(min_length=1)], body: ProductIn) -> ProductOut:
     tenant = _tenant()
-    _object_body()
     catalogue = container().catalogue
     product = catalogue.replace(
         tenant, product_id, **body.model_dump(), correlation_id=_correlation_id()
