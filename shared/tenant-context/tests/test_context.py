@@ -124,3 +124,12 @@ def test_an_envelope_without_tier_cannot_give_a_context():
 
     with pytest.raises(InvalidTenantContext, match="tier and region_group"):
         TenantContext.from_envelope(metadata)
+
+
+def test_every_public_name_resolves_from_its_module() -> None:
+    import tenant_context
+
+    # Names are imported on first use (cold start): each one in __all__ must still resolve.
+    assert sorted(tenant_context.__all__) == sorted(tenant_context._MODULE_OF)
+    for name in tenant_context.__all__:
+        assert getattr(tenant_context, name) is not None
