@@ -36,46 +36,9 @@ from product_service.domain.model import MAX_PRICE, MAX_STOCK, Product
 from product_service.entrypoints.observability import logger, tracer
 from tenant_context import InvalidTenantContext, TenantContext, enrich_logger
 from tenant_context.permissions import RoutePermissions
+from tenant_context.request_body import BodyRefused, json_object_body
 
-# One limit for the body of every API's routes (docs/conventions.md); every valid body fits.
-MAX_BODY_BYTES = 1024 * 1024
-
-
-class BodyRefused(Exception):
-    """A body no route takes, refused before validation, with its status."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-def _json_object(text: str) -> dict[str, Any]:
-    """The body of a route that takes one (Powertools' json_body_deserializer): one JSON object
-    of at most MAX_BODY_BYTES. Without this, Powertools validates an array's first element and
-    drops the rest, and json.loads fails with a 500 on nesting too deep or a number too long.
-    Malformed JSON stays Powertools' 400, which says where."""
-    size = len(text.encode("utf-8", "surrogatepass"))
-    if size > MAX_BODY_BYTES:
-        raise BodyRefused(400, f"the body is {size} bytes: at most {MAX_BODY_BYTES} are accepted")
-    try:
-        parsed = json.loads(text)
-    except json.JSONDecodeError:
-        raise
-    except RecursionError:
-        raise BodyRefused(400, "the body is JSON nested too deeply to read") from None
-    except ValueError:  # an integer of more digits than Python converts (4300)
-        raise BodyRefused(400, "the body holds a number with too many digits to read") from None
-    if not isinstance(parsed, dict):
-        raise BodyRefused(422, f"the body must be a JSON object, not {_json_kind(parsed)}")
-    return parsed
-
-
-def _json_kind(value: object) -> str:
-    kinds = {list: "an array", str: "a string", bool: "true or false", type(None): "null"}
-    return kinds.get(type(value), "a number")
-
-
-app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_json_object)
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=json_object_body)
 app.configure_openapi(
     title="Product service",
     version="1.0.0",
