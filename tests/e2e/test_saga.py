@@ -10,6 +10,8 @@ their admins and users are created directly in the platform's Cognito (`create_u
 from __future__ import annotations
 
 import concurrent.futures
+import json
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -331,3 +333,70 @@ def test_another_tenants_token_gets_404_on_every_id_route_and_sees_nothing_in_li
     assert order not in {o["id"] for o in _all_orders(platform, other_shop)}
     listed = platform.api("GET", "/products?limit=100", token=other_shop.admin).json()["items"]
     assert product not in {p["id"] for p in listed}
+
+
+# docs/conventions.md, "The outbox item and the processed marker": one shape in every service.
+OUTBOX_TTL = 24 * 3600
+MARKER_TTL = 15 * 24 * 3600
+TTL_SLACK = 15 * 60  # the flows above ran within minutes of this check
+
+
+def _all_items(platform: Any) -> dict[str, list[dict[str, Any]]]:
+    dynamodb = platform.client("dynamodb")
+    items: dict[str, list[dict[str, Any]]] = {}
+    for table in dynamodb.list_tables()["TableNames"]:
+        pages = dynamodb.get_paginator("scan").paginate(TableName=table)
+        items[table] = [item for page in pages for item in page["Items"]]
+    return items
+
+
+def test_every_service_writes_outbox_items_and_markers_of_the_one_convention(
+    platform: Any, shop: Tenant
+) -> None:
+    # Given a tenant onboarded (tenant service), a product created (product service) and an
+    # order confirmed (order and product services react to each other's events)
+    product_id = _product(platform, shop, stock=5)
+    order_id = _place(platform, shop, product_id, 1)
+    platform.wait_until(
+        lambda: _order(platform, shop, order_id)["status"] == "CONFIRMED", timeout=SAGA_TIMEOUT
+    )
+
+    # When every table of the platform is read
+    now = time.time()
+    outbox: dict[str, list[dict[str, Any]]] = {}
+    markers: dict[str, list[dict[str, Any]]] = {}
+    for table, items in _all_items(platform).items():
+        for item in items:
+            sk = item.get("sk", {}).get("S", "")
+            if sk.startswith("OUTBOX#") or item.get("pk", {}).get("S", "").startswith("OUTBOX#"):
+                outbox.setdefault(table, []).append(item)
+            elif sk.startswith("EVENT#"):
+                markers.setdefault(table, []).append(item)
+
+    # Then each service's outbox items have the one key, attributes and TTL
+    sources = set()
+    for table, items in outbox.items():
+        for item in items:
+            event_id = item["event_id"]["S"]
+            detail = json.loads(item["detail"]["S"])
+            where = f"{table}: {item['sk']}"
+            assert item["pk"]["S"].startswith("TENANT#"), where
+            assert item["sk"]["S"] == f"OUTBOX#{event_id}", where
+            assert item["pk"]["S"] == f"TENANT#{detail['metadata']['tenant_id']}", where
+            assert detail["metadata"]["event_id"] == event_id, where
+            assert item["source"]["S"] == detail["metadata"]["producer"], where
+            assert item["detail_type"]["S"], where
+            assert abs(int(item["expires_at"]["N"]) - (now + OUTBOX_TTL)) < TTL_SLACK, where
+            sources.add(item["source"]["S"])
+    assert {"saas.tenant", "saas.product", "saas.order"} <= sources
+
+    # And each consumer's processed markers too
+    assert markers, "no processed-event marker found in any table"
+    for table, items in markers.items():
+        for item in items:
+            where = f"{table}: {item['sk']}"
+            assert item["pk"]["S"].startswith("TENANT#"), where
+            assert item["sk"]["S"] == f"EVENT#{item['event_id']['S']}", where
+            assert abs(int(item["expires_at"]["N"]) - (now + MARKER_TTL)) < TTL_SLACK, where
+    assert any("order" in table for table in markers), sorted(markers)
+    assert any("product" in table for table in markers), sorted(markers)

@@ -1,7 +1,7 @@
 """An event on its way to the bus: the outbox message every service commits with the change
 that raised it, in the envelope every consumer reads. Pure values: where a message is stored
 (its keys and TTL) is each service's adapter's business, held alike by docs/conventions.md and
-tests/architecture/test_outbox_convention.py."""
+the outbox convention test of tests/e2e/test_saga.py."""
 
 from __future__ import annotations
 
