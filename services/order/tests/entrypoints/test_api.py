@@ -223,7 +223,11 @@ def test_a_body_that_is_not_utf8_is_a_400_that_says_so(memory_container, lambda_
     response = api.handler(event, lambda_context)
 
     assert response["statusCode"] == 400
-    assert json.loads(response["body"]) == {"message": "the body is not UTF-8 text"}
+    assert json.loads(response["body"]) == {
+        "statusCode": 400,
+        "message": "the body is not UTF-8 text",
+        "detail": None,
+    }
     outbox, orders = written(memory_container)
     assert not outbox
     assert not orders
@@ -266,7 +270,11 @@ def test_an_array_body_gets_the_message_and_shape_of_every_problem(call, acme):
     status, body = call("POST", "/orders", ctx=acme, body=[valid, "junk"])
 
     assert status == 422
-    assert body == {"message": "the body must be a JSON object, not an array"}
+    assert body == {
+        "statusCode": 422,
+        "message": "the body must be a JSON object, not an array",
+        "detail": None,
+    }
 
 
 def test_a_body_sent_as_anything_but_json_is_a_415(memory_container, lambda_context, acme):

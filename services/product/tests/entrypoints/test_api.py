@@ -246,7 +246,8 @@ def test_malformed_json_is_a_400_and_a_wrong_field_a_422(
     assert negative == (
         422,
         {
-            "message": "body.price: Input should be greater than or equal to 0",
+            "statusCode": 422,
+            "message": "invalid request: body.price: Input should be greater than or equal to 0",
             "detail": [
                 {
                     "loc": ["body", "price"],
@@ -284,7 +285,11 @@ def test_a_body_that_is_not_utf8_is_a_400_that_says_so(
     response = api.handler(event, lambda_context)
 
     assert response["statusCode"] == 400
-    assert json.loads(response["body"]) == {"message": "the body is not UTF-8 text"}
+    assert json.loads(response["body"]) == {
+        "statusCode": 400,
+        "message": "the body is not UTF-8 text",
+        "detail": None,
+    }
     assert len(store.outbox) == 1
 
 

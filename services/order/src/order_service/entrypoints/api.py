@@ -12,8 +12,7 @@ import gc
 # builds is frozen and collecting resumes at the end of this module.
 gc.disable()
 
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
@@ -45,6 +44,12 @@ from tenant_context import (
     enrich_metrics,
 )
 from tenant_context.permissions import RoutePermissions
+from tenant_context.problems import (
+    Problem,
+    problem_json,
+    unsupported_media_type,
+    validation_problem,
+)
 from tenant_context.request_body import BodyRefused, json_object_body
 
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=json_object_body)
@@ -103,19 +108,6 @@ class OrderOut(BaseModel):
 class OrderPageOut(BaseModel):
     items: list[OrderOut]
     next_token: str | None = None
-
-
-class ProblemDetail(BaseModel):
-    loc: list[str | int]
-    type: str
-    msg: str
-
-
-class Problem(BaseModel):
-    """Every error: what is wrong, in words, and the fields concerned."""
-
-    message: str
-    detail: list[ProblemDetail] | None = None
 
 
 PROBLEMS = {
@@ -178,32 +170,24 @@ def _handles(kind: type[Exception]) -> Callable[[_Handler], _Handler]:
     return register
 
 
-def _error(status: int, message: str, **extra: Any) -> Response[str]:
+def _error(status: int, message: str) -> Response[str]:
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=json.dumps({"message": message, **extra}),
+        body=problem_json(status, message),
     )
+
+
+@_handles(RequestValidationError)
+def _invalid_request(error: RequestValidationError) -> Response[str]:
+    status, body = validation_problem(error.errors())
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 @_handles(OrderError)
 def _domain_error(error: OrderError) -> Response[str]:
     status = next((s for kind, s in ERROR_STATUS.items() if isinstance(error, kind)), 400)
     return _error(status, str(error))
-
-
-@_handles(RequestValidationError)
-def _invalid_request(error: RequestValidationError) -> Response[str]:
-    problems = list(error.errors())
-    if any(p.get("type") == "json_invalid" for p in problems):
-        reason = next(p.get("ctx", {}).get("error", "") for p in problems)
-        return _error(400, f"the body is not valid JSON: {reason}".rstrip(": "))
-    # Pydantic's own messages name the rule broken (never Python internals): keep them.
-    detail = [
-        {"loc": list(p["loc"]), "type": p["type"], "msg": p.get("msg", p["type"])} for p in problems
-    ]
-    summary = "; ".join(f"{'.'.join(map(str, d['loc']))}: {d['msg']}" for d in detail)
-    return _error(422, f"invalid request: {summary}", detail=detail)
 
 
 @_handles(BodyRefused)
@@ -306,27 +290,11 @@ def cancel_order(order_id: Annotated[str, Path(min_length=1, max_length=128)]) -
     return OrderOut.of(order)
 
 
-def _unsupported_media_type(event: Mapping[str, Any]) -> dict[str, Any] | None:
-    """415 for a body sent as anything but JSON: Powertools would try to parse form data and
-    fail with a 500 on a multipart type without its boundary."""
-    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
-    media_type = headers.get("content-type", "").split(";")[0].strip().lower()
-    if not event.get("body") or media_type in ("", "application/json"):
-        return None
-    return {
-        "statusCode": 415,
-        "headers": {"Content-Type": "application/json"},
-        "body": json.dumps(
-            {"message": f"Content-Type {media_type} is not supported: send application/json"}
-        ),
-    }
-
-
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return _unsupported_media_type(event) or app.resolve(event, context)
+    return unsupported_media_type(event) or app.resolve(event, context)
 
 
 # Init is done: its objects live as long as the environment, so collections skip them.

@@ -11,10 +11,9 @@ import gc
 # builds is frozen and collecting resumes at the end of this module.
 gc.disable()
 
-import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -36,6 +35,12 @@ from product_service.domain.model import MAX_PRICE, MAX_STOCK, Product
 from product_service.entrypoints.observability import logger, tracer
 from tenant_context import InvalidTenantContext, TenantContext, enrich_logger
 from tenant_context.permissions import RoutePermissions
+from tenant_context.problems import (
+    Problem,
+    problem_json,
+    unsupported_media_type,
+    validation_problem,
+)
 from tenant_context.request_body import BodyRefused, json_object_body
 
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=json_object_body)
@@ -103,19 +108,6 @@ class ProductPage(BaseModel):
         )
 
 
-class ProblemDetail(BaseModel):
-    loc: list[str]
-    type: str
-    msg: str
-
-
-class Problem(BaseModel):
-    """Every error: what is wrong, in words; for a 400 or 422 from validation, each problem."""
-
-    message: str
-    detail: list[ProblemDetail] | None = None
-
-
 PROBLEMS = {
     401: "No token, or one the authorizer refused (API Gateway's answer)",
     415: "The body is not sent as application/json",
@@ -167,7 +159,7 @@ def _error(status: int, message: str) -> Response[str]:
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=json.dumps({"message": message}),
+        body=problem_json(status, message),
     )
 
 
@@ -192,22 +184,8 @@ def _domain_error(error: ProductError) -> Response[str]:
 
 @_handles(RequestValidationError)
 def _invalid_request(error: RequestValidationError) -> Response[str]:
-    problems = [
-        {
-            "loc": [str(part) for part in problem.get("loc", ())],
-            "type": problem.get("type"),
-            "msg": problem.get("msg") or problem.get("type"),
-        }
-        for problem in error.errors()
-    ]
-    message = "; ".join(f"{'.'.join(p['loc'])}: {p['msg']}" for p in problems)
-    # Malformed JSON is a bad request; well-formed JSON with wrong fields is unprocessable.
-    malformed = any(p["type"] == "json_invalid" for p in problems)
-    return Response(
-        status_code=400 if malformed else 422,
-        content_type=content_types.APPLICATION_JSON,
-        body=json.dumps({"message": message, "detail": problems}),
-    )
+    status, body = validation_problem(error.errors())
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 @_handles(BodyRefused)
@@ -299,26 +277,10 @@ def delete_product(product_id: Annotated[str, Path(min_length=1)]) -> Response[s
     return Response(status_code=204, body="")
 
 
-def _unsupported_media_type(event: Mapping[str, Any]) -> dict[str, Any] | None:
-    """415 for a body sent as anything but JSON: Powertools would try to parse form data and
-    fail with a 500 on a multipart type without its boundary."""
-    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
-    media_type = headers.get("content-type", "").split(";")[0].strip().lower()
-    if not event.get("body") or media_type in ("", "application/json"):
-        return None
-    return {
-        "statusCode": 415,
-        "headers": {"Content-Type": "application/json"},
-        "body": json.dumps(
-            {"message": f"Content-Type {media_type} is not supported: send application/json"}
-        ),
-    }
-
-
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
-    return _unsupported_media_type(event) or app.resolve(event, context)
+    return unsupported_media_type(event) or app.resolve(event, context)
 
 
 # Init is done: its objects live as long as the environment, so collections skip them.

@@ -9,8 +9,6 @@ import gc
 # builds is frozen and collecting resumes at the end of this module.
 gc.disable()
 
-import json
-from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Annotated, Any, Literal
 
@@ -26,6 +24,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tenant_context import InvalidTenantContext, Principal
+from tenant_context.problems import (
+    Problem,
+    problem_json,
+    unsupported_media_type,
+    validation_problem,
+)
 from tenant_context.request_body import BodyRefused, json_object_body
 from tenant_service.app.tenants import Forbidden, RegisterTenant
 from tenant_service.container import container
@@ -137,21 +141,6 @@ class UserPage(BaseModel):
     next_token: str | None = None
 
 
-class ProblemDetail(BaseModel):
-    loc: list[str | int]
-    type: str
-    msg: str
-
-
-class Problem(BaseModel):
-    """Every error: its status, what is wrong in words, and for validation each problem.
-    (API Gateway's own 401 and 403 carry the message alone.)"""
-
-    statusCode: int | None = None
-    message: str
-    detail: list[ProblemDetail] | None = None
-
-
 PROBLEMS = {
     401: "No token, or one the authorizer refused (API Gateway's answer)",
     415: "The body is not sent as application/json",
@@ -202,28 +191,14 @@ def _problem(status: HTTPStatus, message: str) -> Response[str]:
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=Problem(statusCode=status, message=message).model_dump_json(),
+        body=problem_json(status, message),
     )
 
 
 @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
 def _invalid_request(error: RequestValidationError) -> Response[str]:
-    # Powertools' own 422 names the field; this one also says what is wrong with it.
-    detail = [
-        {"loc": list(e.get("loc", ())), "type": e.get("type"), "msg": e.get("msg") or e.get("type")}
-        for e in error.errors()
-    ]
-    summary = "; ".join(f"{'.'.join(map(str, d['loc']))}: {d['msg']}" for d in detail)
-    # Malformed JSON is a bad request; well-formed JSON with wrong fields is unprocessable.
-    status = 400 if any(d["type"] == "json_invalid" for d in detail) else 422
-    return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(
-            {"statusCode": status, "message": f"invalid request: {summary}", "detail": detail},
-            default=str,
-        ),
-    )
+    status, body = validation_problem(error.errors())
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 @app.exception_handler(BodyRefused)  # type: ignore[untyped-decorator]
@@ -367,25 +342,6 @@ def list_users(limit: Limit = 20, next_token: NextToken = None) -> UserPage:
     return UserPage(items=[UserOut.of(u) for u in page.items], next_token=page.next_token)
 
 
-def _unsupported_media_type(event: Mapping[str, Any]) -> dict[str, Any] | None:
-    """415 for a body sent as anything but JSON: Powertools would try to parse form data and
-    fail with a 500 on a multipart type without its boundary."""
-    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
-    media_type = headers.get("content-type", "").split(";")[0].strip().lower()
-    if not event.get("body") or media_type in ("", "application/json"):
-        return None
-    return {
-        "statusCode": 415,
-        "headers": {"Content-Type": "application/json"},
-        "body": json.dumps(
-            {
-                "statusCode": 415,
-                "message": f"Content-Type {media_type} is not supported: send application/json",
-            }
-        ),
-    }
-
-
 @logger.inject_lambda_context(
     correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
 )
@@ -393,7 +349,7 @@ def _unsupported_media_type(event: Mapping[str, Any]) -> dict[str, Any] | None:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     IDEMPOTENCY.register_lambda_context(context)
-    return _unsupported_media_type(event) or app.resolve(event, context)
+    return unsupported_media_type(event) or app.resolve(event, context)
 
 
 # Init is done: its objects live as long as the environment, so collections skip them.
