@@ -13,11 +13,17 @@ import gc
 gc.disable()
 
 import json
+import os
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import (
+    APIGatewayRestResolver,
+    CORSConfig,
+    Response,
+    content_types,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -47,7 +53,16 @@ from tenant_context import (
 from tenant_context.permissions import RoutePermissions
 from tenant_context.request_body import BodyRefused, json_object_body
 
-app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=json_object_body)
+# CORS for the web console's origin (the template's ConsoleOrigin): API Gateway answers the
+# preflight and puts the headers on its own errors; every answer of this function carries them.
+CORS = CORSConfig(
+    allow_origin=os.environ.get("CORS_ALLOW_ORIGIN", "*"),
+    allow_headers=["Idempotency-Key", "X-Correlation-Id"],
+    max_age=600,
+)
+app = APIGatewayRestResolver(
+    enable_validation=True, json_body_deserializer=json_object_body, cors=CORS
+)
 
 # Who may call which route: this service's own file, beside this module.
 PERMISSIONS = RoutePermissions.beside(__file__)
@@ -315,7 +330,7 @@ def _unsupported_media_type(event: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     return {
         "statusCode": 415,
-        "headers": {"Content-Type": "application/json"},
+        "headers": {"Content-Type": "application/json", **CORS.to_dict(headers.get("origin"))},
         "body": json.dumps(
             {"message": f"Content-Type {media_type} is not supported: send application/json"}
         ),

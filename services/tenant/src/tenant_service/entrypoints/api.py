@@ -10,12 +10,18 @@ import gc
 gc.disable()
 
 import json
+import os
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import (
+    APIGatewayRestResolver,
+    CORSConfig,
+    Response,
+    content_types,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -44,7 +50,16 @@ from tenant_service.domain.tenant import RegionGroup, Tenant, Tier, validate_con
 from tenant_service.domain.users import TenantUser, UserRole
 from tenant_service.entrypoints.observability import logger, metrics, tracer
 
-app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=json_object_body)
+# CORS for the web console's origin (the template's ConsoleOrigin): API Gateway answers the
+# preflight and puts the headers on its own errors; every answer of this function carries them.
+CORS = CORSConfig(
+    allow_origin=os.environ.get("CORS_ALLOW_ORIGIN", "*"),
+    allow_headers=["Idempotency-Key", "X-Correlation-Id"],
+    max_age=600,
+)
+app = APIGatewayRestResolver(
+    enable_validation=True, json_body_deserializer=json_object_body, cors=CORS
+)
 
 IDEMPOTENCY = IdempotencyConfig(
     event_key_jmespath="key",
@@ -429,7 +444,7 @@ def _unsupported_media_type(event: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     return {
         "statusCode": 415,
-        "headers": {"Content-Type": "application/json"},
+        "headers": {"Content-Type": "application/json", **CORS.to_dict(headers.get("origin"))},
         "body": json.dumps(
             {
                 "statusCode": 415,
