@@ -321,6 +321,12 @@ def cancel_order(order_id: Annotated[str, Path(min_length=1, max_length=128)]) -
     return OrderOut.of(order)
 
 
+def _cors_headers(origin: str | None) -> dict[str, str]:
+    """What the resolver adds to its own answers, for one answered before it."""
+    allowed = CORS.allowed_origin(origin) if origin else None
+    return CORS.to_dict(allowed) if allowed else {}
+
+
 def _unsupported_media_type(event: Mapping[str, Any]) -> dict[str, Any] | None:
     """415 for a body sent as anything but JSON: Powertools would try to parse form data and
     fail with a 500 on a multipart type without its boundary."""
@@ -330,7 +336,7 @@ def _unsupported_media_type(event: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     return {
         "statusCode": 415,
-        "headers": {"Content-Type": "application/json", **CORS.to_dict(headers.get("origin"))},
+        "headers": {"Content-Type": "application/json", **_cors_headers(headers.get("origin"))},
         "body": json.dumps(
             {"message": f"Content-Type {media_type} is not supported: send application/json"}
         ),

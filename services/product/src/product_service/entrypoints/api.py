@@ -314,6 +314,12 @@ def delete_product(product_id: Annotated[str, Path(min_length=1)]) -> Response[s
     return Response(status_code=204, body="")
 
 
+def _cors_headers(origin: str | None) -> dict[str, str]:
+    """What the resolver adds to its own answers, for one answered before it."""
+    allowed = CORS.allowed_origin(origin) if origin else None
+    return CORS.to_dict(allowed) if allowed else {}
+
+
 def _unsupported_media_type(event: Mapping[str, Any]) -> dict[str, Any] | None:
     """415 for a body sent as anything but JSON: Powertools would try to parse form data and
     fail with a 500 on a multipart type without its boundary."""
@@ -323,7 +329,7 @@ def _unsupported_media_type(event: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     return {
         "statusCode": 415,
-        "headers": {"Content-Type": "application/json", **CORS.to_dict(headers.get("origin"))},
+        "headers": {"Content-Type": "application/json", **_cors_headers(headers.get("origin"))},
         "body": json.dumps(
             {"message": f"Content-Type {media_type} is not supported: send application/json"}
         ),

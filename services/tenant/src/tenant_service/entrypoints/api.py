@@ -435,6 +435,12 @@ def remove_user(username: Username) -> Response[str]:
     return Response(status_code=HTTPStatus.NO_CONTENT, body="")
 
 
+def _cors_headers(origin: str | None) -> dict[str, str]:
+    """What the resolver adds to its own answers, for one answered before it."""
+    allowed = CORS.allowed_origin(origin) if origin else None
+    return CORS.to_dict(allowed) if allowed else {}
+
+
 def _unsupported_media_type(event: Mapping[str, Any]) -> dict[str, Any] | None:
     """415 for a body sent as anything but JSON: Powertools would try to parse form data and
     fail with a 500 on a multipart type without its boundary."""
@@ -444,7 +450,7 @@ def _unsupported_media_type(event: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     return {
         "statusCode": 415,
-        "headers": {"Content-Type": "application/json", **CORS.to_dict(headers.get("origin"))},
+        "headers": {"Content-Type": "application/json", **_cors_headers(headers.get("origin"))},
         "body": json.dumps(
             {
                 "statusCode": 415,
