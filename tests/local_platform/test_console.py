@@ -287,6 +287,9 @@ def test_the_gateways_own_errors_carry_the_consoles_origin(console_platform) -> 
     assert no_token.headers["X-Gateway-Response"] == "unauthorized"  # the specific type first
     assert no_method.status == 403
     assert no_method.headers["Access-Control-Allow-Origin"] == origin  # DEFAULT_4XX
+    nowhere = console_platform.api("GET", "/no/such/path", headers={"Origin": origin})
+    assert nowhere.status == 404
+    assert nowhere.headers["Access-Control-Allow-Origin"] == origin
 
 
 def test_console_true_without_a_build_refuses_to_start(tmp_path: Path) -> None:
