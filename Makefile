@@ -25,7 +25,7 @@ STACK_CODE_event-log := saas-devtools
 TEMPLATES := $(strip $(wildcard infra/*.yaml) $(wildcard services/*/template.yaml))
 TYPED := -p tenant_context $(foreach s,$(SERVICES),-p $(call package_of,$(s))) -p saas_devtools
 
-.PHONY: help uv sync lint test package deploy run bench bench-onboarding contracts replay clean check-service check-deployable list-services new-service
+.PHONY: help uv sync lint test package deploy deploy-web run bench bench-onboarding contracts replay clean check-service check-deployable list-services new-service
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -82,15 +82,48 @@ package: check-deployable uv ## SERVICE=order: a Lambda zip in dist/ with that s
 # as the RoutePermissions parameter, which the stack publishes for the authorizer: compact JSON,
 # double-quoted as sam's --parameter-overrides reads a value with quotes in it.
 PERMISSIONS_FILE = $(wildcard services/$(SERVICE)/src/*/entrypoints/permissions.json)
-PERMISSIONS_OVERRIDE = $(if $(PERMISSIONS_FILE),--parameter-overrides "$$(python3 -c 'import json, sys; print("RoutePermissions=" + json.dumps(json.dumps(json.load(open(sys.argv[1])), separators=(",", ":"))))' $(PERMISSIONS_FILE))")
+# CONSOLE_ORIGIN=https://<the console stack's ConsoleOrigin output>: the origin an API answers
+# CORS for (its template's ConsoleOrigin; "*" until the console is deployed).
+CONSOLE_ORIGIN_OVERRIDE = $(if $(CONSOLE_ORIGIN),$(if $(shell grep -s '^  ConsoleOrigin:' services/$(SERVICE)/template.yaml), ConsoleOrigin=$(CONSOLE_ORIGIN)))
+PERMISSIONS_OVERRIDE = $(if $(PERMISSIONS_FILE),--parameter-overrides "$$(python3 -c 'import json, sys; print("RoutePermissions=" + json.dumps(json.dumps(json.load(open(sys.argv[1])), separators=(",", ":"))))' $(PERMISSIONS_FILE))$(CONSOLE_ORIGIN_OVERRIDE)")
 
-deploy: check-deployable package ## SERVICE=order [REGIONS="us-east-1 eu-west-1"]: deploy that service's stack alone (SAM CLI, in every region of the map)
-	@test -n "$(SERVICE)" || { echo "usage: make deploy SERVICE=<$(DEPLOYABLES)>"; exit 2; }
+ifeq ($(SERVICE),web)
+deploy: deploy-web
+else
+deploy: check-deployable package ## SERVICE=order [REGIONS="us-east-1 eu-west-1"] [CONSOLE_ORIGIN=https://...]: deploy that service's stack alone (SAM CLI, in every region of the map); SERVICE=web: the console
+	@test -n "$(SERVICE)" || { echo "usage: make deploy SERVICE=<$(DEPLOYABLES) web>"; exit 2; }
 	for region in $(or $(REGIONS),us-east-1 eu-west-1); do \
 		$(UV) tool run --from aws-sam-cli sam deploy --template-file services/$(SERVICE)/template.yaml \
 			--stack-name saas-$(SERVICE) --region $$region --resolve-s3 --no-fail-on-empty-changeset \
 			--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND $(PERMISSIONS_OVERRIDE); \
 	done
+endif
+
+# The web console (web/, infra/console.yaml) in the home region, after the platform and the API
+# stacks (it reads their exports): build, deploy the stack, upload web/dist with the config.json
+# the stack wrote from the exports (hashed assets cached for good, the rest revalidated), then
+# invalidate CloudFront's copies. Then give the APIs its origin:
+#   make deploy SERVICE=tenant CONSOLE_ORIGIN=$$(the ConsoleOrigin output), and order, product.
+CONSOLE_STACK ?= saas-web
+CONSOLE_REGION ?= us-east-1
+AWS = $(UV) tool run --from awscli aws --region $(CONSOLE_REGION)
+console_output = $$($(AWS) cloudformation describe-stacks --stack-name $(CONSOLE_STACK) --query "Stacks[0].Outputs[?OutputKey=='$(1)'].OutputValue" --output text)
+
+deploy-web: uv ## the web console: npm ci + build, its stack (infra/console.yaml), upload, invalidation (CONSOLE_REGION=us-east-1)
+	cd web && npm ci --no-audit --no-fund && npm run build
+	$(AWS) cloudformation deploy --template-file infra/console.yaml --stack-name $(CONSOLE_STACK) \
+		--no-fail-on-empty-changeset
+	rm -rf build/web && mkdir -p build/web && cp -R web/dist/. build/web/
+	$(AWS) ssm get-parameter --name "$(call console_output,ConfigParameterName)" \
+		--query Parameter.Value --output text > build/web/config.json
+	bucket="$(call console_output,BucketName)" && \
+		$(AWS) s3 sync build/web/assets "s3://$$bucket/assets" --delete \
+			--cache-control "public, max-age=31536000, immutable" && \
+		$(AWS) s3 sync build/web "s3://$$bucket" --delete --exclude "assets/*" \
+			--cache-control "no-cache"
+	$(AWS) cloudfront create-invalidation --distribution-id "$(call console_output,DistributionId)" \
+		--paths "/*" > /dev/null
+	@echo "console: $(call console_output,ConsoleUrl)"
 
 bench: sync ## every benchmark: one table, then onboarding at 100 and 1000 tenants (BENCH="cold_start ..." runs some of the table alone)
 	$(BIN)/python -m bench $(BENCH)
@@ -99,7 +132,9 @@ bench: sync ## every benchmark: one table, then onboarding at 100 and 1000 tenan
 bench-onboarding: sync ## tenants through the local platform and back out (SIZES="100 1000"): tenants/s, growth, no stack left
 	$(BIN)/python -m bench.onboarding $(SIZES)
 
-run: sync ## the whole platform on this machine, in the foreground (API_PORT=8080, REGION_MAP='{"us":"us-east-1",...}'); Ctrl-C stops it
+run: sync ## the whole platform on this machine, in the foreground (API_PORT=8080, CONSOLE_PORT=8081, REGION_MAP='{"us":"us-east-1",...}'); Ctrl-C stops it
+	# The console (web/) is built first when its sources changed; without npm it is left out.
+	$(BIN)/saas-local --root $(CURDIR) build-console
 	$(BIN)/saas-local --root $(CURDIR)
 
 list-services: ## the services this Makefile found: name, distribution, import package

@@ -324,7 +324,15 @@ def world() -> Iterator[World]:
         assert created.status == 201, created.text
         product_id = created.json()["id"]
         order_id = _settled_order(platform, tokens["TenantAdmin"], product_id)
-        ids = {"tenant_id": tenant_id, "product_id": product_id, "order_id": order_id}
+        member = {"email": f"member-{suffix}@conformance.test", "role": "TenantUser"}
+        invited = platform.api("POST", "/users", token=tokens["TenantAdmin"], json=member)
+        assert invited.status == 201, invited.text
+        ids = {
+            "tenant_id": tenant_id,
+            "product_id": product_id,
+            "order_id": order_id,
+            "username": invited.json()["username"],
+        }
         yield World(platform, tokens, ids)
 
 

@@ -36,6 +36,23 @@ def test_the_banner_says_what_to_call_and_how():
     assert 'curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/tenants' in text
 
 
+def test_the_banner_gives_the_consoles_url_or_says_why_there_is_none():
+    served = banner({**INFO, "console_url": "http://127.0.0.1:8081"})
+    missing = banner({**INFO, "console_url": None}, "not built (web/dist/index.html missing)")
+
+    assert "console_url        http://127.0.0.1:8081" in served
+    assert "(none: the console is not built (web/dist/index.html missing))" in missing
+
+
+def test_build_console_reports_what_it_did(tmp_path, capsys):
+    from saas_local.cli import main
+
+    code = main(["--root", str(tmp_path), "build-console"])
+
+    assert code == 0
+    assert "nothing to build" in capsys.readouterr().err
+
+
 def _alive(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()

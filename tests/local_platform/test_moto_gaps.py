@@ -521,3 +521,134 @@ def test_lean_transactions_refuse_two_writes_to_one_item(in_process_dynamodb, mo
     with pytest.raises(client.exceptions.ClientError, match="multiple operations"):
         client.transact_write_items(TransactItems=[_put("a"), _put("a")])
     assert _state(client, backend) == ([], [])
+
+
+# --- Cognito as the web console calls it: from the browser, on its own origin -----------------
+
+CONSOLE_ORIGIN = "http://127.0.0.1:8081"
+
+
+def _cognito_user(aws):
+    cognito = aws("cognito-idp")
+    pool = cognito.create_user_pool(PoolName="console")["UserPool"]["Id"]
+    client_id = cognito.create_user_pool_client(
+        UserPoolId=pool, ClientName="web", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
+    )["UserPoolClient"]["ClientId"]
+    cognito.admin_create_user(
+        UserPoolId=pool,
+        Username="u@x.test",
+        TemporaryPassword="Passw0rd-1234",
+        MessageAction="SUPPRESS",
+    )
+    cognito.admin_set_user_password(
+        UserPoolId=pool, Username="u@x.test", Password="Passw0rd-1234", Permanent=True
+    )
+    return cognito, pool, client_id
+
+
+def _browser_call(moto_url, target, body, method="POST"):
+    """What a browser sends to Cognito's endpoint: unsigned JSON with the page's Origin."""
+    import urllib.error
+    import urllib.request
+
+    headers = {"Origin": CONSOLE_ORIGIN}
+    if method == "OPTIONS":
+        headers["Access-Control-Request-Method"] = "POST"
+        headers["Access-Control-Request-Headers"] = "content-type,x-amz-target,x-amz-user-agent"
+        data = None
+    else:
+        headers["Content-Type"] = "application/x-amz-json-1.1"
+        headers["X-Amz-Target"] = f"AWSCognitoIdentityProviderService.{target}"
+        data = json.dumps(body).encode()
+    request = urllib.request.Request(moto_url + "/", data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.headers, error.read()
+
+
+def test_moto_answers_the_browsers_cors_for_cognito(aws, moto_url):
+    """Not a gap: the console signs in from its own origin against moto's server as is."""
+    _cognito, _pool, client_id = _cognito_user(aws)
+    login = {
+        "AuthFlow": "USER_PASSWORD_AUTH",
+        "ClientId": client_id,
+        "AuthParameters": {"USERNAME": "u@x.test", "PASSWORD": "Passw0rd-1234"},
+    }
+
+    preflight = _browser_call(moto_url, "InitiateAuth", None, method="OPTIONS")
+    signed_in = _browser_call(moto_url, "InitiateAuth", login)
+    refused = _browser_call(
+        moto_url,
+        "InitiateAuth",
+        {**login, "AuthParameters": {"USERNAME": "u@x.test", "PASSWORD": "no"}},
+    )
+
+    status, headers, _ = preflight
+    assert status == 200
+    assert headers["Access-Control-Allow-Origin"] == CONSOLE_ORIGIN
+    assert "POST" in headers["Access-Control-Allow-Methods"]
+    allowed = {h.strip() for h in headers["Access-Control-Allow-Headers"].lower().split(",")}
+    assert {"content-type", "x-amz-target", "x-amz-user-agent"} <= allowed
+    status, headers, body = signed_in
+    assert status == 200
+    assert headers["Access-Control-Allow-Origin"] == CONSOLE_ORIGIN
+    assert json.loads(body)["AuthenticationResult"]["IdToken"]
+    status, headers, body = refused
+    assert status == 400
+    assert headers["Access-Control-Allow-Origin"] == CONSOLE_ORIGIN
+    assert json.loads(body)["__type"] == "NotAuthorizedException"
+
+
+def test_cognito_revoke_token_is_not_implemented(aws):
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    cognito, _pool, client_id = _cognito_user(aws)
+    tokens = cognito.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "u@x.test", "PASSWORD": "Passw0rd-1234"},
+    )["AuthenticationResult"]
+    once = boto3.client(
+        "cognito-idp",
+        region_name=REGION,
+        endpoint_url=cognito.meta.endpoint_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+    with pytest.raises(ClientError, match=r"\(500\)"):
+        once.revoke_token(Token=tokens["RefreshToken"], ClientId=client_id)
+
+
+def test_revoke_token_workaround_revokes_the_refresh_token(aws, monkeypatch):
+    from moto.cognitoidp.responses import CognitoIdpResponse
+
+    monkeypatch.setattr(CognitoIdpResponse, "revoke_token", moto_gaps.revoke_token, raising=False)
+    cognito, _pool, client_id = _cognito_user(aws)
+    other = cognito.create_user_pool_client(UserPoolId=_pool, ClientName="other")["UserPoolClient"][
+        "ClientId"
+    ]
+    tokens = cognito.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "u@x.test", "PASSWORD": "Passw0rd-1234"},
+    )["AuthenticationResult"]
+    refresh = {"REFRESH_TOKEN": tokens["RefreshToken"]}
+
+    with pytest.raises(cognito.exceptions.NotAuthorizedException):
+        cognito.revoke_token(Token=tokens["RefreshToken"], ClientId=other)
+    assert cognito.initiate_auth(
+        ClientId=client_id, AuthFlow="REFRESH_TOKEN_AUTH", AuthParameters=refresh
+    )["AuthenticationResult"]["IdToken"]
+    cognito.revoke_token(Token=tokens["RefreshToken"], ClientId=client_id)
+    cognito.revoke_token(Token="not-a-token", ClientId=client_id)
+
+    with pytest.raises(cognito.exceptions.NotAuthorizedException, match="revoked"):
+        cognito.initiate_auth(
+            ClientId=client_id, AuthFlow="REFRESH_TOKEN_AUTH", AuthParameters=refresh
+        )

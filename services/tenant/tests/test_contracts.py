@@ -49,6 +49,10 @@ def test_the_openapi_names_every_route() -> None:
         "/tenants/{tenant_id}/suspend",
         "/tenants/{tenant_id}/activate",
         "/users",
+        "/users/{username}",
+        "/users/{username}/disable",
+        "/users/{username}/enable",
+        "/users/{username}/resend-invitation",
     }
 
 
@@ -71,6 +75,10 @@ def every_event(api: Any, wiring: Wiring) -> list[Any]:
         caller=admin_of(tenant_id),
         body={"email": "u@a.test", "role": "TenantUser"},
     )
+    username = wiring.repository.list_users(tenant_id, limit=1, next_token=None).items[0].username
+    call(api, "POST", f"/users/{username}/disable", caller=admin_of(tenant_id))
+    call(api, "POST", f"/users/{username}/enable", caller=admin_of(tenant_id))
+    call(api, "DELETE", f"/users/{username}", caller=admin_of(tenant_id))
     call(api, "PATCH", f"/tenants/{tenant_id}", caller=SYSTEM_ADMIN, body={"tier": "premium"})
     call(api, "POST", f"/tenants/{tenant_id}/suspend", caller=SYSTEM_ADMIN)
     call(api, "POST", f"/tenants/{tenant_id}/activate", caller=SYSTEM_ADMIN)

@@ -45,10 +45,15 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     from moto.server import ThreadedMotoServer
 
-    from saas_local.moto_gaps import cache_event_path_parsing, lean_transactions
+    from saas_local.moto_gaps import (
+        cache_event_path_parsing,
+        cognito_revoke_token,
+        lean_transactions,
+    )
 
     cache_event_path_parsing()
     lean_transactions()
+    cognito_revoke_token()
 
     _serialize_dynamodb()
 

@@ -25,6 +25,17 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         help="HTTP gateway port (env API_PORT; default 8080; 0 picks a free one)",
     )
     parser.add_argument(
+        "--console-port",
+        type=int,
+        default=int(os.environ.get("CONSOLE_PORT", "8081")),
+        help="the web console's port (env CONSOLE_PORT; default 8081; 0 picks a free one)",
+    )
+    parser.add_argument(
+        "--no-console",
+        action="store_true",
+        help="do not serve the web console (web/dist) even when it is built",
+    )
+    parser.add_argument(
         "--aws-port",
         type=int,
         default=int(os.environ.get("AWS_PORT", "0")),
@@ -66,9 +77,10 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "command",
         nargs="?",
         default="run",
-        choices=["run", "token"],
+        choices=["run", "token", "build-console"],
         help="run: start the platform (default); token: print an ID token from the running "
-        "platform (.local/platform.json) for --username/--password (default: the SystemAdmin)",
+        "platform (.local/platform.json) for --username/--password (default: the SystemAdmin); "
+        "build-console: build web/dist when the console's sources changed (npm ci, npm run build)",
     )
     parser.add_argument("--username")
     parser.add_argument("--password")
@@ -100,12 +112,25 @@ def print_token(args: argparse.Namespace) -> int:
     return 0
 
 
-def banner(info: dict[str, Any]) -> str:
+def build_console(args: argparse.Namespace) -> int:
+    from saas_local.console import ConsoleBuildError, build
+
+    try:
+        print(build(args.root.resolve()), file=sys.stderr)
+    except ConsoleBuildError as exc:
+        print(f"saas-local: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def banner(info: dict[str, Any], console_note: str = "") -> str:
     admin: dict[str, str] = info.get("system_admin") or {}
+    console = info.get("console_url") or f"(none: the console is {console_note or 'not served'})"
     return "\n".join(
         [
             "",
             "SaaS platform running locally (Ctrl-C stops it)",
+            f"  console_url        {console}",
             f"  api_url            {info['api_url']}",
             f"  aws_endpoint_url   {info['aws_endpoint_url']}",
             f"  region             {info['region']}",
@@ -125,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     if args.command == "token":
         return print_token(args)
+    if args.command == "build-console":
+        return build_console(args)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -132,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     config = PlatformConfig(
         root=args.root.resolve(),
         api_port=args.port,
+        console=False if args.no_console else None,
+        console_port=args.console_port,
         aws_port=args.aws_port,
         region_map=json.loads(args.region_map),
         max_concurrency=args.concurrency,
@@ -153,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         print(f"saas-local: {exc}", file=sys.stderr)
         return 1
-    print(banner(info), flush=True)
+    print(banner(info, platform.console_note), flush=True)
     try:
         while not stopping.wait(0.5):
             pass

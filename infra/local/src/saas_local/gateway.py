@@ -39,6 +39,37 @@ class RouteAuthorizer:
     cache: AuthorizerCache
 
 
+@dataclass(frozen=True)
+class ApiResponses:
+    """What the route's API answers by itself, as its template says: the CORS preflight of each
+    resource (OPTIONS, SAM's mock integration for `Cors`: the headers it answers) and the headers
+    of its gateway responses (`GatewayResponses`: DEFAULT_4XX, UNAUTHORIZED...), put on the
+    errors the gateway itself answers."""
+
+    preflight: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # resource -> headers
+    gateway_responses: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def error_headers(self, status: int, error_type: str) -> Mapping[str, str]:
+        kind = GATEWAY_RESPONSE_TYPES.get(error_type)
+        default = "DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"
+        for candidate in (kind, default):
+            if candidate is not None and candidate in self.gateway_responses:
+                return self.gateway_responses[candidate]
+        return {}
+
+
+# API Gateway's gateway response type for each error the gateway answers itself.
+GATEWAY_RESPONSE_TYPES = {
+    "UnauthorizedException": "UNAUTHORIZED",
+    "AccessDeniedException": "ACCESS_DENIED",
+    "MissingAuthenticationTokenException": "MISSING_AUTHENTICATION_TOKEN",
+    "NotFoundException": "RESOURCE_NOT_FOUND",
+    "AuthorizerConfigurationException": "AUTHORIZER_CONFIGURATION_ERROR",
+    "InternalServerErrorException": "INTEGRATION_FAILURE",
+    "TooManyRequestsException": "THROTTLED",
+}
+
+
 @dataclass
 class GatewayRoute:
     method: str  # upper case or ANY
@@ -48,6 +79,7 @@ class GatewayRoute:
     stage: str
     region: str
     authorizer: RouteAuthorizer | None = None
+    responses: ApiResponses | None = None  # its API's own answers (CORS, gateway responses)
     pattern: re.Pattern[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -77,6 +109,7 @@ class HttpResponse:
     status: int
     headers: list[tuple[str, str]]
     body: bytes
+    error_type: str | None = None  # an answer of the gateway itself (a gateway response)
 
 
 def _gateway_error(status: int, message: str | None, error_type: str) -> HttpResponse:
@@ -85,6 +118,7 @@ def _gateway_error(status: int, message: str | None, error_type: str) -> HttpRes
         status,
         [("Content-Type", "application/json"), ("x-amzn-ErrorType", error_type)],
         body,
+        error_type,
     )
 
 
@@ -119,6 +153,14 @@ class Gateway:
                 return route, found
         return False if path_known else None
 
+    def _api_of(self, path: str) -> tuple[str, ApiResponses] | None:
+        """The resource the path names and its API's own answers; for a path no route has,
+        those of the first API that has any (locally every API shares one origin)."""
+        for route in self.routes:
+            if route.responses is not None and route.pattern.match(path):
+                return route.resource, route.responses
+        return next((("", r.responses) for r in self.routes if r.responses is not None), None)
+
     def handle(
         self,
         method: str,
@@ -126,6 +168,32 @@ class Gateway:
         headers: Sequence[tuple[str, str]],
         body: bytes,
         source_ip: str = "127.0.0.1",
+    ) -> HttpResponse:
+        path = urlsplit(target).path or "/"
+        api = self._api_of(path)
+        if (
+            method == "OPTIONS"
+            and api is not None
+            and api[0] in api[1].preflight
+            and not isinstance(self.match(method, path), tuple)
+        ):
+            # The CORS preflight: a mock integration, no authorizer (SAM's `Cors`).
+            preflight = list(api[1].preflight[api[0]].items())
+            return HttpResponse(200, [("Content-Type", "application/json"), *preflight], b"{}")
+        response = self._handle(method, target, headers, body, source_ip)
+        if response.error_type is not None and api is not None:
+            extra = api[1].error_headers(response.status, response.error_type)
+            present = {name.lower() for name, _ in response.headers}
+            response.headers.extend((k, v) for k, v in extra.items() if k.lower() not in present)
+        return response
+
+    def _handle(
+        self,
+        method: str,
+        target: str,
+        headers: Sequence[tuple[str, str]],
+        body: bytes,
+        source_ip: str,
     ) -> HttpResponse:
         parts = urlsplit(target)
         path = parts.path or "/"

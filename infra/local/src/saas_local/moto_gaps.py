@@ -33,6 +33,13 @@ Gaps:
   out of memory), and a restored copy is a new table whose stream earlier iterators no longer
   see. moto's server process runs transactions that keep a copy of the items they write
   instead, and on cancellation put those back and drop the stream records the transaction made.
+- COGNITO_REVOKE_TOKEN: Cognito's RevokeToken (the console's sign-out) is not implemented (moto
+  raises NotImplementedError, the client sees a 500). moto's server process answers it: the
+  refresh token is revoked as AdminUserGlobalSignOut revokes one (later refreshes are refused),
+  a token of another client is refused, an unknown one is nothing to do.
+
+Not a gap: moto's server answers a browser's CORS (the preflight and every answer, errors too,
+for any origin), so the console calls Cognito there from its own origin; a test holds it.
 """
 
 from __future__ import annotations
@@ -397,3 +404,32 @@ def cache_event_path_parsing() -> None:
     parse = jsonpath_ng.ext.parse  # type: ignore[attr-defined]
     if not hasattr(parse, "cache_info"):
         jsonpath_ng.ext.parse = functools.lru_cache(maxsize=512)(parse)  # type: ignore[attr-defined]
+
+
+# --- COGNITO_REVOKE_TOKEN ---------------------------------------------------------------------
+
+
+def revoke_token(self: Any) -> Any:
+    """CognitoIdpResponse.revoke_token: RevokeToken(Token, ClientId) on the pools of the
+    request's region."""
+    from moto.cognitoidp.exceptions import NotAuthorizedError
+    from moto.core.responses import EmptyResult
+
+    token = self._get_param("Token")
+    client_id = self._get_param("ClientId")
+    for pool in self.backend.user_pools.values():
+        issued = pool.refresh_tokens.get(token)
+        if issued is None:
+            continue
+        if issued[0] != client_id:
+            raise NotAuthorizedError("the token was not issued to this client")
+        pool.refresh_tokens[token] = None
+    return EmptyResult()
+
+
+def cognito_revoke_token() -> None:
+    """Install RevokeToken in this process's moto (its server process)."""
+    from moto.cognitoidp.responses import CognitoIdpResponse
+
+    if not hasattr(CognitoIdpResponse, "revoke_token"):
+        CognitoIdpResponse.revoke_token = revoke_token  # type: ignore[attr-defined]

@@ -20,7 +20,14 @@ from typing import Any
 
 from saas_local import moto_gaps, templates
 from saas_local.authorizer import AuthorizerCache
-from saas_local.gateway import Gateway, GatewayRoute, GatewayServer, RouteAuthorizer
+from saas_local.console import ConsoleServer, config_document
+from saas_local.gateway import (
+    ApiResponses,
+    Gateway,
+    GatewayRoute,
+    GatewayServer,
+    RouteAuthorizer,
+)
 from saas_local.intrinsics import DeployedStack
 from saas_local.pumps import SqsPump, StreamPump
 from saas_local.workers import STOP_GRACE_SECONDS, FunctionConfig, FunctionRuntime
@@ -36,6 +43,9 @@ PLATFORM_STACK = "saas-platform"
 # does: the service's route permissions, which its stack publishes for the authorizer.
 ROUTE_PERMISSIONS_PARAMETER = "RoutePermissions"
 ROUTE_PERMISSIONS_FILES = "src/*/entrypoints/permissions.json"
+# The origin an API answers CORS for (its templates' parameter): the console's, locally.
+CONSOLE_ORIGIN_PARAMETER = "ConsoleOrigin"
+CONSOLE_DIST = Path("web") / "dist"
 
 
 class LocalPlatformError(RuntimeError):
@@ -128,6 +138,12 @@ class PlatformConfig:
     max_concurrency: int = 4  # execution environments per function
     function_log: Path | None = None  # every function's log lines; None: this process's stderr
     system_admin_username: str = "admin"
+    # The web console (web/dist, built by `npm run build` in web/) on its own origin: True
+    # serves it (an error when it is not built), False does not, None serves it when it is built.
+    console: bool | None = None
+    console_port: int = 8081  # 0: a free port
+    # The origin the APIs answer CORS for: by default the console's URL ("*" without a console).
+    cors_origin: str | None = None
 
     @property
     def home_region(self) -> str:
@@ -166,6 +182,24 @@ def _password() -> str:
             return candidate
 
 
+def _api_responses(deployed: DeployedStack, spec: templates.ApiAnswers) -> ApiResponses:
+    """The API's own answers with their values resolved: a header value in the template is a
+    quoted literal ("'GET,POST'"); a mapping from the request is not served locally."""
+
+    def literal(headers: Mapping[str, Any]) -> dict[str, str]:
+        values = {name: deployed.resolve(value) for name, value in headers.items()}
+        return {
+            name: value[1:-1]
+            for name, value in values.items()
+            if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == "'"
+        }
+
+    return ApiResponses(
+        preflight={path: literal(h) for path, h in spec.preflight.items()},
+        gateway_responses={kind: literal(h) for kind, h in spec.gateway_responses.items()},
+    )
+
+
 class LocalPlatform:
     def __init__(self, config: PlatformConfig) -> None:
         self.config = config
@@ -180,6 +214,8 @@ class LocalPlatform:
         self.pumps: list[SqsPump | StreamPump] = []
         self.gateway_server: GatewayServer | None = None
         self.gateway: Gateway | None = None
+        self.console_server: ConsoleServer | None = None
+        self.console_note = ""  # why the console is not served, when it is not
         self.cognito: dict[str, dict[str, dict[str, Any]]] = {}
         self.info: dict[str, Any] = {}
 
@@ -215,6 +251,7 @@ class LocalPlatform:
     def start(self) -> dict[str, Any]:
         started = time.monotonic()
         try:
+            self._bind_console()
             self._start_moto()
             log.info(
                 "moto's server at %s (%.1f s)", self.aws_endpoint_url, time.monotonic() - started
@@ -226,6 +263,7 @@ class LocalPlatform:
             self._start_gateway()
             log.info("pumps and gateway started (%.1f s)", time.monotonic() - started)
             self.info = self._create_system_admin()
+            self._start_console()
             self.info["startup_seconds"] = round(time.monotonic() - started, 2)
             if self.config.write_state:
                 path = self.config.state_file or self.config.root / ".local" / "platform.json"
@@ -252,6 +290,9 @@ class LocalPlatform:
         if self.gateway_server is not None:
             self.gateway_server.stop()
             self.gateway_server = None
+        if self.console_server is not None:
+            self.console_server.stop()
+            self.console_server = None
         for pump in self.pumps:
             pump.join()
         self.pumps = []
@@ -271,6 +312,55 @@ class LocalPlatform:
         self.stop()
 
     # -- steps --------------------------------------------------------------------------------
+    @property
+    def cors_origin(self) -> str:
+        if self.config.cors_origin:
+            return self.config.cors_origin
+        return self.console_server.url if self.console_server is not None else "*"
+
+    def _bind_console(self) -> None:
+        """The console's port, taken first: its origin is what the APIs allow."""
+        dist = self.config.root / CONSOLE_DIST
+        built = (dist / "index.html").is_file()
+        if self.config.console is False:
+            self.console_note = "not served (console=False)"
+            return
+        if not built:
+            self.console_note = (
+                f"not built ({CONSOLE_DIST}/index.html missing): "
+                "cd web && npm ci && npm run build, or make run"
+            )
+            if self.config.console:
+                raise LocalPlatformError(f"the console is {self.console_note}")
+            log.warning("the console is %s", self.console_note)
+            return
+        try:
+            self.console_server = ConsoleServer(dist, self.config.host, self.config.console_port)
+        except OSError as exc:
+            raise LocalPlatformError(
+                f"the console's port {self.config.console_port} is taken ({exc}): "
+                "set CONSOLE_PORT (0 picks a free one)"
+            ) from None
+
+    def _start_console(self) -> None:
+        server = self.console_server
+        self.info["console_url"] = server.url if server is not None else None
+        if server is None:
+            return
+        info = self.info
+        server.configure(
+            config_document(
+                api_url=str(info["api_url"]),
+                region=str(info["region"]),
+                user_pool_id=str(info["user_pool_id"]),
+                user_pool_client_id=str(info["user_pool_client_id"]),
+                cognito=self.aws_endpoint_url,
+            ),
+            connect=[str(info["api_url"]), self.aws_endpoint_url],
+        )
+        server.start()
+        log.info("console at %s", server.url)
+
     def _start_moto(self) -> None:
         self._moto = subprocess.Popen(
             [
@@ -336,6 +426,10 @@ class LocalPlatform:
         deployable = moto_gaps.adapt_template(cfn, cognito)
         cloudformation = self.client("cloudformation", region)
         parameters = file_parameters(path, sam)
+        if CONSOLE_ORIGIN_PARAMETER in (sam.get("Parameters") or {}):
+            parameters.append(
+                {"ParameterKey": CONSOLE_ORIGIN_PARAMETER, "ParameterValue": self.cors_origin}
+            )
         try:
             cloudformation.create_stack(
                 StackName=name,
@@ -441,6 +535,10 @@ class LocalPlatform:
         for stack in self.stacks:
             if stack.region != home:
                 continue  # the HTTP API lives in the home region
+            answers = {
+                api: _api_responses(stack.deployed, spec)
+                for api, spec in templates.api_answers(stack.cfn).items()
+            }
             for route in templates.routes(stack.sam):
                 authorizer = None
                 if route.authorizer is not None:
@@ -464,6 +562,7 @@ class LocalPlatform:
                         stage=route.stage,
                         region=home,
                         authorizer=authorizer,
+                        responses=answers.get(route.api),
                     )
                 )
         self.gateway = Gateway(routes)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -244,6 +244,45 @@ def routes(sam: dict[str, Any]) -> list[Route]:
                 authorizer=authorizer,
             )
         )
+    return found
+
+
+@dataclass(frozen=True)
+class ApiAnswers:
+    """What an API answers by itself, read from its translated `AWS::ApiGateway::RestApi` body
+    (values as the template has them, intrinsics unresolved): the headers of each resource's
+    OPTIONS mock integration (SAM's `Cors`) and of each gateway response type."""
+
+    preflight: dict[str, dict[str, Any]]
+    gateway_responses: dict[str, dict[str, Any]]
+
+
+def _headers(parameters: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    return {k.removeprefix(prefix): v for k, v in parameters.items() if k.startswith(prefix)}
+
+
+def api_answers(cfn: Mapping[str, Any]) -> dict[str, ApiAnswers]:
+    """Each RestApi of the translated template, by logical id (that of the SAM `Api`)."""
+    found = {}
+    for logical_id, resource in (cfn.get("Resources") or {}).items():
+        if resource.get("Type") != "AWS::ApiGateway::RestApi":
+            continue
+        body = (resource.get("Properties") or {}).get("Body") or {}
+        preflight = {}
+        for path, operations in (body.get("paths") or {}).items():
+            integration = (operations.get("options") or {}).get(
+                "x-amazon-apigateway-integration"
+            ) or {}
+            if integration.get("type") != "mock":
+                continue
+            answer = (integration.get("responses") or {}).get("default") or {}
+            parameters = answer.get("responseParameters") or {}
+            preflight[path] = _headers(parameters, "method.response.header.")
+        responses = {
+            kind: _headers(spec.get("responseParameters") or {}, "gatewayresponse.header.")
+            for kind, spec in (body.get("x-amazon-apigateway-gateway-responses") or {}).items()
+        }
+        found[logical_id] = ApiAnswers(preflight, responses)
     return found
 
 

@@ -68,6 +68,13 @@ class PlatformHandle:
         return str(self.info["api_url"])
 
     @property
+    def console_url(self) -> str | None:
+        """The web console's URL (serving web/dist and /config.json), None when it is not served
+        (not built, or started with console=False)."""
+        url = self.info.get("console_url")
+        return str(url) if url else None
+
+    @property
     def aws_endpoint_url(self) -> str:
         return str(self.info["aws_endpoint_url"])
 
@@ -181,7 +188,10 @@ def start_platform(
     region_map: Mapping[str, str] | None = None,
     **options: Any,
 ) -> Iterator[PlatformHandle]:
-    """A local platform on free ports; stopped (nothing left running) when the block ends."""
+    """A local platform on free ports; stopped (nothing left running) when the block ends.
+
+    The web console is served (`console_url`) when web/dist is built; `console=True` requires it
+    (an error when it is not built), `console=False` leaves it out."""
     from saas_local.platform import DEFAULT_REGION_MAP, LocalPlatform, PlatformConfig
 
     settings: dict[str, Any] = {
@@ -190,6 +200,7 @@ def start_platform(
         "region_map": dict(region_map or DEFAULT_REGION_MAP),
         "api_port": 0,
         "aws_port": 0,
+        "console_port": 0,
         "write_state": False,
     }
     settings.update(options)

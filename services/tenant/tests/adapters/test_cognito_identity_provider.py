@@ -222,3 +222,63 @@ def test_no_reinvitation_for_another_tenant_an_active_user_or_a_stranger(
         ]
         == "NEW_PASSWORD_REQUIRED"
     )
+
+
+def _active_user(identity: CognitoIdentityProvider, cognito: Any, pool: dict[str, str]) -> str:
+    user = identity.create_user(tenant_id="t-a", email="on@x.test", role=UserRole.TENANT_USER)
+    cognito.admin_set_user_password(
+        UserPoolId=pool["pool_id"],
+        Username=user.username,
+        Password="Chosen-Passw0rd",
+        Permanent=True,
+    )
+    return user.username
+
+
+def test_a_disabled_user_cannot_log_in_until_enabled(cognito: Any, pool: dict[str, str]) -> None:
+    identity = CognitoIdentityProvider(cognito, user_pool_id=pool["pool_id"], send_invitation=False)
+    username = _active_user(identity, cognito, pool)
+    session = _login(cognito, pool["client_id"], username, "Chosen-Passw0rd")
+
+    identity.disable(username)
+
+    with pytest.raises(cognito.exceptions.NotAuthorizedException):
+        _login(cognito, pool["client_id"], username, "Chosen-Passw0rd")
+    with pytest.raises(cognito.exceptions.NotAuthorizedException):  # refresh token revoked
+        cognito.initiate_auth(
+            ClientId=pool["client_id"],
+            AuthFlow="REFRESH_TOKEN_AUTH",
+            AuthParameters={"REFRESH_TOKEN": session["AuthenticationResult"]["RefreshToken"]},
+        )
+    identity.enable(username)
+    assert "AuthenticationResult" in _login(cognito, pool["client_id"], username, "Chosen-Passw0rd")
+
+
+def test_a_deleted_user_is_gone_and_deleting_again_is_nothing(
+    cognito: Any, pool: dict[str, str]
+) -> None:
+    identity = CognitoIdentityProvider(cognito, user_pool_id=pool["pool_id"], send_invitation=False)
+    username = _active_user(identity, cognito, pool)
+    assert identity.subject(username)
+
+    identity.delete(username)
+    identity.delete(username)
+    identity.disable(username)
+    identity.enable(username)
+
+    assert identity.subject(username) is None
+    with pytest.raises(cognito.exceptions.UserNotFoundException):
+        cognito.admin_get_user(UserPoolId=pool["pool_id"], Username=username)
+
+
+def test_the_subject_is_the_sub_of_the_users_tokens(cognito: Any, pool: dict[str, str]) -> None:
+    import jwt
+
+    identity = CognitoIdentityProvider(cognito, user_pool_id=pool["pool_id"], send_invitation=False)
+    username = _active_user(identity, cognito, pool)
+    token = _login(cognito, pool["client_id"], username, "Chosen-Passw0rd")
+    claims = jwt.decode(
+        token["AuthenticationResult"]["IdToken"], options={"verify_signature": False}
+    )
+
+    assert identity.subject(username) == claims["sub"]

@@ -28,6 +28,7 @@ from tenant_service.domain.errors import (
     ConcurrentModification,
     InvalidPageToken,
     UserAlreadyExists,
+    UserNotFound,
 )
 from tenant_service.domain.tenant import RegionGroup, Tenant, TenantStatus, Tier
 from tenant_service.domain.users import TenantUser, UserRole
@@ -55,6 +56,14 @@ class TenantSuspended(Happened):
 
 class TenantUserCreated(Happened):
     pass
+
+
+class TenantUserDisabled(Happened):
+    username: str
+
+
+class TenantUserRemoved(Happened):
+    username: str
 
 
 def _ctx(tenant_id: str) -> TenantContext:
@@ -345,3 +354,37 @@ def test_the_authorizer_reads_only_the_standing(client: Any) -> None:
     assert standing is not None
     assert (standing.status, standing.tier, standing.region_group) == ("ACTIVE", "basic", "eu")
     assert directory.standing("nobody") is None
+
+
+def test_a_user_is_changed_and_removed_with_its_events(store: Store) -> None:
+    user = TenantUser("t1", "u0", "u0@a.test", UserRole.TENANT_USER, AT)
+    store.write(user=user)
+    uow = store.uow(_ctx("t1"), Cause())
+
+    with uow:
+        uow.users.save(user.with_enabled(False))
+        uow.emit(TenantUserDisabled(tenant_id="t1", username="u0"))
+        uow.commit()
+    assert store.repo.user("t1", "u0") == user.with_enabled(False)
+    assert store.repo.user("t2", "u0") is None
+    with uow:
+        uow.users.remove(user)
+        uow.emit(TenantUserRemoved(tenant_id="t1", username="u0"))
+        uow.commit()
+
+    assert store.repo.user("t1", "u0") is None
+    assert store.outbox() == [("t1", "TenantUserDisabled"), ("t1", "TenantUserRemoved")]
+
+
+@pytest.mark.parametrize("change", ["save", "remove"])
+def test_a_user_that_is_gone_is_neither_changed_nor_removed(store: Store, change: str) -> None:
+    user = TenantUser("t1", "gone", "g@a.test", UserRole.TENANT_USER, AT)
+
+    with store.uow(_ctx("t1"), Cause()) as uow:
+        getattr(uow.users, change)(user)
+        uow.emit(TenantUserRemoved(tenant_id="t1", username="gone"))
+        with pytest.raises(UserNotFound):
+            uow.commit()
+
+    assert store.repo.user("t1", "gone") is None
+    assert store.outbox() == []

@@ -211,7 +211,12 @@ def test_a_tenant_admin_creates_and_lists_users_of_its_tenant(api: Any, wiring: 
     )
 
     assert status == 201
-    assert user == {"username": "user-1", "email": "shopper@acme.test", "role": "TenantUser"}
+    assert user == {
+        "username": "user-1",
+        "email": "shopper@acme.test",
+        "role": "TenantUser",
+        "enabled": True,
+    }
     assert wiring.identity.users["shopper@acme.test"] == ("user-1", tenant_id, "TenantUser")
     assert [i.to for i in wiring.invitations.sent] == ["shopper@acme.test"]
     assert _details(wiring)[-1] == "TenantUserCreated"
@@ -501,6 +506,17 @@ def test_every_route_documents_each_status_it_answers(api: Any) -> None:
         ("DELETE", "/tenants/{tenant_id}"): {"202", "401", "403", "404", "409", "422"},
         ("POST", "/users"): {"201", "400", "401", "403", "409", "415", "422"},
         ("GET", "/users"): {"200", "400", "401", "403", "422"},
+        ("POST", "/users/{username}/disable"): {"200", "401", "403", "404", "409", "422"},
+        ("POST", "/users/{username}/enable"): {"200", "401", "403", "404", "422"},
+        ("POST", "/users/{username}/resend-invitation"): {
+            "200",
+            "401",
+            "403",
+            "404",
+            "409",
+            "422",
+        },
+        ("DELETE", "/users/{username}"): {"204", "401", "403", "404", "409", "422"},
     }
 
 

@@ -6,7 +6,7 @@ tests/e2e/test_bad_input_conformance.py holds every route of every template to i
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -57,17 +57,22 @@ def _words(error: Mapping[str, Any]) -> str:
     return words
 
 
-def unsupported_media_type(event: Mapping[str, Any]) -> dict[str, Any] | None:
-    """API Gateway's answer (415) for a body sent as anything but JSON, or None: checked before
+def unsupported_media_type(
+    event: Mapping[str, Any],
+    cors_headers: Callable[[str | None], Mapping[str, str]] | None = None,
+) -> dict[str, Any] | None:
+    """The answer (415) for a body sent as anything but JSON, or None: checked before
     Powertools, which would try to parse form data and fail with a 500 on a multipart type
-    without its boundary."""
+    without its boundary. `cors_headers(origin)` gives the CORS headers the API's resolver would
+    put on its own answers."""
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     media_type = headers.get("content-type", "").split(";")[0].strip().lower()
     if not event.get("body") or media_type in ("", "application/json"):
         return None
     message = f"Content-Type {media_type} is not supported: send application/json"
+    cors = cors_headers(headers.get("origin")) if cors_headers else {}
     return {
         "statusCode": 415,
-        "headers": {"Content-Type": "application/json"},
+        "headers": {"Content-Type": "application/json", **cors},
         "body": problem_json(415, message),
     }

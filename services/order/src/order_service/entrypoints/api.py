@@ -12,11 +12,17 @@ import gc
 # builds is frozen and collecting resumes at the end of this module.
 gc.disable()
 
+import os
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import (
+    APIGatewayRestResolver,
+    CORSConfig,
+    Response,
+    content_types,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -52,7 +58,16 @@ from tenant_context.problems import (
 )
 from tenant_context.request_body import BodyRefused, json_object_body
 
-app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=json_object_body)
+# CORS for the web console's origin (the template's ConsoleOrigin): API Gateway answers the
+# preflight and puts the headers on its own errors; every answer of this function carries them.
+CORS = CORSConfig(
+    allow_origin=os.environ.get("CORS_ALLOW_ORIGIN", "*"),
+    allow_headers=["Idempotency-Key", "X-Correlation-Id"],
+    max_age=600,
+)
+app = APIGatewayRestResolver(
+    enable_validation=True, json_body_deserializer=json_object_body, cors=CORS
+)
 
 # Who may call which route: this service's own file, beside this module.
 PERMISSIONS = RoutePermissions.beside(__file__)
@@ -290,11 +305,17 @@ def cancel_order(order_id: Annotated[str, Path(min_length=1, max_length=128)]) -
     return OrderOut.of(order)
 
 
+def _cors_headers(origin: str | None) -> dict[str, str]:
+    """What the resolver adds to its own answers, for one answered before it."""
+    allowed = CORS.allowed_origin(origin) if origin else None
+    return CORS.to_dict(allowed) if allowed else {}
+
+
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return unsupported_media_type(event) or app.resolve(event, context)
+    return unsupported_media_type(event, _cors_headers) or app.resolve(event, context)
 
 
 # Init is done: its objects live as long as the environment, so collections skip them.

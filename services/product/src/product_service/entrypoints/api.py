@@ -11,11 +11,17 @@ import gc
 # builds is frozen and collecting resumes at the end of this module.
 gc.disable()
 
+import os
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Annotated, TypeVar
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import (
+    APIGatewayRestResolver,
+    CORSConfig,
+    Response,
+    content_types,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -43,7 +49,16 @@ from tenant_context.problems import (
 )
 from tenant_context.request_body import BodyRefused, json_object_body
 
-app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=json_object_body)
+# CORS for the web console's origin (the template's ConsoleOrigin): API Gateway answers the
+# preflight and puts the headers on its own errors; every answer of this function carries them.
+CORS = CORSConfig(
+    allow_origin=os.environ.get("CORS_ALLOW_ORIGIN", "*"),
+    allow_headers=["Idempotency-Key", "X-Correlation-Id"],
+    max_age=600,
+)
+app = APIGatewayRestResolver(
+    enable_validation=True, json_body_deserializer=json_object_body, cors=CORS
+)
 app.configure_openapi(
     title="Product service",
     version="1.0.0",
@@ -277,10 +292,16 @@ def delete_product(product_id: Annotated[str, Path(min_length=1)]) -> Response[s
     return Response(status_code=204, body="")
 
 
+def _cors_headers(origin: str | None) -> dict[str, str]:
+    """What the resolver adds to its own answers, for one answered before it."""
+    allowed = CORS.allowed_origin(origin) if origin else None
+    return CORS.to_dict(allowed) if allowed else {}
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
-    return unsupported_media_type(event) or app.resolve(event, context)
+    return unsupported_media_type(event, _cors_headers) or app.resolve(event, context)
 
 
 # Init is done: its objects live as long as the environment, so collections skip them.

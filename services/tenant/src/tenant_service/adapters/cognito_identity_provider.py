@@ -64,6 +64,35 @@ class CognitoIdentityProvider:
         # RESEND: a new temporary password (and, in AWS, a new email) for the same user.
         return self._create(tenant_id, email, role, MessageAction="RESEND")
 
+    def subject(self, username: str) -> str | None:
+        try:
+            user = self._client.admin_get_user(UserPoolId=self._pool, Username=username)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "UserNotFoundException":
+                return None
+            raise
+        attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
+        return attributes.get("sub")
+
+    def disable(self, username: str) -> None:
+        # Disabled first: no login succeeds after this; then the refresh tokens are revoked.
+        self._if_exists(self._client.admin_disable_user, username)
+        self._if_exists(self._client.admin_user_global_sign_out, username)
+
+    def enable(self, username: str) -> None:
+        self._if_exists(self._client.admin_enable_user, username)
+
+    def delete(self, username: str) -> None:
+        self._if_exists(self._client.admin_user_global_sign_out, username)
+        self._if_exists(self._client.admin_delete_user, username)
+
+    def _if_exists(self, operation: Any, username: str) -> None:
+        try:
+            operation(UserPoolId=self._pool, Username=username)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "UserNotFoundException":
+                raise
+
     def _create(self, tenant_id: str, email: str, role: UserRole, **options: Any) -> Invitation:
         password = temporary_password()
         request: dict[str, Any] = {

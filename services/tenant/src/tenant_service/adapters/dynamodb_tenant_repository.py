@@ -64,6 +64,7 @@ def user_item(user: TenantUser) -> dict[str, Any]:
         "email": s(user.email),
         "role": s(user.role.value),
         "created_at": s(user.created_at.isoformat()),
+        "enabled": {"BOOL": user.enabled},
     }
 
 
@@ -74,6 +75,8 @@ def _user(tenant_id: str, item: dict[str, Any]) -> TenantUser:
         email=item["email"]["S"],
         role=UserRole(item["role"]["S"]),
         created_at=datetime.fromisoformat(item["created_at"]["S"]),
+        # Users recorded before users could be disabled have no flag: they are enabled.
+        enabled=item.get("enabled", {}).get("BOOL", True),
     )
 
 
@@ -109,6 +112,14 @@ class DynamoDBTenantRepository:
             ConsistentRead=True,
         ).get("Item")
         return item is not None
+
+    def user(self, tenant_id: str, username: str) -> TenantUser | None:
+        item = self._client.get_item(
+            TableName=self._service,
+            Key={"pk": s(f"TENANT#{tenant_id}"), "sk": s(f"USER#{username}")},
+            ConsistentRead=True,
+        ).get("Item")
+        return _user(tenant_id, item) if item else None
 
     def user_by_email(self, tenant_id: str, email: str) -> TenantUser | None:
         # A tenant's users are one partition; the email filter reads it, which is fine at the

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from tenant_context import Cause, OutboxMessage, TenantContext, outbox_message
 from tenant_service.adapters.dynamodb_tenant_repository import s, tenant_item, user_item
-from tenant_service.domain.errors import ConcurrentModification, UserAlreadyExists
+from tenant_service.domain.errors import ConcurrentModification, UserAlreadyExists, UserNotFound
 from tenant_service.domain.tenant import Tenant
 from tenant_service.domain.users import TenantUser
 from tenant_service.ports.unit_of_work import EventAlreadyProcessed
@@ -92,6 +92,22 @@ class _UserChanges:
             "ConditionExpression": "attribute_not_exists(pk)",
         }
         self._changes.writes.append(({"Put": put}, UserAlreadyExists(user.email)))
+
+    def save(self, user: TenantUser) -> None:
+        put = {
+            "TableName": self._table,
+            "Item": user_item(user),
+            "ConditionExpression": "attribute_exists(pk)",
+        }
+        self._changes.writes.append(({"Put": put}, UserNotFound(user.username)))
+
+    def remove(self, user: TenantUser) -> None:
+        delete = {
+            "TableName": self._table,
+            "Key": {"pk": s(f"TENANT#{user.tenant_id}"), "sk": s(f"USER#{user.username}")},
+            "ConditionExpression": "attribute_exists(pk)",
+        }
+        self._changes.writes.append(({"Delete": delete}, UserNotFound(user.username)))
 
 
 class DynamoDBUnitOfWork:

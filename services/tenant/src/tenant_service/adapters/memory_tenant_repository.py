@@ -34,6 +34,9 @@ class MemoryTenantRepository:
     def was_processed(self, tenant_id: str, event_id: str) -> bool:
         return (tenant_id, event_id) in self.processed
 
+    def user(self, tenant_id: str, username: str) -> TenantUser | None:
+        return self.users.get((tenant_id, username))
+
     def user_by_email(self, tenant_id: str, email: str) -> TenantUser | None:
         return next(
             (u for (t, _), u in self.users.items() if t == tenant_id and u.email == email), None

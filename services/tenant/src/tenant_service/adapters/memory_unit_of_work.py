@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from tenant_context import Cause, OutboxMessage, TenantContext, outbox_message
 from tenant_service.adapters.memory_tenant_repository import MemoryTenantRepository
-from tenant_service.domain.errors import ConcurrentModification, UserAlreadyExists
+from tenant_service.domain.errors import ConcurrentModification, UserAlreadyExists, UserNotFound
 from tenant_service.domain.tenant import Tenant
 from tenant_service.domain.users import TenantUser
 from tenant_service.ports.unit_of_work import EventAlreadyProcessed
@@ -22,11 +22,15 @@ class _Staged:
         self.new: list[Tenant] = []
         self.changed: list[Tenant] = []
         self.users: list[TenantUser] = []
+        self.changed_users: list[TenantUser] = []
+        self.removed_users: list[TenantUser] = []
 
     def clear(self) -> None:
         self.new.clear()
         self.changed.clear()
         self.users.clear()
+        self.changed_users.clear()
+        self.removed_users.clear()
 
 
 class _TenantChanges:
@@ -46,6 +50,12 @@ class _UserChanges:
 
     def add(self, user: TenantUser) -> None:
         self._staged.users.append(user)
+
+    def save(self, user: TenantUser) -> None:
+        self._staged.changed_users.append(user)
+
+    def remove(self, user: TenantUser) -> None:
+        self._staged.removed_users.append(user)
 
 
 class MemoryUnitOfWork:
@@ -76,10 +86,17 @@ class MemoryUnitOfWork:
         for user in staged.users:
             if (user.tenant_id, user.username) in store.users:
                 raise UserAlreadyExists(user.email)
+        for user in [*staged.changed_users, *staged.removed_users]:
+            if (user.tenant_id, user.username) not in store.users:
+                raise UserNotFound(user.username)
         for tenant in [*staged.new, *staged.changed]:
             store.tenants[tenant.id] = tenant
         for user in staged.users:
             store.users[(user.tenant_id, user.username)] = user
+        for user in staged.changed_users:
+            store.users[(user.tenant_id, user.username)] = user
+        for user in staged.removed_users:
+            del store.users[(user.tenant_id, user.username)]
         store.outbox.extend(self._messages)
         if marker is not None:
             store.processed.add(marker)

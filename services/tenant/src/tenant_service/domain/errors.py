@@ -40,3 +40,21 @@ class UserAlreadyExists(TenantError):
 class InvalidPageToken(TenantError):
     def __init__(self) -> None:
         super().__init__("next_token is not a token this API issued")
+
+
+class UserNotFound(TenantError):
+    """No user of this name in the caller's tenant (another tenant's user is not found either)."""
+
+    def __init__(self, username: str) -> None:
+        super().__init__(f"user {username!r} not found")
+        self.username = username
+
+
+class UserActionNotAllowed(TenantError):
+    """The user's state does not allow this (409): an admin acting on itself, an invitation to a
+    user who has already signed in, one to a disabled user."""
+
+    def __init__(self, username: str, reason: str) -> None:
+        super().__init__(f"user {username!r}: {reason}")
+        self.username = username
+        self.reason = reason

@@ -51,6 +51,23 @@ class TenantUserCreated(TenantEvent):
     role: Literal["TenantAdmin", "TenantUser"]
 
 
+class TenantUserDisabled(TenantEvent):
+    """Its logins are refused from now on; tokens it holds expire within their lifetime (an
+    authorizer cache keyed by user can drop its entries on this event)."""
+
+    username: str = Field(min_length=1)
+
+
+class TenantUserEnabled(TenantEvent):
+    username: str = Field(min_length=1)
+
+
+class TenantUserRemoved(TenantEvent):
+    """The user no longer exists (same as TenantUserDisabled for tokens it holds)."""
+
+    username: str = Field(min_length=1)
+
+
 PUBLISHED: dict[str, type[BaseModel]] = {
     model.__name__: model
     for model in (
@@ -60,5 +77,8 @@ PUBLISHED: dict[str, type[BaseModel]] = {
         TenantActivated,
         TenantOffboardingRequested,
         TenantUserCreated,
+        TenantUserDisabled,
+        TenantUserEnabled,
+        TenantUserRemoved,
     )
 }

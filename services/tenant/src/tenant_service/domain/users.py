@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -19,6 +19,10 @@ class TenantUser:
     email: str
     role: UserRole
     created_at: datetime
+    enabled: bool = True  # False: disabled by a TenantAdmin, its logins refused
+
+    def with_enabled(self, enabled: bool) -> TenantUser:
+        return replace(self, enabled=enabled)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,10 +9,17 @@ import gc
 # builds is frozen and collecting resumes at the end of this module.
 gc.disable()
 
+import os
 from http import HTTPStatus
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import (
+    APIGatewayRestResolver,
+    CORSConfig,
+    Response,
+    content_types,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -39,13 +46,24 @@ from tenant_service.domain.errors import (
     TenantError,
     TenantNotFound,
     TransitionNotAllowed,
+    UserActionNotAllowed,
     UserAlreadyExists,
+    UserNotFound,
 )
 from tenant_service.domain.tenant import RegionGroup, Tenant, Tier, validate_config
 from tenant_service.domain.users import TenantUser, UserRole
 from tenant_service.entrypoints.observability import logger, metrics, tracer
 
-app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=json_object_body)
+# CORS for the web console's origin (the template's ConsoleOrigin): API Gateway answers the
+# preflight and puts the headers on its own errors; every answer of this function carries them.
+CORS = CORSConfig(
+    allow_origin=os.environ.get("CORS_ALLOW_ORIGIN", "*"),
+    allow_headers=["Idempotency-Key", "X-Correlation-Id"],
+    max_age=600,
+)
+app = APIGatewayRestResolver(
+    enable_validation=True, json_body_deserializer=json_object_body, cors=CORS
+)
 
 IDEMPOTENCY = IdempotencyConfig(
     event_key_jmespath="key",
@@ -55,6 +73,8 @@ IDEMPOTENCY = IdempotencyConfig(
 TenantId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Limit = Annotated[int, Query(ge=1, le=100)]
 NextToken = Annotated[str | None, Query(min_length=1, max_length=2048)]
+# Cognito's username (the user's email): any printable characters but "/" and spaces.
+Username = Annotated[str, Path(min_length=1, max_length=256, pattern=r"^[^/\s]+$")]
 
 
 # request and response bodies
@@ -130,10 +150,13 @@ class UserOut(BaseModel):
     username: str
     email: str
     role: str
+    enabled: bool
 
     @classmethod
     def of(cls, user: TenantUser) -> UserOut:
-        return cls(username=user.username, email=user.email, role=user.role.value)
+        return cls(
+            username=user.username, email=user.email, role=user.role.value, enabled=user.enabled
+        )
 
 
 class UserPage(BaseModel):
@@ -147,20 +170,23 @@ PROBLEMS = {
     400: "Malformed request: the body is not UTF-8 JSON or is over 1 MiB, next_token is not one "
     "we issued, or the change asks for nothing",
     403: "The caller's role may not do this",
-    404: "No such tenant",
-    409: "The tenant's status does not allow this, it changed meanwhile, or the user exists",
+    404: "No such tenant, or no such user in the caller's tenant",
+    409: "The tenant's status does not allow this, it changed meanwhile, the user exists, or "
+    "the user's state does not allow this (an admin acting on itself, an invitation to a user "
+    "who has signed in or is disabled)",
     422: "A field is missing or breaks its rule, or an Idempotency-Key was reused with another "
     "body",
 }
 
 
 def _responses(
-    status: int, description: str, model: type[BaseModel], *problems: int
+    status: int, description: str, model: type[BaseModel] | None, *problems: int
 ) -> dict[int, OpenAPIResponse]:
     """The route's success and each error status it can answer, all documented."""
-    documented: dict[int, OpenAPIResponse] = {
-        status: {"description": description, "content": {"application/json": {"model": model}}}
-    }
+    success: OpenAPIResponse = {"description": description}
+    if model is not None:
+        success["content"] = {"application/json": {"model": model}}
+    documented: dict[int, OpenAPIResponse] = {status: success}
     for code in (*problems, 401, 403, 422):
         documented[code] = {
             "description": PROBLEMS[code],
@@ -179,6 +205,8 @@ _STATUS: dict[type[Exception], HTTPStatus] = {
     TransitionNotAllowed: HTTPStatus.CONFLICT,
     ConcurrentModification: HTTPStatus.CONFLICT,
     UserAlreadyExists: HTTPStatus.CONFLICT,
+    UserNotFound: HTTPStatus.NOT_FOUND,
+    UserActionNotAllowed: HTTPStatus.CONFLICT,
     InvalidPageToken: HTTPStatus.BAD_REQUEST,
     BadRequest: HTTPStatus.BAD_REQUEST,
     Forbidden: HTTPStatus.FORBIDDEN,
@@ -342,6 +370,52 @@ def list_users(limit: Limit = 20, next_token: NextToken = None) -> UserPage:
     return UserPage(items=[UserOut.of(u) for u in page.items], next_token=page.next_token)
 
 
+def _username(raw: str) -> str:
+    # A client encodes "@" and "+" of the email in the path; API Gateway may hand it on as sent.
+    return unquote(raw)
+
+
+@app.post(
+    "/users/<username>/disable",
+    responses=_responses(200, "The user, disabled: its logins are refused", UserOut, 404, 409),
+)
+def disable_user(username: Username) -> UserOut:
+    return UserOut.of(container().users.disable(_caller(), _username(username)))
+
+
+@app.post(
+    "/users/<username>/enable",
+    responses=_responses(200, "The user, enabled", UserOut, 404),
+)
+def enable_user(username: Username) -> UserOut:
+    return UserOut.of(container().users.enable(_caller(), _username(username)))
+
+
+@app.post(
+    "/users/<username>/resend-invitation",
+    responses=_responses(
+        200, "The user, invited again with a new temporary password", UserOut, 404, 409
+    ),
+)
+def resend_invitation(username: Username) -> UserOut:
+    return UserOut.of(container().users.resend_invitation(_caller(), _username(username)))
+
+
+@app.delete(
+    "/users/<username>",
+    responses=_responses(204, "Removed: the user no longer exists", None, 404, 409),
+)
+def remove_user(username: Username) -> Response[str]:
+    container().users.remove(_caller(), _username(username))
+    return Response(status_code=HTTPStatus.NO_CONTENT, body="")
+
+
+def _cors_headers(origin: str | None) -> dict[str, str]:
+    """What the resolver adds to its own answers, for one answered before it."""
+    allowed = CORS.allowed_origin(origin) if origin else None
+    return CORS.to_dict(allowed) if allowed else {}
+
+
 @logger.inject_lambda_context(
     correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
 )
@@ -349,7 +423,7 @@ def list_users(limit: Limit = 20, next_token: NextToken = None) -> UserPage:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     IDEMPOTENCY.register_lambda_context(context)
-    return unsupported_media_type(event) or app.resolve(event, context)
+    return unsupported_media_type(event, _cors_headers) or app.resolve(event, context)
 
 
 # Init is done: its objects live as long as the environment, so collections skip them.

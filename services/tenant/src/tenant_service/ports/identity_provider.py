@@ -20,6 +20,25 @@ class IdentityProvider(Protocol):
         anyone else (another tenant's user, or one who has logged in)."""
         ...
 
+    def subject(self, username: str) -> str | None:
+        """The user's stable id (Cognito's `sub`, the `user_id` of its tokens); None when the
+        user does not exist."""
+        ...
+
+    def disable(self, username: str) -> None:
+        """Refuse the user's logins and revoke its refresh tokens (no new tokens are issued).
+        A user who no longer exists is nothing to do."""
+        ...
+
+    def enable(self, username: str) -> None:
+        """Let the user log in again. A user who no longer exists is nothing to do."""
+        ...
+
+    def delete(self, username: str) -> None:
+        """Revoke the user's refresh tokens and delete it. A user who no longer exists is
+        nothing to do (a retry after a partial removal)."""
+        ...
+
 
 class InvitationSender(Protocol):
     def send(self, invitation: Invitation) -> None: ...

@@ -38,6 +38,14 @@ class UserChanges(Protocol):
         """A new user of the tenant (UserAlreadyExists at commit when its username exists)."""
         ...
 
+    def save(self, user: TenantUser) -> None:
+        """A changed user (UserNotFound at commit when it no longer exists)."""
+        ...
+
+    def remove(self, user: TenantUser) -> None:
+        """The user deleted (UserNotFound at commit when it no longer exists)."""
+        ...
+
 
 class UnitOfWork(Protocol):
     @property
