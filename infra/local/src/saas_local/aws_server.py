@@ -45,10 +45,17 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     from moto.server import ThreadedMotoServer
 
-    from saas_local.moto_gaps import cache_event_path_parsing, lean_transactions
+    from saas_local.moto_gaps import (
+        cache_event_path_parsing,
+        enforce_assumed_role_policies,
+        keep_session_tags,
+        lean_transactions,
+    )
 
     cache_event_path_parsing()
     lean_transactions()
+    keep_session_tags()
+    enforce_assumed_role_policies()  # before serializing: its table lookups run under the lock
 
     _serialize_dynamodb()
 
