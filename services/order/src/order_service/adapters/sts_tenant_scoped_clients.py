@@ -4,7 +4,8 @@ tag `tenant_id`; the role's policy allows the tables only where `dynamodb:Leadin
 
 One STS call per tenant per container per credential lifetime: the client is kept (bounded,
 least recently used first out) and renewed RENEW_BEFORE_SECONDS before the credentials expire,
-never per request."""
+never per request. A request the scoped credentials are refused (AccessDeniedException: a key of
+another tenant) raises OutsideTheTenant."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from order_service.adapters.aws_clients import AwsClients
+from order_service.domain.errors import OutsideTheTenant
 from tenant_context import TenantContext
 
 SESSION_SECONDS = 3600  # the longest a role chained from a Lambda role may ask for (1 h)
@@ -57,6 +59,7 @@ class StsTenantScopedClients:
                 Tags=[{"Key": TENANT_TAG, "Value": tenant.tenant_id}],
             )["Credentials"]
             client = self._aws.client_as("dynamodb", key[1], credentials)
+            client.meta.events.register("after-call.dynamodb", _refused_outside_the_tenant)
             self._cache[key] = (credentials["Expiration"].timestamp(), client)
             while len(self._cache) > self._max_cached:
                 self._cache.popitem(last=False)
@@ -69,3 +72,10 @@ class StsTenantScopedClients:
             raise LookupError(
                 f"region group {tenant.region_group.value!r} is not in the region map"
             ) from None
+
+
+def _refused_outside_the_tenant(http_response: Any, parsed: Mapping[str, Any], **_: Any) -> None:
+    """botocore's after-call hook: AWS refused the tenant's session a key outside its own."""
+    error = parsed.get("Error") or {}
+    if http_response.status_code >= 300 and error.get("Code") == "AccessDeniedException":
+        raise OutsideTheTenant(str(error.get("Message", "")))
