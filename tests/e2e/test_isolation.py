@@ -495,3 +495,62 @@ def test_order_consumer_with_the_planted_bug_leaves_the_event_for_the_dlq(
         )
     status = platform.api("GET", f"/orders/{planted.order_id}", token=planted.b.admin).json()
     assert status["status"] == "CONFIRMED"  # nothing of B's changed
+
+
+def test_a_premium_tenant_works_in_its_own_table_which_no_other_tenant_reaches(
+    platform: Any, planted: Planted, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from product_service.adapters.aws_clients import AwsClients
+    from product_service.adapters.sts_tenant_scoped_clients import StsTenantScopedClients
+    from product_service.domain.errors import OutsideTheTenant
+
+    root = platform.login(*platform.system_admin)
+    suffix = uuid.uuid4().hex[:8]
+    answer = platform.api(
+        "POST",
+        "/tenants",
+        token=root,
+        json={
+            "name": f"Premium {suffix}",
+            "tier": "premium",
+            "region_group": "us",
+            "admin_email": f"owner-{suffix}@isolation.test",
+        },
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert answer.status == 202, answer.text
+    premium_id = str(answer.json()["id"])
+    platform.wait_until(
+        lambda: (
+            platform.api("GET", f"/tenants/{premium_id}", token=root).json()["status"] == "ACTIVE"
+        ),
+        timeout=FLOW_TIMEOUT,
+    )
+    platform.create_user(f"premium-{suffix}", PASSWORD, "TenantAdmin", premium_id)
+    token = platform.login(f"premium-{suffix}", PASSWORD)
+
+    created = platform.api(
+        "POST",
+        "/products",
+        token=token,
+        json={"name": "Gold mug", "sku": "GOLD-1", "price": "99.00", "stock": 1},
+    )
+    assert created.status == 201, created.text
+    product_id = str(created.json()["id"])
+    assert platform.api("GET", f"/products/{product_id}", token=token).json()["name"] == "Gold mug"
+    table = f"tenant-{premium_id}-products"
+    key = {"pk": {"S": f"TENANT#{premium_id}"}, "sk": {"S": f"PRODUCT#{product_id}"}}
+    assert "Item" in platform.client("dynamodb").get_item(TableName=table, Key=key)
+
+    # Tenant A's scoped session, as the product functions build it, is refused that table.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    environment = _deployed(platform, "product_service.entrypoints.api.handler")["Environment"]
+    scoped = StsTenantScopedClients(
+        AwsClients({"us": platform.region}, platform.aws_endpoint_url),
+        role_arn=environment["Variables"]["TENANT_ACCESS_ROLE_ARN"],
+        sts_region=platform.region,
+        region_map={"us": platform.region},
+    )
+    with pytest.raises(OutsideTheTenant, match=f"table/{table}"):
+        scoped.dynamodb(_tenant(planted.a)).get_item(TableName=table, Key=key)
