@@ -2,6 +2,11 @@
 to the backend's floor measured in the same run: one put_item / get_item / query with a reused
 client against the same moto server. `overhead` runs the same requests on in-memory adapters.
 
+The handlers reach the tables as deployed: with credentials scoped to the tenant (STS AssumeRole
+of the services' tenant-access role, their policies from the templates, evaluated by the server
+as the local platform does); the floor's client uses a session of the same role and tenant, so
+both pay the same policy evaluation and the ratio is the handler's own cost.
+
 Each backend runs in its own interpreter so each gets a fresh container built from its own
 environment, as a Lambda execution environment would.
 """
@@ -21,7 +26,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from bench.report import Row, median_ms
-from bench.templates import ROOT, table_variables, tables
+from bench.templates import ROOT, resources, table_variables, tables
 
 N = int(os.environ.get("BENCH_REQUESTS", "200"))
 WARMUP = 20
@@ -44,9 +49,15 @@ def moto_server() -> Iterator[str]:
     tables (saas_local.moto_gaps TRANSACTION_COPY), which no real DynamoDB does either."""
     from moto.server import ThreadedMotoServer
 
-    from saas_local.moto_gaps import lean_transactions
+    from saas_local.moto_gaps import (
+        enforce_assumed_role_policies,
+        keep_session_tags,
+        lean_transactions,
+    )
 
     lean_transactions()
+    keep_session_tags()
+    enforce_assumed_role_policies()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # a line per request otherwise
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
@@ -79,6 +90,58 @@ def _create_tables(endpoint: str) -> dict[str, str]:
             client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **args)
             env[variable] = name
     return env
+
+
+BENCH_ROLE = "bench-tenant-access"
+ACCOUNT = "123456789012"
+
+
+def _resolve(node: Any, names: dict[str, str]) -> Any:
+    """A template's policy with its intrinsics resolved for the bench tables."""
+    if isinstance(node, list):
+        return [_resolve(item, names) for item in node]
+    if not isinstance(node, dict):
+        return node
+    pseudo = {"AWS::Partition": "aws", "AWS::AccountId": ACCOUNT, "AWS::Region": "us-east-1"}
+    if "Ref" in node:
+        return {**pseudo, **names}[node["Ref"]]
+    if "Fn::Join" in node:
+        separator, parts = node["Fn::Join"]
+        return separator.join(str(_resolve(part, names)) for part in parts)
+    if "Fn::Sub" in node:
+        text = str(node["Fn::Sub"])
+        for name, value in {**pseudo, **names}.items():
+            text = text.replace("${" + name + "}", value)
+        return text
+    return {key: _resolve(value, names) for key, value in node.items()}
+
+
+def _create_tenant_access_role(endpoint: str, table_env: dict[str, str]) -> str:
+    """One role with the tenant-access policies of both services' templates (both handlers run
+    in one interpreter, with one TENANT_ACCESS_ROLE_ARN)."""
+    import boto3
+
+    iam = boto3.client(
+        "iam",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+    )
+    iam.create_role(RoleName=BENCH_ROLE, AssumeRolePolicyDocument="{}")
+    for service in ("product", "order"):
+        names = {
+            logical_id: table_env[variable]
+            for variable, logical_id in table_variables(service).items()
+        }
+        role = resources(service)["TenantAccessRole"]["Properties"]
+        for policy in role["Policies"]:
+            iam.put_role_policy(
+                RoleName=BENCH_ROLE,
+                PolicyName=f"{service}-{policy['PolicyName']}",
+                PolicyDocument=json.dumps(_resolve(policy["PolicyDocument"], names)),
+            )
+    return f"arn:aws:iam::{ACCOUNT}:role/{BENCH_ROLE}"
 
 
 def _authorizer(role: str) -> dict[str, str]:
@@ -194,7 +257,19 @@ def measure_floor(endpoint: str, env: dict[str, str]) -> dict[str, list[float]]:
     """One put_item / get_item / query with a client built once, on the same tables."""
     import boto3
 
-    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+    credentials = boto3.client("sts", endpoint_url=endpoint, region_name="us-east-1").assume_role(
+        RoleArn=f"arn:aws:iam::{ACCOUNT}:role/{BENCH_ROLE}",
+        RoleSessionName=f"tenant-{TENANT}",
+        Tags=[{"Key": "tenant_id", "Value": TENANT}],
+    )["Credentials"]
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
     table = env[next(k for k in env if "PRODUCT" in k)]
     pk = f"TENANT#{TENANT}"
 
@@ -268,7 +343,13 @@ BASE_ENV = {
 def run() -> list[Row]:
     with moto_server() as endpoint:
         table_env = _create_tables(endpoint)
-        env = {**BASE_ENV, **table_env, "AWS_ENDPOINT_URL": endpoint, "BACKEND": "dynamodb"}
+        env = {
+            **BASE_ENV,
+            **table_env,
+            "AWS_ENDPOINT_URL": endpoint,
+            "BACKEND": "dynamodb",
+            "TENANT_ACCESS_ROLE_ARN": _create_tenant_access_role(endpoint, table_env),
+        }
         handlers = _in_subprocess(env, "b.measure_handlers()")
         floor = _in_subprocess(env, f"b.measure_floor({endpoint!r}, {table_env!r})")
     pairs = [

@@ -33,6 +33,11 @@ def _load(path: Path) -> dict[str, Any]:
     return dict(cfn_yaml.load(str(path)))
 
 
+def resources(service: str) -> dict[str, dict[str, Any]]:
+    """The service's template resources by logical id."""
+    return dict(_load(ROOT / "services" / service / "template.yaml").get("Resources") or {})
+
+
 def tables(service: str) -> dict[str, dict[str, Any]]:
     """The service's DynamoDB tables by logical id: the properties CloudFormation would get."""
     template = _load(ROOT / "services" / service / "template.yaml")

@@ -6,6 +6,7 @@ matching workaround in saas_local/moto_gaps.py may be removed or must change.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import zipfile
@@ -652,3 +653,259 @@ def test_revoke_token_workaround_revokes_the_refresh_token(aws, monkeypatch):
         cognito.initiate_auth(
             ClientId=client_id, AuthFlow="REFRESH_TOKEN_AUTH", AuthParameters=refresh
         )
+
+
+# --- SESSION_TAGS and ASSUMED_ROLE_POLICIES ---------------------------------------------------
+
+TENANT_ACCESS_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": [
+                "dynamodb:GetItem",
+                "dynamodb:Query",
+                "dynamodb:PutItem",
+                "dynamodb:BatchGetItem",
+                "dynamodb:ConditionCheckItem",
+            ],
+            "Resource": [
+                f"arn:aws:dynamodb:{REGION}:{templates.ACCOUNT_ID}:table/gap-pool",
+                f"arn:aws:dynamodb:{REGION}:{templates.ACCOUNT_ID}:table/gap-pool/index/*",
+                f"arn:aws:dynamodb:{REGION}:{templates.ACCOUNT_ID}:table/tenant-${{aws:PrincipalTag/tenant_id}}-gap",
+            ],
+            "Condition": {
+                "ForAllValues:StringEquals": {
+                    "dynamodb:LeadingKeys": ["TENANT#${aws:PrincipalTag/tenant_id}"]
+                }
+            },
+        }
+    ],
+}
+
+
+def _session(aws, moto_url, role, *, tags=None, policy=None):
+    arguments = {"RoleArn": role, "RoleSessionName": "gap-session"}
+    if tags is not None:
+        arguments["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+    if policy is not None:
+        arguments["Policy"] = json.dumps(policy)
+    credentials = aws("sts").assume_role(**arguments)["Credentials"]
+    return boto3.client(
+        "dynamodb",
+        region_name=REGION,
+        endpoint_url=moto_url,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+
+
+def _pk_table(aws, name, *, index=False):
+    extra = {}
+    attributes = [{"AttributeName": "pk", "AttributeType": "S"}]
+    if index:
+        attributes.append({"AttributeName": "placed", "AttributeType": "S"})
+        extra["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": "by-placed",
+                "KeySchema": [
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "placed", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ]
+    with contextlib.suppress(Exception):
+        aws("dynamodb").create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=attributes,
+            BillingMode="PAY_PER_REQUEST",
+            **extra,
+        )
+    for tenant in ("a", "b"):
+        aws("dynamodb").put_item(
+            TableName=name,
+            Item={"pk": {"S": f"TENANT#{tenant}"}, "placed": {"S": "1"}, "secret": {"S": tenant}},
+        )
+
+
+def _role(aws, name, *policies):
+    iam = aws("iam")
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument="{}")
+    for number, policy in enumerate(policies):
+        iam.put_role_policy(
+            RoleName=name, PolicyName=f"p{number}", PolicyDocument=json.dumps(policy)
+        )
+    return f"arn:aws:iam::{templates.ACCOUNT_ID}:role/{name}"
+
+
+@pytest.fixture
+def enforced(monkeypatch):
+    """The two gaps' workarounds installed in this process (its moto server), for one test."""
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.sts.responses import TokenResponse
+
+    monkeypatch.setattr(DynamoHandler, "call_action", DynamoHandler.call_action)
+    monkeypatch.setattr(TokenResponse, "assume_role", TokenResponse.assume_role)
+    monkeypatch.setattr(moto_gaps, "SESSION_TAGS", {})
+    moto_gaps.keep_session_tags()
+    moto_gaps.enforce_assumed_role_policies()
+
+
+def test_assume_role_drops_the_session_tags(aws):
+    from moto.sts.models import sts_backends
+
+    role = _role(aws, "gap-tags-role")
+    key = aws("sts").assume_role(
+        RoleArn=role,
+        RoleSessionName="session",
+        Tags=[{"Key": "tenant_id", "Value": "tag-value-7d3f"}],
+    )["Credentials"]["AccessKeyId"]
+    session = sts_backends[templates.ACCOUNT_ID]["aws"].get_assumed_role_from_access_key(key)
+    assert session is not None
+    assert "tag-value-7d3f" not in repr({k: repr(v) for k, v in vars(session).items()})
+
+
+def test_moto_lets_an_assumed_role_with_no_policy_read_any_item(aws, moto_url):
+    _pk_table(aws, "gap-open")
+    client = _session(aws, moto_url, _role(aws, "gap-nothing-role"))
+    item = client.get_item(TableName="gap-open", Key={"pk": {"S": "TENANT#b"}})["Item"]
+    assert item["secret"] == {"S": "b"}
+
+
+def test_session_tags_are_kept_by_access_key(aws, enforced):
+    key = aws("sts").assume_role(
+        RoleArn=_role(aws, "gap-tags-role"),
+        RoleSessionName="session",
+        Tags=[{"Key": "tenant_id", "Value": "a"}],
+    )["Credentials"]["AccessKeyId"]
+    assert moto_gaps.SESSION_TAGS[key] == {"tenant_id": "a"}
+
+
+def _denied(call):
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as caught:
+        call()
+    response = caught.value.response
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert response["Error"]["Code"] == "AccessDeniedException"
+    return response["Error"]["Message"]
+
+
+def test_leading_keys_hold_a_session_to_its_tenant(aws, moto_url, enforced):
+    _pk_table(aws, "gap-pool", index=True)
+    _pk_table(aws, "tenant-a-gap")
+    _pk_table(aws, "tenant-b-gap")
+    role = _role(aws, "gap-tenant-access", TENANT_ACCESS_POLICY)
+    client = _session(aws, moto_url, role, tags={"tenant_id": "a"})
+    own = {"pk": {"S": "TENANT#a"}}
+    other = {"pk": {"S": "TENANT#b"}}
+
+    assert client.get_item(TableName="gap-pool", Key=own)["Item"]["secret"] == {"S": "a"}
+    assert client.get_item(TableName="tenant-a-gap", Key=own)["Item"]["secret"] == {"S": "a"}
+    query = client.query(
+        TableName="gap-pool",
+        IndexName="by-placed",
+        KeyConditionExpression="#p = :pk AND placed > :zero",
+        ExpressionAttributeNames={"#p": "pk"},
+        ExpressionAttributeValues={":pk": {"S": "TENANT#a"}, ":zero": {"S": "0"}},
+    )
+    assert [i["secret"]["S"] for i in query["Items"]] == ["a"]
+
+    message = _denied(lambda: client.get_item(TableName="gap-pool", Key=other))
+    assert message == (
+        f"User: arn:aws:sts::{templates.ACCOUNT_ID}:assumed-role/gap-tenant-access/gap-session"
+        " is not authorized to perform: dynamodb:GetItem on resource: "
+        f"arn:aws:dynamodb:{REGION}:{templates.ACCOUNT_ID}:table/gap-pool"
+        " because no identity-based policy allows the dynamodb:GetItem action"
+    )
+    assert "table/gap-pool/index/by-placed" in _denied(
+        lambda: client.query(
+            TableName="gap-pool",
+            IndexName="by-placed",
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": "TENANT#b"}},
+        )
+    )
+    _denied(lambda: client.get_item(TableName="tenant-b-gap", Key=other))
+    _denied(lambda: client.get_item(TableName="tenant-b-gap", Key=own))
+    _denied(lambda: client.batch_get_item(RequestItems={"gap-pool": {"Keys": [own, other]}}))
+    _denied(
+        lambda: client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": "gap-pool", "Item": {**own, "n": {"S": "1"}}}},
+                {
+                    "ConditionCheck": {
+                        "TableName": "gap-pool",
+                        "Key": other,
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+            ]
+        )
+    )
+    # Scan names no key: ForAllValues would hold, so the policy must not allow it at all.
+    assert "dynamodb:Scan" in _denied(lambda: client.scan(TableName="gap-pool"))
+    assert client.get_item(TableName="gap-pool", Key=own)["Item"]["secret"] == {"S": "a"}
+
+
+def test_a_session_without_the_tag_reads_nothing(aws, moto_url, enforced):
+    _pk_table(aws, "gap-pool", index=True)
+    client = _session(aws, moto_url, _role(aws, "gap-tenant-access", TENANT_ACCESS_POLICY))
+    _denied(lambda: client.get_item(TableName="gap-pool", Key={"pk": {"S": "TENANT#a"}}))
+    _denied(lambda: client.get_item(TableName="gap-pool", Key={"pk": {"S": "TENANT#"}}))
+
+
+def test_a_session_policy_narrows_the_role(aws, moto_url, enforced):
+    _pk_table(aws, "gap-pool", index=True)
+    everything = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}],
+    }
+    role = _role(aws, "gap-broad-role", everything)
+    narrow = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "dynamodb:Get*",
+                "Resource": "*",
+                "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["TENANT#a*"]}},
+            }
+        ],
+    }
+    client = _session(aws, moto_url, role, policy=narrow)
+    assert client.get_item(TableName="gap-pool", Key={"pk": {"S": "TENANT#a"}})["Item"]
+    message = _denied(lambda: client.get_item(TableName="gap-pool", Key={"pk": {"S": "TENANT#b"}}))
+    assert message.endswith("because no session policy allows the dynamodb:GetItem action")
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "dynamodb:GetItem", "Resource": "*"}],
+    }
+    denied = _session(aws, moto_url, _role(aws, "gap-deny-role", everything, deny))
+    message = _denied(lambda: denied.get_item(TableName="gap-pool", Key={"pk": {"S": "TENANT#a"}}))
+    assert message.endswith("with an explicit deny in an identity-based policy")
+
+
+def test_a_policy_shape_it_does_not_evaluate_is_refused_by_name(aws, moto_url, enforced):
+    from botocore.exceptions import ClientError
+
+    _pk_table(aws, "gap-pool", index=True)
+    not_action = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "NotAction": "s3:*", "Resource": "*"}],
+    }
+    client = _session(aws, moto_url, _role(aws, "gap-odd-role", not_action))
+    with pytest.raises(ClientError) as caught:
+        client.get_item(TableName="gap-pool", Key={"pk": {"S": "TENANT#a"}})
+    assert "NotAction" in caught.value.response["Error"]["Message"]
+
+
+def test_the_platforms_own_keys_are_not_evaluated(aws, enforced):
+    _pk_table(aws, "gap-pool", index=True)
+    item = aws("dynamodb").get_item(TableName="gap-pool", Key={"pk": {"S": "TENANT#b"}})
+    assert item["Item"]["secret"] == {"S": "b"}

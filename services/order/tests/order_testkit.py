@@ -15,6 +15,24 @@ REGION_MAP = {"us": "us-east-1", "eu": "eu-west-1", "global": "us-east-1"}
 TEMPLATE = Path(__file__).resolve().parents[1] / "template.yaml"
 
 
+TENANT_ACCESS_ROLE = "arn:aws:iam::123456789012:role/saas-order-tenant-access-us-east-1"
+
+
+def scoped_tables(pooled_table: str = POOLED_TABLE, aws: Any = None) -> Any:
+    """The tables as the functions reach them: through clients scoped to one tenant each."""
+    from order_service.adapters.aws_clients import AwsClients
+    from order_service.adapters.dynamodb_tables import RegionalTables
+    from order_service.adapters.sts_tenant_scoped_clients import StsTenantScopedClients
+
+    clients = StsTenantScopedClients(
+        aws or AwsClients(),
+        role_arn=TENANT_ACCESS_ROLE,
+        sts_region="us-east-1",
+        region_map=REGION_MAP,
+    )
+    return RegionalTables(pooled_table=pooled_table, clients=clients)
+
+
 def create_orders_table(client: Any, name: str = POOLED_TABLE) -> None:
     """The orders table with the template's keys and indexes (read from it: they cannot drift)."""
     from cfnlint.decode import cfn_yaml

@@ -226,12 +226,23 @@ def aws() -> Iterator[None]:
         yield
 
 
+TENANT_ACCESS_ROLE = "arn:aws:iam::123456789012:role/saas-product-tenant-access-us-east-1"
+
+
 @pytest.fixture
 def dynamodb_store(aws: None) -> Any:
     from product_service.adapters.aws_clients import AwsClients
     from product_service.adapters.dynamodb_product_store import DynamoDBProductStore
+    from product_service.adapters.sts_tenant_scoped_clients import StsTenantScopedClients
 
-    return DynamoDBProductStore(AwsClients(REGION_MAP), pooled_table=POOLED_TABLE)
+    # As the functions reach the tables: through clients scoped to one tenant each.
+    clients = StsTenantScopedClients(
+        AwsClients(REGION_MAP),
+        role_arn=TENANT_ACCESS_ROLE,
+        sts_region="us-east-1",
+        region_map=REGION_MAP,
+    )
+    return DynamoDBProductStore(clients, pooled_table=POOLED_TABLE)
 
 
 @pytest.fixture

@@ -48,12 +48,16 @@ def main() -> None:
     from saas_local.moto_gaps import (
         cache_event_path_parsing,
         cognito_revoke_token,
+        enforce_assumed_role_policies,
+        keep_session_tags,
         lean_transactions,
     )
 
     cache_event_path_parsing()
     lean_transactions()
     cognito_revoke_token()
+    keep_session_tags()
+    enforce_assumed_role_policies()  # before serializing: its table lookups run under the lock
 
     _serialize_dynamodb()
 

@@ -37,6 +37,18 @@ Gaps:
   raises NotImplementedError, the client sees a 500). moto's server process answers it: the
   refresh token is revoked as AdminUserGlobalSignOut revokes one (later refreshes are refused),
   a token of another client is refused, an unknown one is nothing to do.
+- SESSION_TAGS: STS AssumeRole drops the session tags it is given (`Tags`): moto's server process
+  keeps them per access key id, for the principal tags below.
+- ASSUMED_ROLE_POLICIES: moto evaluates no IAM policy (and none of its conditions) on DynamoDB
+  requests: credentials of an assumed role read any table. moto's server process evaluates, for
+  DynamoDB requests signed with assumed-role credentials, the role's policies and the session
+  policy as AWS does for the shapes the templates use (Allow/Deny; Action and Resource with
+  wildcards; `${aws:PrincipalTag/<key>}` in resources and condition values; conditions
+  `ForAllValues:StringEquals|StringLike` on `dynamodb:LeadingKeys` and `StringEquals|StringLike`
+  on `aws:PrincipalTag/<key>`), and answers AWS's AccessDeniedException. A shape it does not
+  evaluate (NotAction, another condition, a permissions boundary, PartiQL) is refused with an
+  error that names it, never guessed. Requests signed otherwise (the platform's own `testing`
+  keys) are served as before.
 
 Not a gap: moto's server answers a browser's CORS (the preflight and every answer, errors too,
 for any origin), so the console calls Cognito there from its own origin; a test holds it.
@@ -48,6 +60,7 @@ import copy
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -433,3 +446,359 @@ def cognito_revoke_token() -> None:
 
     if not hasattr(CognitoIdpResponse, "revoke_token"):
         CognitoIdpResponse.revoke_token = revoke_token  # type: ignore[attr-defined]
+
+
+# --- SESSION_TAGS and ASSUMED_ROLE_POLICIES -------------------------------------------------
+
+# access key id of an assumed-role session -> its session tags (moto's STS drops them)
+SESSION_TAGS: dict[str, dict[str, str]] = {}
+
+ACCESS_DENIED = "com.amazon.coral.service#AccessDeniedException"
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+_TAG_VARIABLE = "aws:PrincipalTag/"
+_TRANSACT_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
+}
+
+
+class UnsupportedPolicy(ValueError):
+    """A policy or request shape this module does not evaluate: refused, never guessed."""
+
+
+def keep_session_tags() -> None:
+    """Record the `Tags` of each AssumeRole by the access key id of the session it creates."""
+    from moto.sts.responses import TokenResponse
+
+    assume_role = TokenResponse.assume_role
+    if getattr(assume_role, "keeps_session_tags", False):
+        return
+
+    def with_tags(self: Any) -> Any:
+        result: Any = assume_role(self)
+        tags = self._get_param("Tags") or []
+        credentials = result.result["Credentials"]
+        SESSION_TAGS[credentials.access_key_id] = {t["Key"]: t["Value"] for t in tags}
+        return result
+
+    with_tags.keeps_session_tags = True  # type: ignore[attr-defined]
+    TokenResponse.assume_role = with_tags  # type: ignore[method-assign]
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One authorization AWS makes for a DynamoDB request: an action on a resource, with the
+    partition key values it touches (None: the request names no key, as Scan)."""
+
+    action: str
+    resource: str
+    leading_keys: tuple[str, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    arn: str
+    identity_policies: tuple[Mapping[str, Any], ...]
+    session_policy: Mapping[str, Any] | None
+    tags: Mapping[str, str]
+
+
+def dynamodb_checks(
+    action: str,
+    request: Mapping[str, Any],
+    table_arn: Callable[[str], str],
+    partition_key: Callable[[str, str | None], str | None],
+) -> list[Check]:
+    """The checks AWS makes for one DynamoDB request. `partition_key(table, index)` names the
+    table's (or index's) partition key attribute, None when the table does not exist."""
+
+    def keys_of(table: str, items: Iterable[Mapping[str, Any]]) -> tuple[str, ...] | None:
+        name = partition_key(table, None)
+        if name is None:
+            return None
+        return tuple(_scalar(item[name]) for item in items if name in item)
+
+    if action in ("ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction"):
+        raise UnsupportedPolicy(f"dynamodb:{action} (PartiQL) is not evaluated locally")
+    if action in ("GetItem", "DeleteItem", "UpdateItem", "PutItem"):
+        table = request["TableName"]
+        key = request["Item"] if action == "PutItem" else request["Key"]
+        return [Check(f"dynamodb:{action}", table_arn(table), keys_of(table, [key]))]
+    if action == "Query":
+        table, index = request["TableName"], request.get("IndexName")
+        resource = table_arn(table) + (f"/index/{index}" if index else "")
+        name = partition_key(table, index)
+        value = None if name is None else (_query_partition_value(request, name),)
+        return [Check("dynamodb:Query", resource, value)]
+    if action == "BatchGetItem":
+        return [
+            Check("dynamodb:BatchGetItem", table_arn(table), keys_of(table, spec["Keys"]))
+            for table, spec in request["RequestItems"].items()
+        ]
+    if action == "BatchWriteItem":
+        return [
+            Check(
+                "dynamodb:BatchWriteItem",
+                table_arn(table),
+                keys_of(
+                    table,
+                    [
+                        r["PutRequest"]["Item"] if "PutRequest" in r else r["DeleteRequest"]["Key"]
+                        for r in writes
+                    ],
+                ),
+            )
+            for table, writes in request["RequestItems"].items()
+        ]
+    if action in ("TransactWriteItems", "TransactGetItems"):
+        checks = []
+        for entry in request["TransactItems"]:
+            ((kind, op),) = entry.items()
+            key = op["Item"] if kind == "Put" else op["Key"]
+            table = op["TableName"]
+            checks.append(
+                Check(
+                    f"dynamodb:{_TRANSACT_ACTIONS[kind]}", table_arn(table), keys_of(table, [key])
+                )
+            )
+        return checks
+    table_name = request.get("TableName")
+    resource = table_arn(table_name) if isinstance(table_name, str) else "*"
+    if isinstance(request.get("IndexName"), str):
+        resource += f"/index/{request['IndexName']}"
+    return [Check(f"dynamodb:{action}", resource, None)]
+
+
+def _scalar(value: Mapping[str, Any]) -> str:
+    ((_kind, scalar),) = value.items()
+    return str(scalar)
+
+
+def _query_partition_value(request: Mapping[str, Any], name: str) -> str:
+    expression = request.get("KeyConditionExpression")
+    if not isinstance(expression, str):
+        raise UnsupportedPolicy("a Query without KeyConditionExpression is not evaluated locally")
+    names = request.get("ExpressionAttributeNames") or {}
+    values = request.get("ExpressionAttributeValues") or {}
+    for clause in re.split(r"\s+AND\s+", expression.strip(), flags=re.IGNORECASE):
+        match = re.fullmatch(r"\(?\s*([#\w.]+)\s*=\s*(:\w+)\s*\)?", clause.strip())
+        if match and names.get(match.group(1), match.group(1)) == name:
+            return _scalar(values[match.group(2)])
+    raise UnsupportedPolicy(f"no partition key ({name}) equality in {expression!r}")
+
+
+def denial(check: Check, principal: Principal) -> str | None:
+    """AWS's AccessDenied message for `check` by `principal`, or None when it is allowed:
+    an explicit Deny in any policy wins; otherwise an identity-based policy must allow it, and
+    so must the session policy when the session has one."""
+    prefix = (
+        f"User: {principal.arn} is not authorized to perform: {check.action} "
+        f"on resource: {check.resource} "
+    )
+    session = () if principal.session_policy is None else (principal.session_policy,)
+    for kind, documents in (
+        ("an identity-based", principal.identity_policies),
+        ("a session", session),
+    ):
+        if any(_matches(s, check, principal.tags) for s in _statements(documents, "Deny")):
+            return prefix + f"with an explicit deny in {kind} policy"
+    if not any(
+        _matches(s, check, principal.tags)
+        for s in _statements(principal.identity_policies, "Allow")
+    ):
+        return prefix + f"because no identity-based policy allows the {check.action} action"
+    if session and not any(
+        _matches(s, check, principal.tags) for s in _statements(session, "Allow")
+    ):
+        return prefix + f"because no session policy allows the {check.action} action"
+    return None
+
+
+_STATEMENT_KEYS = {"Sid", "Effect", "Action", "Resource", "Condition"}
+
+
+def _statements(documents: Iterable[Mapping[str, Any]], effect: str) -> Iterable[Mapping[str, Any]]:
+    for document in documents:
+        statements = document.get("Statement", [])
+        for statement in [statements] if isinstance(statements, dict) else statements:
+            unknown = set(statement) - _STATEMENT_KEYS
+            if unknown:
+                raise UnsupportedPolicy(f"policy statement element(s) {sorted(unknown)}")
+            if statement.get("Effect") not in ("Allow", "Deny"):
+                raise UnsupportedPolicy(f"policy statement Effect {statement.get('Effect')!r}")
+            if statement["Effect"] == effect:
+                yield statement
+
+
+def _listed(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def _wildcard(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value, re.IGNORECASE if ignore_case else 0) is not None
+
+
+def _resolve(pattern: str, tags: Mapping[str, str]) -> str | None:
+    """`pattern` with its policy variables replaced; None when a tag it names is absent (the
+    pattern then matches nothing, as in AWS)."""
+    missing = False
+
+    def one(match: re.Match[str]) -> str:
+        nonlocal missing
+        variable = match.group(1)
+        if not variable.startswith(_TAG_VARIABLE):
+            raise UnsupportedPolicy(f"policy variable ${{{variable}}}")
+        value = tags.get(variable.removeprefix(_TAG_VARIABLE))
+        if value is None:
+            missing = True
+            return ""
+        return value
+
+    resolved = _VARIABLE.sub(one, pattern)
+    return None if missing else resolved
+
+
+def _matches(statement: Mapping[str, Any], check: Check, tags: Mapping[str, str]) -> bool:
+    if not any(
+        _wildcard(a, check.action, ignore_case=True) for a in _listed(statement.get("Action"))
+    ):
+        return False
+    resources = [_resolve(r, tags) for r in _listed(statement.get("Resource"))]
+    if not any(r is not None and _wildcard(r, check.resource) for r in resources):
+        return False
+    return all(
+        _condition(operator, key, _listed(values), check, tags)
+        for operator, block in (statement.get("Condition") or {}).items()
+        for key, values in block.items()
+    )
+
+
+def _condition(
+    operator: str, key: str, values: list[str], check: Check, tags: Mapping[str, str]
+) -> bool:
+    patterns = [p for p in (_resolve(v, tags) for v in values) if p is not None]
+    if operator.endswith("StringEquals"):
+
+        def same(value: str) -> bool:
+            return value in patterns
+    elif operator.endswith("StringLike"):
+
+        def same(value: str) -> bool:
+            return any(_wildcard(p, value) for p in patterns)
+    else:
+        raise UnsupportedPolicy(f"condition operator {operator}")
+    if key == "dynamodb:LeadingKeys":
+        if not operator.startswith("ForAllValues:"):
+            raise UnsupportedPolicy(f"condition {operator} on dynamodb:LeadingKeys")
+        # ForAllValues holds for a request with no key (AWS: the key is absent, the set empty)
+        return all(same(value) for value in check.leading_keys or ())
+    if key.startswith(_TAG_VARIABLE) and ":" not in operator:
+        tag = tags.get(key.removeprefix(_TAG_VARIABLE))
+        return tag is not None and same(tag)
+    raise UnsupportedPolicy(f"condition {operator} on {key}")
+
+
+def assumed_role_principal(access_key_id: str, account_id: str) -> Principal | None:
+    """The assumed-role session of `access_key_id` with its policies, or None for a key of no
+    session (the platform's own keys)."""
+    from moto.iam.exceptions import NotFoundException
+    from moto.iam.models import iam_backends
+    from moto.sts.models import sts_backends
+
+    session = sts_backends[account_id]["aws"].get_assumed_role_from_access_key(access_key_id)
+    if session is None:
+        return None
+    documents: list[Mapping[str, Any]] = []
+    try:
+        role = iam_backends[account_id]["aws"].get_role_by_arn(session.role_arn)
+    except NotFoundException:  # moto lets any ARN be assumed: such a session is allowed nothing
+        role = None
+    if role is not None:
+        if role.permissions_boundary_arn:
+            raise UnsupportedPolicy(f"permissions boundary of {role.arn}")
+        documents += [_document(text) for text in role.policies.values()]
+        for managed in role.managed_policies.values():
+            documents += [_document(v.document) for v in managed.versions if v.is_default]
+    return Principal(
+        arn=session.arn,
+        identity_policies=tuple(documents),
+        session_policy=_document(session.policy) if session.policy else None,
+        tags=SESSION_TAGS.get(access_key_id, {}),
+    )
+
+
+def _document(text: Any) -> Mapping[str, Any]:
+    if isinstance(text, Mapping):
+        return text
+    from urllib.parse import unquote
+
+    document: Mapping[str, Any] = json.loads(
+        text if text.lstrip().startswith("{") else unquote(text)
+    )
+    return document
+
+
+def enforce_assumed_role_policies() -> None:
+    """Evaluate, in this process's moto (its server), the policies of the assumed-role sessions
+    that sign DynamoDB requests (see ASSUMED_ROLE_POLICIES)."""
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.responses import DynamoHandler
+
+    call_action = DynamoHandler.call_action
+    if getattr(call_action, "enforces_policies", False):
+        return
+
+    def enforced(self: Any) -> Any:
+        match = _CREDENTIAL.search(self.headers.get("Authorization", ""))
+        if match is None:
+            return call_action(self)
+        try:
+            principal = assumed_role_principal(match.group(1), self.current_account)
+            if principal is None:
+                return call_action(self)
+            backend = dynamodb_backends[self.current_account][self.region]
+            checks = dynamodb_checks(
+                self._get_action(),
+                json.loads(self.body or "{}"),
+                lambda table: (
+                    f"arn:aws:dynamodb:{self.region}:{self.current_account}:table/{table}"
+                ),
+                lambda table, index: _partition_key(backend, table, index),
+            )
+            reasons = [r for r in (denial(check, principal) for check in checks) if r]
+        except UnsupportedPolicy as exc:
+            body = {
+                "__type": "com.amazonaws.dynamodb.v20120810#InternalServerError",
+                "message": f"the local platform does not evaluate {exc}",
+            }
+            return 500, {"Content-Type": "application/x-amz-json-1.0"}, json.dumps(body)
+        if reasons:
+            return (
+                400,
+                {
+                    "Content-Type": "application/x-amz-json-1.0",
+                    "x-amzn-ErrorType": "AccessDeniedException",
+                },
+                json.dumps({"__type": ACCESS_DENIED, "Message": reasons[0]}),
+            )
+        return call_action(self)
+
+    enforced.enforces_policies = True  # type: ignore[attr-defined]
+    DynamoHandler.call_action = enforced  # type: ignore[method-assign]
+
+
+def _partition_key(backend: Any, table_name: str, index: str | None) -> str | None:
+    table = backend.tables.get(table_name)
+    if table is None:
+        return None  # AWS authorizes first; moto then answers ResourceNotFoundException
+    if index is None:
+        return str(table.hash_key_attr)
+    for candidate in [*table.global_indexes, *table.indexes]:
+        if candidate.name == index:
+            return next(str(k["AttributeName"]) for k in candidate.schema if k["KeyType"] == "HASH")
+    return None

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from order_service.adapters.dynamodb_tables import RegionalTables
     from order_service.adapters.fauna_databases import FaunaTenantDatabases
     from order_service.adapters.memory_order_repository import MemoryStore
+    from order_service.ports.tenant_scoped_clients import TenantScopedClients
 
 DEFAULT_REGION_MAP = {"us": "us-east-1", "eu": "eu-west-1", "global": "us-east-1"}
 
@@ -45,6 +46,8 @@ class Settings(BaseModel):
         default_factory=lambda: dict(DEFAULT_REGION_MAP), alias="REGION_MAP"
     )
     orders_table: str = Field("saas-orders", alias="ORDERS_TABLE")
+    # The role whose sessions, tagged with one tenant id, reach that tenant's items alone.
+    tenant_access_role_arn: str | None = Field(None, alias="TENANT_ACCESS_ROLE_ARN")
     fauna_endpoint: str | None = Field(None, alias="FAUNA_ENDPOINT")
     fauna_secret: str | None = Field(None, alias="FAUNA_SECRET")
     # Where the parent database's key is kept when FAUNA_SECRET is not given (Secrets Manager).
@@ -88,11 +91,25 @@ class Container:
     def tables(self) -> RegionalTables:
         from order_service.adapters.dynamodb_tables import RegionalTables
 
-        aws = self.aws
-        return RegionalTables(
-            pooled_table=self.settings.orders_table,
+        return RegionalTables(pooled_table=self.settings.orders_table, clients=self.tenant_clients)
+
+    @cached_property
+    def tenant_clients(self) -> TenantScopedClients:
+        """DynamoDB clients scoped to one tenant each: the function's own role reaches no
+        tenant item (README, "Tenant isolation")."""
+        from order_service.adapters.sts_tenant_scoped_clients import StsTenantScopedClients
+
+        role_arn = self.settings.tenant_access_role_arn
+        if not role_arn:
+            raise ValueError(
+                "BACKEND=dynamodb needs TENANT_ACCESS_ROLE_ARN: tenant items are reached with "
+                "credentials scoped to the tenant, never with the function's own role"
+            )
+        return StsTenantScopedClients(
+            self.aws,
+            role_arn=role_arn,
+            sts_region=self.settings.region,
             region_map=self.settings.region_map,
-            client_factory=lambda region: aws.client("dynamodb", region),
         )
 
     @cached_property

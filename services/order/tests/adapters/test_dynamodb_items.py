@@ -7,9 +7,14 @@ import json
 
 import boto3
 from moto import mock_aws
-from order_testkit import POOLED_TABLE, REGION_MAP, all_items, create_orders_table, tenant
+from order_testkit import (
+    POOLED_TABLE,
+    all_items,
+    create_orders_table,
+    scoped_tables,
+    tenant,
+)
 
-from order_service.adapters.dynamodb_tables import RegionalTables
 from order_service.adapters.dynamodb_unit_of_work import (
     MARKER_TTL_SECONDS,
     OUTBOX_TTL_SECONDS,
@@ -31,11 +36,7 @@ def test_a_reaction_commits_the_outbox_item_and_the_marker_in_the_conventions_sh
     client = boto3.client("dynamodb", region_name="us-east-1")
     create_orders_table(client)
     unit_of_work = DynamoDBUnitOfWorkFactory(
-        RegionalTables(
-            pooled_table=POOLED_TABLE,
-            region_map=REGION_MAP,
-            client_factory=lambda r: boto3.client("dynamodb", region_name=r),
-        ),
+        scoped_tables(),
         clock=lambda: NOW + 0.75,
     )
     acme = tenant("t-acme")

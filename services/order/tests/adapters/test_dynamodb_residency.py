@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import boto3
 from moto import mock_aws
-from order_testkit import POOLED_TABLE, REGION_MAP, create_orders_table, tenant
+from order_testkit import POOLED_TABLE, create_orders_table, scoped_tables, tenant
 
 from order_service.adapters.aws_clients import AwsClients
-from order_service.adapters.dynamodb_tables import RegionalTables
 from order_service.adapters.dynamodb_unit_of_work import DynamoDBUnitOfWorkFactory
 from order_service.domain.order import Order, OrderLine
 from tenant_context import Cause, RegionGroup, Tier
@@ -31,14 +30,12 @@ def test_an_eu_tenants_orders_and_outbox_are_in_eu_west_1_only():
         built.append((service, region))
         return boto3.client(service, region_name=region)
 
-    aws = AwsClients(build=build)
-    unit_of_work = DynamoDBUnitOfWorkFactory(
-        RegionalTables(
-            pooled_table=POOLED_TABLE,
-            region_map=REGION_MAP,
-            client_factory=lambda region: aws.client("dynamodb", region),
-        )
-    )
+    class CountingClients(AwsClients):
+        def client_as(self, service, region, credentials):
+            built.append((service, region))
+            return super().client_as(service, region, credentials)
+
+    unit_of_work = DynamoDBUnitOfWorkFactory(scoped_tables(aws=CountingClients(build=build)))
     eu = tenant("t-eu", region_group=RegionGroup.EU)
     us = tenant("t-us", region_group=RegionGroup.US)
 
@@ -53,7 +50,12 @@ def test_an_eu_tenants_orders_and_outbox_are_in_eu_west_1_only():
 
     assert tenants_in("eu-west-1") == {"TENANT#t-eu"}
     assert tenants_in("us-east-1") == {"TENANT#t-us"}
-    assert sorted(built) == [("dynamodb", "eu-west-1"), ("dynamodb", "us-east-1")]
+    # (one STS client, then one client scoped to each tenant, in the tenant's region)
+    assert sorted(built) == [
+        ("dynamodb", "eu-west-1"),
+        ("dynamodb", "us-east-1"),
+        ("sts", "us-east-1"),
+    ]
 
 
 @mock_aws
@@ -61,13 +63,7 @@ def test_a_premium_tenants_orders_are_in_its_own_table_and_the_outbox_in_the_poo
     client = boto3.client("dynamodb", region_name="us-east-1")
     create_orders_table(client)
     create_orders_table(client, "tenant-t-gold-orders")
-    unit_of_work = DynamoDBUnitOfWorkFactory(
-        RegionalTables(
-            pooled_table=POOLED_TABLE,
-            region_map=REGION_MAP,
-            client_factory=lambda r: boto3.client("dynamodb", region_name=r),
-        )
-    )
+    unit_of_work = DynamoDBUnitOfWorkFactory(scoped_tables())
     gold = tenant("t-gold", tier=Tier.PREMIUM)
 
     place(unit_of_work, gold)

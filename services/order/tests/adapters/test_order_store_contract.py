@@ -18,10 +18,9 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 from moto import mock_aws
-from order_testkit import POOLED_TABLE, REGION_MAP, create_orders_table, tenant
+from order_testkit import POOLED_TABLE, REGION_MAP, create_orders_table, scoped_tables, tenant
 
 from order_service.adapters.dynamodb_order_repository import DynamoDBOrderRepository
-from order_service.adapters.dynamodb_tables import RegionalTables
 from order_service.adapters.dynamodb_unit_of_work import DynamoDBUnitOfWorkFactory
 from order_service.adapters.memory_order_repository import MemoryOrderRepository, MemoryStore
 from order_service.adapters.memory_unit_of_work import MemoryUnitOfWorkFactory
@@ -71,11 +70,7 @@ def _dynamodb() -> Iterator[Adapters]:
             client = boto3.client("dynamodb", region_name=region)
             create_orders_table(client)
             create_orders_table(client, f"tenant-{PREMIUM.tenant_id}-orders")
-        tables = RegionalTables(
-            pooled_table=POOLED_TABLE,
-            region_map=REGION_MAP,
-            client_factory=lambda region: boto3.client("dynamodb", region_name=region),
-        )
+        tables = scoped_tables()
 
         def outbox() -> list[str]:
             client = boto3.client("dynamodb", region_name="us-east-1")

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from moto import mock_aws
-from order_testkit import POOLED_TABLE, create_orders_table, tenant
+from order_testkit import POOLED_TABLE, TENANT_ACCESS_ROLE, create_orders_table, tenant
 
 from order_service.adapters.eventbridge_event_publisher import EventBridgeEventPublisher
 from order_service.container import Container, Settings, use_container
@@ -80,7 +80,13 @@ def platform():
         events.put_targets(
             Rule="all-orders", EventBusName="saas", Targets=[{"Id": "q", "Arn": queue_arn}]
         )
-        c = Container(Settings(BACKEND="dynamodb", ORDERS_TABLE=POOLED_TABLE))
+        c = Container(
+            Settings(
+                BACKEND="dynamodb",
+                ORDERS_TABLE=POOLED_TABLE,
+                TENANT_ACCESS_ROLE_ARN=TENANT_ACCESS_ROLE,
+            )
+        )
         flaky = FlakyEvents(events, outage=0)
         c.event_publisher = EventBridgeEventPublisher(flaky, "saas")
         use_container(c)

@@ -21,7 +21,10 @@ def built(settings: Settings) -> tuple[str, str]:
     ("environ", "expected"),
     [
         ({"BACKEND": "memory"}, ("MemoryOrderRepository", "MemoryUnitOfWorkFactory")),
-        ({"BACKEND": "dynamodb"}, ("DynamoDBOrderRepository", "DynamoDBUnitOfWorkFactory")),
+        (
+            {"BACKEND": "dynamodb", "TENANT_ACCESS_ROLE_ARN": "arn:aws:iam::1:role/r"},
+            ("DynamoDBOrderRepository", "DynamoDBUnitOfWorkFactory"),
+        ),
         (
             {"BACKEND": "fauna", "FAUNA_SECRET": "fnKey"},
             ("FaunaOrderRepository", "FaunaUnitOfWorkFactory"),
@@ -30,6 +33,12 @@ def built(settings: Settings) -> tuple[str, str]:
 )
 def test_the_backend_setting_picks_the_adapters(environ, expected):
     assert built(Settings.from_environ(environ)) == expected
+
+
+def test_dynamodb_without_the_tenant_access_role_is_refused():
+    # the function's own role reaches no tenant item: there is no unscoped way in
+    with pytest.raises(ValueError, match="TENANT_ACCESS_ROLE_ARN"):
+        built(Settings.from_environ({"BACKEND": "dynamodb"}))
 
 
 def test_settings_read_the_region_map_as_json_and_refuse_an_unknown_backend():

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from product_service.ports.event_publisher import EventPublisher
     from product_service.ports.outbox_source import OutboxSource
     from product_service.ports.product_store import ProductStore
+    from product_service.ports.tenant_scoped_clients import TenantScopedClients
     from product_service.ports.unit_of_work import UnitOfWorkFactory
 
 DEFAULT_REGION_MAP = {"us": "us-east-1", "eu": "eu-west-1", "global": "us-east-1"}
@@ -47,6 +48,8 @@ class Settings(BaseModel):
         default_factory=lambda: dict(DEFAULT_REGION_MAP), alias="REGION_MAP"
     )
     products_table: str = Field("saas-products", alias="PRODUCTS_TABLE")
+    # The role whose sessions, tagged with one tenant id, reach that tenant's items alone.
+    tenant_access_role_arn: str | None = Field(None, alias="TENANT_ACCESS_ROLE_ARN")
     premium_table_pattern: str = Field("tenant-{tenant_id}-products", alias="PREMIUM_TABLE_PATTERN")
     fauna_endpoint: str | None = Field(None, alias="FAUNA_ENDPOINT")
     fauna_secret: str | None = Field(None, alias="FAUNA_SECRET")
@@ -59,7 +62,13 @@ class Settings(BaseModel):
     def _json_map(cls, value: Any) -> Any:
         return json.loads(value) if isinstance(value, str) else value
 
-    @field_validator("fauna_secret", "fauna_secret_name", "fauna_endpoint", "aws_endpoint_url")
+    @field_validator(
+        "fauna_secret",
+        "fauna_secret_name",
+        "fauna_endpoint",
+        "aws_endpoint_url",
+        "tenant_access_role_arn",
+    )
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value or None
@@ -99,6 +108,25 @@ class Container:
             child_db_pattern=self.settings.fauna_child_db_pattern,
         )
 
+    @cached_property
+    def tenant_clients(self) -> TenantScopedClients:
+        """DynamoDB clients scoped to one tenant each: the function's own role reaches no
+        tenant item (README, "Tenant isolation")."""
+        from product_service.adapters.sts_tenant_scoped_clients import StsTenantScopedClients
+
+        role_arn = self.settings.tenant_access_role_arn
+        if not role_arn:
+            raise ValueError(
+                "BACKEND=dynamodb needs TENANT_ACCESS_ROLE_ARN: tenant items are reached with "
+                "credentials scoped to the tenant, never with the function's own role"
+            )
+        return StsTenantScopedClients(
+            self.aws,
+            role_arn=role_arn,
+            sts_region=self.settings.region,
+            region_map=self.settings.region_map,
+        )
+
     # -- the backend's store: reads (ProductStore) and, for a polled outbox, OutboxSource ----
     @cached_property
     def memory_store(self) -> MemoryProductStore:
@@ -111,7 +139,7 @@ class Container:
         from product_service.adapters.dynamodb_product_store import DynamoDBProductStore
 
         return DynamoDBProductStore(
-            self.aws,
+            self.tenant_clients,
             pooled_table=self.settings.products_table,
             premium_table_pattern=self.settings.premium_table_pattern,
         )

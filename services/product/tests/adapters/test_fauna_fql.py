@@ -528,3 +528,51 @@ def test_every_collection_the_adapters_query_is_declared_in_the_schema() -> None
     assert used == set(fauna_schema.NAMES)
     for text in texts:  # nothing of the old shared collections is left
         assert not re.search(r"\b(Product|Reservation|ProcessedEvent|Outbox)\.", text)
+
+
+class EveryAnswerEmpty(FakeFaunaHTTP):
+    """Answers every request with an empty result, however many come."""
+
+    def request(
+        self, method: str, url: str, headers: Mapping[str, str], data: Mapping[str, Any]
+    ) -> HTTPResponse:
+        self.requests.append({"method": method, "url": url, "headers": dict(headers), "data": data})
+        return ok(None)
+
+
+def test_no_tenant_path_uses_the_parent_key(who: TenantContext) -> None:
+    """Every read, write and purge of a tenant's request or event goes with the key scoped to its
+    child database; only the outbox poller (every tenant by nature) lists with the parent."""
+    http = EveryAnswerEmpty()
+    databases = FaunaDatabases(
+        secret="fnParentKey", endpoint="http://fauna.invalid", http_client=http
+    )
+    store = FaunaProductStore(databases)
+    uow = FaunaUnitOfWorkFactory(store)
+    product = Product(id="p-1", name="Mug", sku="MUG-1", price=Decimal("1.00"), stock=1)
+    tenant_paths: list[Callable[[], object]] = [
+        lambda: store.get(who, "p-1"),
+        lambda: store.list_products(who, PageRequest(limit=10)),
+        lambda: store.stock_of(who, ["p-1"]),
+        lambda: store.reservation(who, "o-1"),
+        lambda: store.is_processed(who, "e-1"),
+        lambda: store.purge(who),
+    ]
+
+    def commit() -> None:
+        with uow(who, Cause(event_id="e-1")) as work:
+            work.products.add(product)
+            work.commit()
+
+    tenant_paths.append(commit)
+    for path in tenant_paths:
+        with contextlib.suppress(Exception):  # empty answers may not decode: the keys are the point
+            path()
+
+    keys = {r["headers"]["Authorization"] for r in http.requests}
+    assert len(http.requests) >= len(tenant_paths)
+    assert keys == {"Bearer fnParentKey:tenant_acme-1:server"}
+
+    with contextlib.suppress(Exception):
+        store.pending(10)
+    assert http.requests[-1]["headers"]["Authorization"] == "Bearer fnParentKey"

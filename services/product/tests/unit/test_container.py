@@ -25,7 +25,11 @@ def _container(**environ: str) -> Container:
     ("environ", "kind", "uow"),
     [
         ({"BACKEND": "memory"}, MemoryProductStore, MemoryUnitOfWorkFactory),
-        ({"BACKEND": "dynamodb"}, DynamoDBProductStore, DynamoDBUnitOfWorkFactory),
+        (
+            {"BACKEND": "dynamodb", "TENANT_ACCESS_ROLE_ARN": "arn:aws:iam::1:role/r"},
+            DynamoDBProductStore,
+            DynamoDBUnitOfWorkFactory,
+        ),
         ({"BACKEND": "fauna", "FAUNA_SECRET": "fnKey"}, FaunaProductStore, FaunaUnitOfWorkFactory),
     ],
 )
@@ -38,6 +42,12 @@ def test_the_backend_setting_picks_the_store(
     assert container.store is container.store  # built once per process
     assert isinstance(container.unit_of_work, uow)
     assert container.catalogue is container.catalogue
+
+
+def test_dynamodb_without_the_tenant_access_role_is_refused() -> None:
+    # the function's own role reaches no tenant item: there is no unscoped way in
+    with pytest.raises(ValueError, match="TENANT_ACCESS_ROLE_ARN"):
+        _ = _container(BACKEND="dynamodb").store
 
 
 def test_the_region_map_comes_from_json() -> None:

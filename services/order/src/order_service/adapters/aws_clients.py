@@ -6,8 +6,8 @@ botocore directly: boto3 would add its import cost (s3transfer, resources) for n
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -33,11 +33,27 @@ class AwsClients:
                 client = self._clients[(service, region)] = self._build(service, region)
             return client
 
-    def _botocore_client(self, service: str, region: str) -> BaseClient:
+    def client_as(self, service: str, region: str, credentials: Mapping[str, Any]) -> BaseClient:
+        """A client acting with temporary credentials (STS AssumeRole's `Credentials`); not
+        cached here, since the credentials expire: the caller keeps it as long as they last."""
+        with self._lock:
+            return self._botocore_session().create_client(
+                service,
+                region_name=region,
+                endpoint_url=self._endpoint_url,
+                aws_access_key_id=credentials["AccessKeyId"],
+                aws_secret_access_key=credentials["SecretAccessKey"],
+                aws_session_token=credentials["SessionToken"],
+            )
+
+    def _botocore_session(self) -> Session:
         import botocore.session  # heavy: only when a client is first needed
 
         if self._session is None:
             self._session = botocore.session.get_session()
-        return self._session.create_client(
+        return self._session
+
+    def _botocore_client(self, service: str, region: str) -> BaseClient:
+        return self._botocore_session().create_client(
             service, region_name=region, endpoint_url=self._endpoint_url
         )

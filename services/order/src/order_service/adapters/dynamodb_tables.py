@@ -1,43 +1,25 @@
-"""Which DynamoDB table, in which region, holds a tenant's orders.
+"""Which DynamoDB table holds a tenant's orders, and the client that reaches them.
 
 Basic tier: the service's pooled table; premium: the tenant's own `tenant-<id>-orders`. Both in
-the region of the tenant's region group. Clients come from the container's AwsClients (one per
-region per process)."""
+the region of the tenant's region group. The client comes from TenantScopedClients: it acts for
+that tenant alone (credentials scoped to the tenant's keys), so a key of another tenant is
+refused by AWS, whatever the code asks."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from typing import Any
 
+from order_service.ports.tenant_scoped_clients import TenantScopedClients
 from tenant_context import TenantContext, Tier
-
-if TYPE_CHECKING:
-    from botocore.client import BaseClient
-
-# region -> the DynamoDB client of that region
-ClientFactory = Callable[[str], "BaseClient"]
 
 
 class RegionalTables:
-    def __init__(
-        self,
-        *,
-        pooled_table: str,
-        region_map: Mapping[str, str],
-        client_factory: ClientFactory,
-    ) -> None:
+    def __init__(self, *, pooled_table: str, clients: TenantScopedClients) -> None:
         self.pooled_table = pooled_table
-        self._region_map = dict(region_map)
-        self._client_factory = client_factory
+        self._clients = clients
 
-    def region(self, ctx: TenantContext) -> str:
-        try:
-            return self._region_map[ctx.region_group.value]
-        except KeyError:
-            raise LookupError(f"no region configured for group {ctx.region_group.value}") from None
-
-    def client(self, ctx: TenantContext) -> BaseClient:
-        return self._client_factory(self.region(ctx))
+    def client(self, ctx: TenantContext) -> Any:
+        return self._clients.dynamodb(ctx)
 
     def data_table(self, ctx: TenantContext) -> str:
         if ctx.tier is Tier.PREMIUM:

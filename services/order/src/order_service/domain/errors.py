@@ -37,3 +37,13 @@ class EventAlreadyProcessed(OrderError):
 
 class ConcurrentUpdate(OrderError):
     """Another writer changed the order since it was read; read it again and retry."""
+
+
+class OutsideTheTenant(OrderError):
+    """The credentials scoped to the caller's tenant were refused a key: one of another tenant
+    (a bug planted somewhere, never a caller's right). To the caller, that item does not exist.
+    `refusal` is AWS's AccessDenied message (principal, action, resource), for the log."""
+
+    def __init__(self, refusal: str) -> None:
+        super().__init__(f"refused outside the tenant's own keys: {refusal}")
+        self.refusal = refusal

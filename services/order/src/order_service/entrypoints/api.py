@@ -39,6 +39,7 @@ from order_service.domain.errors import (
     OrderError,
     OrderNotCancellable,
     OrderNotFound,
+    OutsideTheTenant,
 )
 from order_service.domain.order import MAX_ORDER_LINES, Order, OrderLine, OrderStatus
 from order_service.entrypoints.observability import logger, metrics, tracer
@@ -197,6 +198,16 @@ def _error(status: int, message: str) -> Response[str]:
 def _invalid_request(error: RequestValidationError) -> Response[str]:
     status, body = validation_problem(error.errors())
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+@_handles(OutsideTheTenant)
+def _outside_the_tenant(error: OutsideTheTenant) -> Response[str]:
+    """A key of another tenant was asked for (a bug): AWS refused it, the caller gets a 404."""
+    logger.error("the tenant's scoped credentials were refused a key", refusal=error.refusal)
+    item_id = (app.current_event.path_parameters or {}).get("order_id")
+    return _error(
+        404, str(OrderNotFound(item_id)) if item_id else "no such item in the caller's tenant"
+    )
 
 
 @_handles(OrderError)

@@ -31,6 +31,7 @@ from pydantic import ValidationError
 
 from order_service.app.reactions import changed_status
 from order_service.container import container
+from order_service.domain.errors import OutsideTheTenant
 from order_service.domain.order import OrderStatus
 from order_service.entrypoints import event_readers as readers
 from order_service.entrypoints.observability import logger, metrics, tracer
@@ -139,7 +140,7 @@ def record_handler(record: SQSRecord) -> None:
     try:
         detail_type, data, context, cause = _parse(record)
         _dispatch(detail_type, data, context, cause)
-    except UnprocessableEvent as exc:
+    except (UnprocessableEvent, OutsideTheTenant) as exc:  # never handled as it is
         logger.error("event left for the DLQ", reason=str(exc), message_id=record.message_id)
         raise
     logger.info("event processed", detail_type=detail_type, event_id=cause.event_id)

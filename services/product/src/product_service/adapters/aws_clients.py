@@ -29,6 +29,26 @@ class AwsClients:
                 f"region group {tenant.region_group.value!r} is not in the region map"
             ) from None
 
+    def client_as(self, service: str, region: str, credentials: Mapping[str, Any]) -> Any:
+        """A client acting with temporary credentials (STS AssumeRole's `Credentials`); not
+        cached here, since the credentials expire: the caller keeps it as long as they last."""
+        with self._lock:
+            return self._botocore_session().create_client(
+                service,
+                region_name=region,
+                endpoint_url=self._endpoint_url,
+                aws_access_key_id=credentials["AccessKeyId"],
+                aws_secret_access_key=credentials["SecretAccessKey"],
+                aws_session_token=credentials["SessionToken"],
+            )
+
+    def _botocore_session(self) -> Any:
+        if self._session is None:
+            import botocore.session
+
+            self._session = botocore.session.get_session()
+        return self._session
+
     def client(self, service: str, region: str) -> Any:
         key = (service, region)
         client = self._clients.get(key)
@@ -36,15 +56,8 @@ class AwsClients:
             with self._lock:  # a botocore session is not safe to build clients concurrently
                 client = self._clients.get(key)
                 if client is None:
-                    if self._session is None:
-                        import botocore.session
-
-                        self._session = botocore.session.get_session()
-                    client = self._session.create_client(
+                    client = self._botocore_session().create_client(
                         service, region_name=region, endpoint_url=self._endpoint_url
                     )
                     self._clients[key] = client
         return client
-
-    def for_tenant(self, service: str, tenant: TenantContext) -> Any:
-        return self.client(service, self.region_of(tenant))

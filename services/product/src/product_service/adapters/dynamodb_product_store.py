@@ -4,7 +4,8 @@ Basic tier: the service's pooled table; premium tier: the tenant's own table
 `tenant-<id>-products` from its stack. Same key schema either way, the tenant id leading every
 key (pk "TENANT#<id>"): sk "PRODUCT#<id>", "RESERVATION#<order id>", "EVENT#<event id>" (the
 processed-event marker). The outbox item (sk "OUTBOX#<event id>") always goes to the pooled
-table of the tenant's region, whose stream feeds the outbox relay."""
+table of the tenant's region, whose stream feeds the outbox relay. Every call goes through a
+client scoped to the tenant (TenantScopedClients): AWS refuses any other tenant's key."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from decimal import Decimal
 from typing import Any
 
 from product_service.adapters import page_token
-from product_service.adapters.aws_clients import AwsClients
 from product_service.domain.model import (
     OrderLine,
     Page,
@@ -22,6 +22,7 @@ from product_service.domain.model import (
     Reservation,
     ReservationStatus,
 )
+from product_service.ports.tenant_scoped_clients import TenantScopedClients
 from tenant_context import TenantContext, Tier
 
 PRODUCT, RESERVATION, EVENT, OUTBOX = "PRODUCT#", "RESERVATION#", "EVENT#", "OUTBOX#"
@@ -44,7 +45,7 @@ def item_key(tenant: TenantContext, sk: str) -> dict[str, Any]:
 class DynamoDBProductStore:
     def __init__(
         self,
-        clients: AwsClients,
+        clients: TenantScopedClients,
         *,
         pooled_table: str,
         premium_table_pattern: str = "tenant-{tenant_id}-products",
@@ -55,8 +56,9 @@ class DynamoDBProductStore:
 
     # -- where a tenant's data lives (the unit of work writes to the same places) ----------
     def db(self, tenant: TenantContext) -> Any:
-        """The DynamoDB client of the tenant's region."""
-        return self._clients.for_tenant("dynamodb", tenant)
+        """The DynamoDB client of the tenant's region, with credentials scoped to the tenant: every
+        read, write and purge below reaches the tenant's own keys only."""
+        return self._clients.dynamodb(tenant)
 
     def table(self, tenant: TenantContext) -> str:
         """The table of the tenant's products, reservations and markers (by tier)."""

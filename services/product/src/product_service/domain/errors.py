@@ -56,3 +56,13 @@ class EventAlreadyProcessed(ConcurrentChange):
     def __init__(self, event_id: str) -> None:
         super().__init__(f"event {event_id!r} was processed before")
         self.event_id = event_id
+
+
+class OutsideTheTenant(ProductError):
+    """The credentials scoped to the caller's tenant were refused a key: one of another tenant
+    (a bug planted somewhere, never a caller's right). To the caller, that item does not exist.
+    `refusal` is AWS's AccessDenied message (principal, action, resource), for the log."""
+
+    def __init__(self, refusal: str) -> None:
+        super().__init__(f"refused outside the tenant's own keys: {refusal}")
+        self.refusal = refusal

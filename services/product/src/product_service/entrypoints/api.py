@@ -34,6 +34,7 @@ from product_service.domain.errors import (
     ConcurrentChange,
     InvalidPageRequest,
     InvalidProduct,
+    OutsideTheTenant,
     ProductError,
     ProductNotFound,
 )
@@ -189,6 +190,16 @@ def _handles(kind: type[Exception]) -> Callable[[_ErrorHandler], _ErrorHandler]:
         return function
 
     return register
+
+
+@_handles(OutsideTheTenant)
+def _outside_the_tenant(error: OutsideTheTenant) -> Response[str]:
+    """A key of another tenant was asked for (a bug): AWS refused it, the caller gets a 404."""
+    logger.error("the tenant's scoped credentials were refused a key", refusal=error.refusal)
+    item_id = (app.current_event.path_parameters or {}).get("product_id")
+    return _error(
+        404, str(ProductNotFound(item_id)) if item_id else "no such item in the caller's tenant"
+    )
 
 
 @_handles(ProductError)

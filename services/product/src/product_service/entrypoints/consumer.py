@@ -33,6 +33,7 @@ from pydantic import BaseModel, ValidationError
 
 from product_service.app.stock import Outcome
 from product_service.container import container
+from product_service.domain.errors import OutsideTheTenant
 from product_service.domain.model import OrderLine
 from product_service.entrypoints.event_readers import (
     CONSUMED,
@@ -162,7 +163,7 @@ def record_handler(record: SQSRecord) -> None:
     enrich_metrics(metrics, tenant_id=event.tenant.tenant_id)
     try:
         outcome = EVENT_HANDLERS[event.detail_type](event)
-    except UnprocessableMessage as exc:
+    except (UnprocessableMessage, OutsideTheTenant) as exc:  # never handled as it is
         _left_for_the_dlq(str(exc), record)
         raise
     except Exception:

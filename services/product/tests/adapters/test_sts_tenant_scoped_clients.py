@@ -1,0 +1,113 @@
+"""Credentials scoped to a tenant: one STS call per tenant per container per credential lifetime,
+renewed before they expire, never one per request."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from product_service.adapters.sts_tenant_scoped_clients import (
+    RENEW_BEFORE_SECONDS,
+    SESSION_SECONDS,
+    StsTenantScopedClients,
+)
+from tenant_context import RegionGroup, Role, TenantContext, Tier
+
+ROLE = "arn:aws:iam::123456789012:role/saas-product-tenant-access-us-east-1"
+REGION_MAP = {"us": "us-east-1", "eu": "eu-west-1", "global": "us-east-1"}
+
+
+class CountingAws:
+    """AwsClients with an STS that counts its calls and hands out numbered credentials."""
+
+    def __init__(self, now: list[float]) -> None:
+        self.assume_role_calls: list[dict[str, Any]] = []
+        self.scoped: list[tuple[str, str, str]] = []
+        self._now = now
+
+    def client(self, service: str, region: str) -> Any:
+        assert (service, region) == ("sts", "us-east-1")
+        return self
+
+    def assume_role(self, **arguments: Any) -> dict[str, Any]:
+        self.assume_role_calls.append(arguments)
+        expires = datetime.fromtimestamp(self._now[0] + arguments["DurationSeconds"], UTC)
+        number = str(len(self.assume_role_calls))
+        return {
+            "Credentials": {
+                "AccessKeyId": f"ASIA{number}",
+                "SecretAccessKey": "secret",
+                "SessionToken": "token",
+                "Expiration": expires,
+            }
+        }
+
+    def client_as(self, service: str, region: str, credentials: dict[str, Any]) -> Any:
+        self.scoped.append((service, region, credentials["AccessKeyId"]))
+        return (service, region, credentials["AccessKeyId"])
+
+
+def tenant(tenant_id: str, group: RegionGroup = RegionGroup.US) -> TenantContext:
+    return TenantContext(
+        tenant_id=tenant_id,
+        role=Role.TENANT_USER,
+        user_id="u-1",
+        tier=Tier.BASIC,
+        region_group=group,
+    )
+
+
+def test_one_sts_call_per_tenant_per_credential_lifetime_never_one_per_request() -> None:
+    now = [1_000_000.0]
+    aws = CountingAws(now)
+    clients = StsTenantScopedClients(
+        aws,  # type: ignore[arg-type]
+        role_arn=ROLE,
+        sts_region="us-east-1",
+        region_map=REGION_MAP,
+        clock=lambda: now[0],
+    )
+    acme, globex = tenant("t-acme"), tenant("t-globex", RegionGroup.EU)
+
+    # 200 requests of two tenants over most of the credentials' lifetime
+    for request in range(200):
+        assert clients.dynamodb(acme if request % 2 else globex)[2] in ("ASIA1", "ASIA2")
+        now[0] += (SESSION_SECONDS - RENEW_BEFORE_SECONDS - 1) / 200
+
+    assert len(aws.assume_role_calls) == 2
+    assert [(c["RoleSessionName"], c["Tags"]) for c in aws.assume_role_calls] == [
+        ("tenant-t-globex", [{"Key": "tenant_id", "Value": "t-globex"}]),
+        ("tenant-t-acme", [{"Key": "tenant_id", "Value": "t-acme"}]),
+    ]
+    assert {c["RoleArn"] for c in aws.assume_role_calls} == {ROLE}
+    assert sorted(aws.scoped) == [
+        ("dynamodb", "eu-west-1", "ASIA1"),
+        ("dynamodb", "us-east-1", "ASIA2"),
+    ]
+
+    # Within RENEW_BEFORE_SECONDS of expiry, the next request renews: one more call per tenant
+    now[0] += 20  # both sessions are now within RENEW_BEFORE_SECONDS of expiring
+    assert clients.dynamodb(globex)[2] == "ASIA3"
+    assert clients.dynamodb(acme)[2] == "ASIA4"
+    assert clients.dynamodb(acme)[2] == "ASIA4"
+    assert len(aws.assume_role_calls) == 4
+
+
+def test_the_cache_is_bounded_least_recently_used_first_out() -> None:
+    now = [0.0]
+    aws = CountingAws(now)
+    clients = StsTenantScopedClients(
+        aws,  # type: ignore[arg-type]
+        role_arn=ROLE,
+        sts_region="us-east-1",
+        region_map=REGION_MAP,
+        max_cached=2,
+        clock=lambda: now[0],
+    )
+    a, b, c = tenant("t-a"), tenant("t-b"), tenant("t-c")
+    for ctx in (a, b, a, c):  # b is the least recently used when c arrives
+        clients.dynamodb(ctx)
+    clients.dynamodb(a)
+    assert len(aws.assume_role_calls) == 3
+    clients.dynamodb(b)
+    assert len(aws.assume_role_calls) == 4

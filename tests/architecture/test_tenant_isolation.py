@@ -1,0 +1,130 @@
+"""The templates give no tenant-serving function a table grant of its own (README, "Tenant
+isolation"): the product and order APIs and consumers reach tenant items only as their service's
+TenantAccessRole, in a session tagged with one tenant id, whose policy allows that tenant's
+partition keys alone. Every other DynamoDB permission of any function is one of the cross-tenant
+grants the README lists."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.decode import cfn_yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+TENANT_SERVING = {
+    "product": ("ApiFunction", "ConsumerFunction"),
+    "order": ("ApiFunction", "ConsumerFunction"),
+}
+# Every function with a DynamoDB permission of its own, and what it is (the README's table).
+CROSS_TENANT_GRANTS = {
+    "event-log.EventLogRecorderFunction": "DynamoDBWritePolicy on the event log",
+    "provisioner.StreamFunction": "tenant-* tables: create, describe, update, delete (no item)",
+    "tenant.AuthorizerFunction": "DynamoDBReadPolicy on the tenant directory",
+    "tenant.ApiFunction": "tenant directory, service and idempotency tables",
+    "tenant.ConsumerFunction": "tenant directory and service table",
+}
+LEADING_KEYS = {
+    "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["TENANT#${aws:PrincipalTag/tenant_id}"]}
+}
+
+
+def _template(service: str) -> dict[str, Any]:
+    return dict(cfn_yaml.load(str(ROOT / "services" / service / "template.yaml")))
+
+
+def _dynamodb_grants(policies: list[Any]) -> list[str]:
+    """The DynamoDB grants among a function's Policies (SAM templates or statements)."""
+    found = []
+    for policy in policies:
+        if isinstance(policy, str):
+            found += [policy] if "dynamodb" in policy.lower() else []
+            continue
+        for name, body in policy.items():
+            if name.startswith("DynamoDB"):
+                found.append(name)
+            elif name == "Statement":
+                found += [
+                    action
+                    for statement in body
+                    for action in _listed(statement.get("Action"))
+                    if action.lower().startswith("dynamodb:")
+                ]
+    return found
+
+
+def _listed(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def _functions() -> dict[str, dict[str, Any]]:
+    found = {}
+    for path in sorted((ROOT / "services").glob("*/template.yaml")):
+        template = _template(path.parent.name)
+        for logical_id, resource in (template.get("Resources") or {}).items():
+            if resource.get("Type") == "AWS::Serverless::Function":
+                found[f"{path.parent.name}.{logical_id}"] = resource.get("Properties") or {}
+    return found
+
+
+def test_only_the_listed_cross_tenant_functions_hold_a_dynamodb_grant() -> None:
+    granted = {
+        name
+        for name, properties in _functions().items()
+        if _dynamodb_grants(properties.get("Policies") or [])
+    }
+    assert granted == set(CROSS_TENANT_GRANTS)
+    readme = (ROOT / "README.md").read_text()
+    for name in CROSS_TENANT_GRANTS:
+        assert f"`{name}`" in readme, f"README's isolation section does not list {name}"
+
+
+@pytest.mark.parametrize("service", sorted(TENANT_SERVING))
+def test_tenant_serving_functions_only_assume_the_tenant_access_role(service: str) -> None:
+    template = _template(service)
+    resources = template["Resources"]
+    role = resources["TenantAccessRole"]["Properties"]
+    role_name = role["RoleName"]["Fn::Sub"]
+    assert role_name == f"saas-{service}-tenant-access-${{AWS::Region}}"
+    for logical_id in TENANT_SERVING[service]:
+        policies = resources[logical_id]["Properties"]["Policies"]
+        assert _dynamodb_grants(policies) == []
+        (assume,) = [p for p in policies if isinstance(p, dict) and "Statement" in p]
+        (statement,) = assume["Statement"]
+        assert sorted(statement["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
+        assert statement["Resource"]["Fn::Sub"].endswith(f":role/{role_name}")
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["TENANT_ACCESS_ROLE_ARN"]["Fn::Sub"].endswith(f":role/{role_name}")
+
+    trusted = {
+        json.dumps(principal, sort_keys=True)
+        for statement in role["AssumeRolePolicyDocument"]["Statement"]
+        for principal in statement["Principal"]["AWS"]
+    }
+    assert trusted == {
+        json.dumps({"Fn::GetAtt": [f"{f}Role", "Arn"]}, sort_keys=True)
+        for f in TENANT_SERVING[service]
+    }
+
+
+@pytest.mark.parametrize("service", sorted(TENANT_SERVING))
+def test_the_tenant_access_role_reaches_one_tenants_keys_and_never_scans(service: str) -> None:
+    role = _template(service)["Resources"]["TenantAccessRole"]["Properties"]
+    statements = [
+        statement
+        for policy in role["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+    assert statements
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        actions = _listed(statement["Action"])
+        # Scan names no key: ForAllValues would hold for it, over every tenant's items.
+        assert all("*" not in action and action != "dynamodb:Scan" for action in actions)
+        assert not any(a.startswith("dynamodb:PartiQL") for a in actions)
+        assert statement["Condition"] == LEADING_KEYS
+        resources = json.dumps(statement["Resource"])
+        assert f"tenant-${{aws:PrincipalTag/tenant_id}}-{service}s" in resources
+        assert "table/tenant-*" not in resources

@@ -1,0 +1,556 @@
+"""Tenant isolation the code cannot bypass, proven through the local platform.
+
+Its AWS server evaluates the policies of assumed-role sessions on DynamoDB as AWS does
+(saas_local.moto_gaps, ASSUMED_ROLE_POLICIES). Each tenant-serving function (the product and
+order APIs and consumers) is run here with its deployed environment, through its real adapters
+and the credentials scoped to the caller's tenant, with a bug planted in its keys: a request or
+event of tenant A that asks for a key of tenant B. AWS refuses it: the API answers 404, the
+consumer leaves the message for the DLQ with the reason, and B's data never comes back. With
+the same bug and credentials that are not scoped, B's data does come back: the credentials are
+what stops it. And no function's own role reads a tenant item at all."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "Isolation-Passw0rd-1"
+FLOW_TIMEOUT = 120.0  # seconds a flow may take on a loaded 2-core machine (a bound, not a timing)
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass(frozen=True)
+class Tenant:
+    tenant_id: str
+    admin: str  # TenantAdmin's ID token
+
+
+@dataclass(frozen=True)
+class Planted:
+    """Tenant B's data that tenant A's requests will ask for."""
+
+    a: Tenant
+    b: Tenant
+    product_id: str  # B's product
+    order_id: str  # B's order
+
+
+@pytest.fixture(scope="module")
+def platform() -> Iterator[Any]:
+    from saas_local.testing import start_platform
+
+    with start_platform(ROOT, region_map={"us": "us-east-1"}) as running:
+        yield running
+
+
+def _onboard(platform: Any, root: str) -> Tenant:
+    suffix = uuid.uuid4().hex[:8]
+    answer = platform.api(
+        "POST",
+        "/tenants",
+        token=root,
+        json={
+            "name": f"Isolated {suffix}",
+            "tier": "basic",
+            "region_group": "us",
+            "admin_email": f"owner-{suffix}@isolation.test",
+        },
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert answer.status == 202, answer.text
+    tenant_id = str(answer.json()["id"])
+    platform.wait_until(
+        lambda: (
+            platform.api("GET", f"/tenants/{tenant_id}", token=root).json()["status"] == "ACTIVE"
+        ),
+        timeout=FLOW_TIMEOUT,
+    )
+    username = f"admin-{suffix}"
+    platform.create_user(username, PASSWORD, "TenantAdmin", tenant_id)
+    return Tenant(tenant_id, platform.login(username, PASSWORD))
+
+
+@pytest.fixture(scope="module")
+def planted(platform: Any) -> Planted:
+    root = platform.login(*platform.system_admin)
+    a, b = _onboard(platform, root), _onboard(platform, root)
+    product = platform.api(
+        "POST",
+        "/products",
+        token=b.admin,
+        json={"name": "B's secret mug", "sku": "SECRET-1", "price": "9.99", "stock": 7},
+    )
+    assert product.status == 201, product.text
+    product_id = str(product.json()["id"])
+    order = platform.api(
+        "POST",
+        "/orders",
+        token=b.admin,
+        json={"lines": [{"product_id": product_id, "quantity": 1}]},
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert order.status in (201, 202), order.text
+    order_id = str(order.json()["id"])
+    platform.wait_until(
+        lambda: (
+            platform.api("GET", f"/orders/{order_id}", token=b.admin).json()["status"]
+            == "CONFIRMED"
+        ),
+        timeout=FLOW_TIMEOUT,
+    )
+    return Planted(a, b, product_id, order_id)
+
+
+# --- the functions as deployed -------------------------------------------------------------
+
+
+def _functions(platform: Any) -> list[dict[str, Any]]:
+    client = platform.client("lambda")
+    functions: list[dict[str, Any]] = []
+    for page in client.get_paginator("list_functions").paginate():
+        functions += page["Functions"]
+    return functions
+
+
+def _deployed(platform: Any, handler: str) -> dict[str, Any]:
+    (function,) = [f for f in _functions(platform) if f["Handler"] == handler]
+    return function
+
+
+@pytest.fixture
+def run_as_deployed(platform: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[[str, Any], Any]:
+    """Install a container built from a deployed function's environment, as its worker builds
+    it (the service's `container` module is given); returns that container."""
+
+    def install(handler: str, container_module: Any) -> Any:
+        environment = {
+            **_deployed(platform, handler).get("Environment", {}).get("Variables", {}),
+            "AWS_ENDPOINT_URL": platform.aws_endpoint_url,
+            "AWS_REGION": platform.region,
+            "AWS_DEFAULT_REGION": platform.region,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+        assert environment["TENANT_ACCESS_ROLE_ARN"].endswith("-tenant-access-us-east-1")
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+        built = container_module.Container(container_module.Settings.from_environ())
+        container_module.use_container(built)
+        monkeypatch.setattr(container_module, "_container", built)
+        return built
+
+    return install
+
+
+class _Context:
+    function_name = "isolation"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:isolation"
+    aws_request_id = "req-isolation"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 30_000
+
+
+def _tenant(tenant: Tenant) -> Any:
+    from tenant_context import RegionGroup, Role, TenantContext, Tier
+
+    return TenantContext(
+        tenant_id=tenant.tenant_id,
+        role=Role.TENANT_ADMIN,
+        user_id="u-isolation",
+        tier=Tier.BASIC,
+        region_group=RegionGroup.US,
+    )
+
+
+def _api_event(path: str, resource: str, parameters: dict[str, str], tenant: Tenant) -> Any:
+    ctx = _tenant(tenant)
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": "GET",
+        "headers": {"X-Correlation-Id": "corr-isolation"},
+        "multiValueHeaders": {},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": parameters,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": "GET",
+            "path": f"/prod{path}",
+            "stage": "prod",
+            "requestId": "req-isolation",
+            "accountId": "123456789012",
+            "apiId": "api",
+            "identity": {"sourceIp": "127.0.0.1"},
+            "authorizer": {**ctx.to_authorizer(), "principalId": ctx.user_id},
+        },
+        "body": None,
+        "isBase64Encoded": False,
+    }
+
+
+def _sqs_event(source: str, detail_type: str, data: dict[str, Any], tenant: Tenant) -> Any:
+    from tenant_context import new_metadata, write_envelope
+
+    ctx = _tenant(tenant)
+    metadata = new_metadata(tenant_id=ctx.tenant_id, producer=source, context=ctx)
+    body = {
+        "version": "0",
+        "id": "eb-isolation",
+        "detail-type": detail_type,
+        "source": source,
+        "account": "123456789012",
+        "time": "2026-12-04T00:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": write_envelope(metadata, data),
+    }
+    return {
+        "Records": [
+            {
+                "messageId": "m-planted",
+                "receiptHandle": "rh-planted",
+                "body": json.dumps(body),
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "1700000000000",
+                    "SenderId": "AIDA",
+                    "ApproximateFirstReceiveTimestamp": "1700000000000",
+                },
+                "messageAttributes": {},
+                "md5OfBody": "x",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:saas-events",
+                "awsRegion": "us-east-1",
+            }
+        ]
+    }
+
+
+def _plant_keys_of(monkeypatch: pytest.MonkeyPatch, modules: list[Any], victim: str) -> None:
+    """The planted bug: every key the adapters build names `victim`'s partition (an id taken
+    from the wrong place)."""
+
+    def wrong_key(_tenant: Any, sk: str) -> dict[str, Any]:
+        return {"pk": {"S": f"TENANT#{victim}"}, "sk": {"S": sk}}
+
+    def wrong_partition(*_tenant: Any) -> str:
+        return f"TENANT#{victim}"
+
+    for module in modules:
+        monkeypatch.setattr(module, "item_key", wrong_key)
+        if hasattr(module, "tenant_pk"):
+            monkeypatch.setattr(module, "tenant_pk", wrong_partition)
+
+
+class _Unscoped:
+    """Credentials that are not scoped to a tenant (the platform's own): the control case."""
+
+    def __init__(self, platform: Any) -> None:
+        self._client = platform.client("dynamodb")
+
+    def dynamodb(self, _tenant: Any) -> Any:
+        return self._client
+
+
+def _left_for_the_dlq(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The reasons the consumer logged for the messages it left for the DLQ."""
+    reasons = [
+        str(record.__dict__["reason"])
+        for record in caplog.records
+        if "left for the DLQ" in record.getMessage()
+    ]
+    caplog.clear()
+    return reasons
+
+
+# --- the proofs -----------------------------------------------------------------------------
+
+
+def test_no_functions_own_role_reads_a_tenant_item(platform: Any, planted: Planted) -> None:
+    sts = platform.client("sts")
+    endpoint = platform.aws_endpoint_url
+    import boto3
+
+    functions = _functions(platform)
+    assert len(functions) >= 8  # every service's functions, not none
+    reads = [
+        (
+            "saas-products",
+            {
+                "pk": {"S": f"TENANT#{planted.b.tenant_id}"},
+                "sk": {"S": "PRODUCT#" + planted.product_id},
+            },
+        ),
+        (
+            "saas-orders",
+            {
+                "pk": {"S": f"TENANT#{planted.b.tenant_id}"},
+                "sk": {"S": "ORDER#" + planted.order_id},
+            },
+        ),
+    ]
+    root = platform.client("dynamodb")
+    for table, key in reads:  # the items are there: a denial is the role's doing
+        assert "Item" in root.get_item(TableName=table, Key=key)
+    for function in functions:
+        credentials = sts.assume_role(RoleArn=function["Role"], RoleSessionName="role-alone")[
+            "Credentials"
+        ]
+        dynamodb = boto3.client(
+            "dynamodb",
+            region_name=platform.region,
+            endpoint_url=endpoint,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
+        for table, key in reads:
+            with pytest.raises(ClientError) as refused:
+                dynamodb.get_item(TableName=table, Key=key)
+            error = refused.value.response["Error"]
+            assert error["Code"] == "AccessDeniedException", (function["FunctionName"], error)
+            assert (
+                f"on resource: arn:aws:dynamodb:us-east-1:123456789012:table/{table}"
+                in (error["Message"])
+            )
+            with pytest.raises(ClientError, match="AccessDeniedException"):
+                dynamodb.query(
+                    TableName=table,
+                    KeyConditionExpression="pk = :pk",
+                    ExpressionAttributeValues={":pk": key["pk"]},
+                )
+
+
+def test_product_api_with_the_planted_bug_answers_404_never_bs_product(
+    platform: Any,
+    planted: Planted,
+    run_as_deployed: Callable[[str, Any], Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from product_service import container as product_container
+    from product_service.adapters import dynamodb_product_store, dynamodb_unit_of_work
+    from product_service.entrypoints import api
+
+    _plant_keys_of(
+        monkeypatch, [dynamodb_product_store, dynamodb_unit_of_work], planted.b.tenant_id
+    )
+    event = _api_event(
+        f"/products/{planted.product_id}",
+        "/products/{product_id}",
+        {"product_id": planted.product_id},
+        planted.a,
+    )
+
+    run_as_deployed("product_service.entrypoints.api.handler", product_container)
+    answer = api.handler(event, _Context())
+
+    assert answer["statusCode"] == 404, answer
+    assert json.loads(answer["body"])["message"] == f"product {planted.product_id!r} not found"
+    assert "secret" not in answer["body"]
+
+    # The control: the same bug with credentials not scoped to the tenant leaks B's product.
+    run_as_deployed(
+        "product_service.entrypoints.api.handler", product_container
+    ).tenant_clients = _Unscoped(platform)
+    leaked = api.handler(event, _Context())
+    assert leaked["statusCode"] == 200
+    assert json.loads(leaked["body"])["name"] == "B's secret mug"
+
+
+def test_product_consumer_with_the_planted_bug_leaves_the_event_for_the_dlq(
+    platform: Any,
+    planted: Planted,
+    run_as_deployed: Callable[[str, Any], Any],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from product_service import container as product_container
+    from product_service.adapters import dynamodb_product_store, dynamodb_unit_of_work
+    from product_service.entrypoints import consumer
+
+    _plant_keys_of(
+        monkeypatch, [dynamodb_product_store, dynamodb_unit_of_work], planted.b.tenant_id
+    )
+    stock_before = _stock(platform, planted)
+    run_as_deployed("product_service.entrypoints.consumer.handler", product_container)
+    events = [
+        (
+            "OrderPlaced",
+            {"order_id": "o-planted", "lines": [{"product_id": planted.product_id, "quantity": 3}]},
+        ),
+        ("TenantDeprovisioned", {"tenant_id": planted.a.tenant_id}),
+    ]
+    for detail_type, data in events:
+        caplog.clear()
+        answer = consumer.handler(
+            _sqs_event(
+                "saas.order" if detail_type == "OrderPlaced" else "saas.provisioner",
+                detail_type,
+                data,
+                planted.a,
+            ),
+            _Context(),
+        )
+        assert answer == {"batchItemFailures": [{"itemIdentifier": "m-planted"}]}, detail_type
+        (reason,) = _left_for_the_dlq(caplog)
+        assert "is not authorized to perform: dynamodb:" in reason
+        assert (
+            f"assumed-role/saas-product-tenant-access-us-east-1/tenant-{planted.a.tenant_id}"
+            in reason
+        )
+    assert _stock(platform, planted) == stock_before  # nothing of B's changed
+
+
+def _stock(platform: Any, planted: Planted) -> int:
+    item = platform.client("dynamodb").get_item(
+        TableName="saas-products",
+        Key={
+            "pk": {"S": f"TENANT#{planted.b.tenant_id}"},
+            "sk": {"S": "PRODUCT#" + planted.product_id},
+        },
+    )["Item"]
+    return int(item["stock"]["N"])
+
+
+def test_order_api_with_the_planted_bug_answers_404_never_bs_order(
+    platform: Any,
+    planted: Planted,
+    run_as_deployed: Callable[[str, Any], Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from order_service import container as order_container
+    from order_service.adapters import dynamodb_order_repository, dynamodb_unit_of_work
+    from order_service.entrypoints import api
+
+    _plant_keys_of(
+        monkeypatch, [dynamodb_order_repository, dynamodb_unit_of_work], planted.b.tenant_id
+    )
+    event = _api_event(
+        f"/orders/{planted.order_id}",
+        "/orders/{order_id}",
+        {"order_id": planted.order_id},
+        planted.a,
+    )
+
+    run_as_deployed("order_service.entrypoints.api.handler", order_container)
+    answer = api.handler(event, _Context())
+
+    assert answer["statusCode"] == 404, answer
+    assert json.loads(answer["body"])["message"] == f"order {planted.order_id} not found"
+    assert planted.product_id not in answer["body"]
+
+    run_as_deployed(
+        "order_service.entrypoints.api.handler", order_container
+    ).tenant_clients = _Unscoped(platform)
+    leaked = api.handler(event, _Context())
+    assert leaked["statusCode"] == 200
+    assert planted.product_id in leaked["body"]
+
+
+def test_order_consumer_with_the_planted_bug_leaves_the_event_for_the_dlq(
+    platform: Any,
+    planted: Planted,
+    run_as_deployed: Callable[[str, Any], Any],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from order_service import container as order_container
+    from order_service.adapters import dynamodb_order_repository, dynamodb_unit_of_work
+    from order_service.entrypoints import consumer
+
+    _plant_keys_of(
+        monkeypatch, [dynamodb_order_repository, dynamodb_unit_of_work], planted.b.tenant_id
+    )
+    run_as_deployed("order_service.entrypoints.consumer.handler", order_container)
+    events = [
+        ("saas.product", "StockReservationRejected", {"order_id": planted.order_id, "reason": "x"}),
+        ("saas.provisioner", "TenantDeprovisioned", {"tenant_id": planted.a.tenant_id}),
+    ]
+    for source, detail_type, data in events:
+        caplog.clear()
+        answer = consumer.handler(_sqs_event(source, detail_type, data, planted.a), _Context())
+        assert answer == {"batchItemFailures": [{"itemIdentifier": "m-planted"}]}, detail_type
+        (reason,) = _left_for_the_dlq(caplog)
+        assert "is not authorized to perform: dynamodb:" in reason
+        assert (
+            f"assumed-role/saas-order-tenant-access-us-east-1/tenant-{planted.a.tenant_id}"
+            in reason
+        )
+    status = platform.api("GET", f"/orders/{planted.order_id}", token=planted.b.admin).json()
+    assert status["status"] == "CONFIRMED"  # nothing of B's changed
+
+
+def test_a_premium_tenant_works_in_its_own_table_which_no_other_tenant_reaches(
+    platform: Any, planted: Planted, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from product_service.adapters.aws_clients import AwsClients
+    from product_service.adapters.sts_tenant_scoped_clients import StsTenantScopedClients
+    from product_service.domain.errors import OutsideTheTenant
+
+    root = platform.login(*platform.system_admin)
+    suffix = uuid.uuid4().hex[:8]
+    answer = platform.api(
+        "POST",
+        "/tenants",
+        token=root,
+        json={
+            "name": f"Premium {suffix}",
+            "tier": "premium",
+            "region_group": "us",
+            "admin_email": f"owner-{suffix}@isolation.test",
+        },
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert answer.status == 202, answer.text
+    premium_id = str(answer.json()["id"])
+    platform.wait_until(
+        lambda: (
+            platform.api("GET", f"/tenants/{premium_id}", token=root).json()["status"] == "ACTIVE"
+        ),
+        timeout=FLOW_TIMEOUT,
+    )
+    platform.create_user(f"premium-{suffix}", PASSWORD, "TenantAdmin", premium_id)
+    token = platform.login(f"premium-{suffix}", PASSWORD)
+
+    created = platform.api(
+        "POST",
+        "/products",
+        token=token,
+        json={"name": "Gold mug", "sku": "GOLD-1", "price": "99.00", "stock": 1},
+    )
+    assert created.status == 201, created.text
+    product_id = str(created.json()["id"])
+    assert platform.api("GET", f"/products/{product_id}", token=token).json()["name"] == "Gold mug"
+    table = f"tenant-{premium_id}-products"
+    key = {"pk": {"S": f"TENANT#{premium_id}"}, "sk": {"S": f"PRODUCT#{product_id}"}}
+    assert "Item" in platform.client("dynamodb").get_item(TableName=table, Key=key)
+
+    # Tenant A's scoped session, as the product functions build it, is refused that table.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    environment = _deployed(platform, "product_service.entrypoints.api.handler")["Environment"]
+    scoped = StsTenantScopedClients(
+        AwsClients({"us": platform.region}, platform.aws_endpoint_url),
+        role_arn=environment["Variables"]["TENANT_ACCESS_ROLE_ARN"],
+        sts_region=platform.region,
+        region_map={"us": platform.region},
+    )
+    with pytest.raises(OutsideTheTenant, match=f"table/{table}"):
+        scoped.dynamodb(_tenant(planted.a)).get_item(TableName=table, Key=key)
