@@ -146,7 +146,8 @@ def run_as_deployed(platform: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[
             monkeypatch.setenv(name, value)
         monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
         built = container_module.Container(container_module.Settings.from_environ())
-        container_module.use_container(built)
+        # monkeypatch puts back the container that was there before (use_container first would
+        # have made it put this one back, leaking it into later tests).
         monkeypatch.setattr(container_module, "_container", built)
         return built
 
@@ -346,7 +347,6 @@ def test_product_api_with_the_planted_bug_answers_404_never_bs_product(
 ) -> None:
     from product_service import container as product_container
     from product_service.adapters import dynamodb_product_store, dynamodb_unit_of_work
-    from product_service.entrypoints import api
 
     _plant_keys_of(
         monkeypatch, [dynamodb_product_store, dynamodb_unit_of_work], planted.b.tenant_id
@@ -359,6 +359,8 @@ def test_product_api_with_the_planted_bug_answers_404_never_bs_product(
     )
 
     run_as_deployed("product_service.entrypoints.api.handler", product_container)
+    from product_service.entrypoints import api  # in the deployed environment (Metrics)
+
     answer = api.handler(event, _Context())
 
     assert answer["statusCode"] == 404, answer
@@ -383,13 +385,15 @@ def test_product_consumer_with_the_planted_bug_leaves_the_event_for_the_dlq(
 ) -> None:
     from product_service import container as product_container
     from product_service.adapters import dynamodb_product_store, dynamodb_unit_of_work
-    from product_service.entrypoints import consumer
 
     _plant_keys_of(
         monkeypatch, [dynamodb_product_store, dynamodb_unit_of_work], planted.b.tenant_id
     )
     stock_before = _stock(platform, planted)
     run_as_deployed("product_service.entrypoints.consumer.handler", product_container)
+    # Imported in the deployed environment: its Metrics read their namespace from it.
+    from product_service.entrypoints import consumer
+
     events = [
         (
             "OrderPlaced",
@@ -437,7 +441,6 @@ def test_order_api_with_the_planted_bug_answers_404_never_bs_order(
 ) -> None:
     from order_service import container as order_container
     from order_service.adapters import dynamodb_order_repository, dynamodb_unit_of_work
-    from order_service.entrypoints import api
 
     _plant_keys_of(
         monkeypatch, [dynamodb_order_repository, dynamodb_unit_of_work], planted.b.tenant_id
@@ -450,6 +453,8 @@ def test_order_api_with_the_planted_bug_answers_404_never_bs_order(
     )
 
     run_as_deployed("order_service.entrypoints.api.handler", order_container)
+    from order_service.entrypoints import api  # in the deployed environment (Metrics)
+
     answer = api.handler(event, _Context())
 
     assert answer["statusCode"] == 404, answer
@@ -473,12 +478,14 @@ def test_order_consumer_with_the_planted_bug_leaves_the_event_for_the_dlq(
 ) -> None:
     from order_service import container as order_container
     from order_service.adapters import dynamodb_order_repository, dynamodb_unit_of_work
-    from order_service.entrypoints import consumer
 
     _plant_keys_of(
         monkeypatch, [dynamodb_order_repository, dynamodb_unit_of_work], planted.b.tenant_id
     )
     run_as_deployed("order_service.entrypoints.consumer.handler", order_container)
+    # Imported in the deployed environment: its Metrics read their namespace from it.
+    from order_service.entrypoints import consumer
+
     events = [
         ("saas.product", "StockReservationRejected", {"order_id": planted.order_id, "reason": "x"}),
         ("saas.provisioner", "TenantDeprovisioned", {"tenant_id": planted.a.tenant_id}),

@@ -29,11 +29,12 @@ def test_replaying_a_tenants_history_twice_into_the_product_consumer_leaves_the_
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    products = pytest.importorskip("product_service.container")
-    pytest.importorskip("product_service.entrypoints.consumer")
+    # The environment first: the handler's Logger and Metrics read theirs when first imported.
     monkeypatch.setenv("BACKEND", "memory")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "replay-tests")
+    products = pytest.importorskip("product_service.container")
+    pytest.importorskip("product_service.entrypoints.consumer")
     products.use_container(None)  # a fresh process-wide container, from this environment
     request.addfinalizer(lambda: products.use_container(None))
     catalogue = products.container().catalogue

@@ -4,6 +4,7 @@ renewed before they expire, never one per request."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from order_service.adapters.sts_tenant_scoped_clients import (
@@ -44,7 +45,16 @@ class CountingAws:
 
     def client_as(self, service: str, region: str, credentials: dict[str, Any]) -> Any:
         self.scoped.append((service, region, credentials["AccessKeyId"]))
-        return (service, region, credentials["AccessKeyId"])
+        return ScopedClient((service, region, credentials["AccessKeyId"]))
+
+
+class ScopedClient(tuple[str, str, str]):
+    """What the client was made for (service, region, access key), with botocore's event hooks
+    (the adapter registers the refusal hook on each client it makes)."""
+
+    @property
+    def meta(self) -> Any:
+        return SimpleNamespace(events=SimpleNamespace(register=lambda *_args, **_kw: None))
 
 
 def tenant(tenant_id: str, group: RegionGroup = RegionGroup.US) -> TenantContext:
