@@ -443,3 +443,24 @@ def test_routes_that_cannot_be_read_at_cold_start_refuse_nobody_silently(world: 
     # The error surfaces (API Gateway answers 500): no policy is made up without the routes
     with pytest.raises(OSError, match="unreachable"):
         world.authorizer.authorize(_token(), arn("GET", "/products"))
+
+
+def test_the_answer_carries_the_tenants_usage_key_for_api_gateways_usage_plans(
+    world: World,
+) -> None:
+    world.repository.tenants["t-acme"] = _tenant("t-acme", TenantStatus.ACTIVE).with_usage_key(
+        "saas-tenant-t-acme"
+    )
+
+    policy = world.authorizer.authorize(_token(), arn("GET", "/products"))
+
+    assert policy["usageIdentifierKey"] == "saas-tenant-t-acme"
+
+
+def test_a_caller_without_a_tenant_or_a_tenant_without_a_key_gets_no_usage_key(
+    world: World,
+) -> None:
+    admin = _token(**{"cognito:groups": ["SystemAdmin"], "custom:tenant_id": None})
+
+    assert "usageIdentifierKey" not in world.authorizer.authorize(admin, arn("GET", "/tenants"))
+    assert "usageIdentifierKey" not in world.authorizer.authorize(_token(), arn("GET", "/orders"))

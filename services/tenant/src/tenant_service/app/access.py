@@ -31,6 +31,7 @@ from tenant_service.ports.api_gateway import (
 )
 from tenant_service.ports.clock import Clock
 
+
 def tenant_key_name(tenant_id: str) -> str:
     return f"{TENANT_KEY_PREFIX}{tenant_id}"
 
@@ -79,7 +80,8 @@ class TenantAccess:
         """Make a change of standing made at `changed_at` reach every token; returns the number
         of stage flushes."""
         flushed = self._caches.flush()
-        wait = (changed_at.timestamp() + self._ttl) - self._clock.now().timestamp()
+        # Never more than the TTL, whatever the clocks of the event and of this function say.
+        wait = min(self._ttl, changed_at.timestamp() + self._ttl - self._clock.now().timestamp())
         if wait > 0:
             self._sleep(wait)
             flushed += self._caches.flush()

@@ -1,9 +1,10 @@
 """The authorizer's decision: who the token says the caller is, and which routes it may call.
-
-Returns the IAM policy API Gateway caches per token, so it lists every method ARN the role may
-call on any deployed service (a cached answer stays right on every route), plus a Deny of the
-requested ARN when that route is not allowed. The routes are the permission tables the deployed
-services publish, re-read after a TTL so a service deployed alone is picked up.
+Returns the IAM policy API Gateway caches per token (with the tenant's `usageIdentifierKey`: the
+API key of its usage plans, which API Gateway meters and throttles the request by), so it lists
+every method ARN the role may call on any deployed service (a cached answer stays right on every
+route), plus a Deny of the requested ARN when that route is not allowed. The routes are the
+permission tables the deployed services publish, re-read after a TTL so a service deployed alone
+is picked up.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ class MethodArn:
 
 
 class CachedTenantDirectory:
-    """Tenant standing cached for `ttl_seconds`: a suspension takes effect within that time.
+    """Tenant standing cached for `ttl_seconds`. A change of standing reaches every token within
+    that time plus the lifecycle's flush of API Gateway's caches (app/access.py).
 
     A tenant that is not ACTIVE (or not found) is re-read sooner (`inactive_ttl_seconds`), so a
     tenant that just became ACTIVE is not refused for a whole TTL; that only adds reads, it never
@@ -170,6 +172,7 @@ class Authorizer:
             raise Unauthorized(str(exc)) from None
         everything = f"{arn.prefix}/*/*"
 
+        usage_key: str | None = None
         context = {
             "tenant_id": "",
             "role": role,
@@ -187,10 +190,14 @@ class Authorizer:
             context.update(
                 tenant_id=tenant_id, tier=standing.tier, region_group=standing.region_group
             )
+            usage_key = standing.usage_key
 
         routes = self._routes.current()
         allowed = [arn.of(p) for p in routes.routes_for(role)]
         statements = [_statement("Allow", allowed)] if allowed else []
         if not routes.allows(role, arn.method, arn.path):
             statements.append(_statement("Deny", [method_arn]))
-        return _policy(user_id, statements) | {"context": context}
+        answer = _policy(user_id, statements) | {"context": context}
+        if usage_key:
+            answer["usageIdentifierKey"] = usage_key
+        return answer

@@ -143,11 +143,15 @@ class Tenant:
         )
 
     def with_usage_key(self, usage_key: str) -> Tenant:
-        """The tenant metered by `usage_key` (no event: nothing outside the platform's edge
-        reads it)."""
+        """This change also meters the tenant by `usage_key` (the change moves the version). No
+        event: nothing outside the platform's edge reads it."""
+        return replace(self, usage_key=usage_key)
+
+    def rekeyed(self, usage_key: str, now: datetime) -> Tenant | None:
+        """Metered by another key, as a change of its own; None when it already is."""
         if usage_key == self.usage_key:
-            return self
-        return replace(self, usage_key=usage_key, version=self.version + 1)
+            return None
+        return replace(self, usage_key=usage_key, updated_at=now, version=self.version + 1)
 
     # Reactions to the provisioner's events. They return None when the event no longer applies
     # (a duplicate or a late arrival): the tenant is already past that point.
