@@ -45,10 +45,15 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     from moto.server import ThreadedMotoServer
 
-    from saas_local.moto_gaps import cache_event_path_parsing, lean_transactions
+    from saas_local.moto_gaps import (
+        cache_event_path_parsing,
+        lean_transactions,
+        serve_authorizer_cache_flushes,
+    )
 
     cache_event_path_parsing()
     lean_transactions()
+    serve_authorizer_cache_flushes()
 
     _serialize_dynamodb()
 
