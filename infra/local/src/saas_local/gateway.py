@@ -1,5 +1,7 @@
 """The HTTP gateway: API Gateway's REST proxy integration on 127.0.0.1, with the Lambda
-authorizer of each route, serving exactly the routes the templates declare."""
+authorizer of each route (its answers cached per token until the TTL or a flush of the stage's
+authorizer cache), the usage plans of the route's stage when the method requires an API key,
+serving exactly the routes the templates declare."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import base64
 import contextlib
 import json
 import logging
+import math
 import re
 import socket
 import threading
@@ -25,6 +28,7 @@ from saas_local.authorizer import (
     InvalidAuthorizerResponse,
     evaluate_policy,
 )
+from saas_local.usage_plans import UsagePlanEnforcer, Verdict
 from saas_local.workers import InvocationError
 
 Invoke = Callable[[Any], Any]
@@ -48,6 +52,10 @@ class GatewayRoute:
     stage: str
     region: str
     authorizer: RouteAuthorizer | None = None
+    # The stage's usage plans, when the method requires an API key (the authorizer's).
+    usage: UsagePlanEnforcer | None = None
+    # The API's gateway responses' headers by type (THROTTLED, QUOTA_EXCEEDED, ...).
+    response_headers: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     pattern: re.Pattern[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -166,6 +174,10 @@ class Gateway:
             if isinstance(outcome, HttpResponse):
                 return outcome
             event["requestContext"]["authorizer"] = outcome.request_context()
+            if route.usage is not None:
+                refused = self._meter(route, outcome.usage_key)
+                if refused is not None:
+                    return refused
         try:
             result = route.invoke(event)
         except InvocationError as exc:
@@ -177,6 +189,38 @@ class Gateway:
             isinstance(result, Mapping) and result.get("statusCode") == 502
         ):
             log.warning("%s %s -> 502: malformed Lambda proxy response", method, route.resource)
+        return response
+
+    def flush_authorizer_caches(self, api_id: str, stage: str) -> None:
+        """FlushStageAuthorizersCache of one API stage."""
+        for route in self.routes:
+            if route.authorizer is not None and (route.api_id, route.stage) == (api_id, stage):
+                route.authorizer.cache.clear()
+
+    def _meter(self, route: GatewayRoute, usage_key: str | None) -> HttpResponse | None:
+        assert route.usage is not None
+        if not usage_key:
+            return _gateway_error(403, "Forbidden", "ForbiddenException")
+        admission = route.usage.admit(usage_key, route.api_id, route.stage)
+        if admission.verdict is Verdict.ALLOW:
+            return None
+        if admission.verdict is Verdict.NO_PLAN:
+            return _gateway_error(403, "Forbidden", "ForbiddenException")
+        throttled = admission.verdict is Verdict.THROTTLED
+        response = _gateway_error(
+            429,
+            "Too Many Requests" if throttled else "Limit Exceeded",
+            "TooManyRequestsException" if throttled else "LimitExceededException",
+        )
+        kind = "THROTTLED" if throttled else "QUOTA_EXCEEDED"
+        response.headers.extend(route.response_headers.get(kind, {}).items())
+        log.info(
+            "%s %s -> 429 %s (a request could pass in %d s)",
+            route.method,
+            route.resource,
+            kind,
+            math.ceil(admission.retry_after),
+        )
         return response
 
     def _authorize(
@@ -242,6 +286,54 @@ def _proxy_response(result: Any) -> HttpResponse:
     if not any(name.lower() == "content-type" for name, _ in headers):
         headers.append(("Content-Type", "application/json"))
     return HttpResponse(int(result["statusCode"]), headers, data)
+
+
+class AuthorizerFlushWatcher:
+    """Drops a stage's cached authorizer answers once the lifecycle flushed that stage's cache
+    in the embedded AWS (`counts` reads every stage's count of flushes; moto gap
+    AUTHORIZER_CACHE_FLUSH), within `interval` seconds."""
+
+    def __init__(
+        self,
+        gateway: Gateway,
+        counts: Callable[[], Mapping[str, int]],
+        interval: float = 0.5,
+    ) -> None:
+        self._gateway = gateway
+        self._counts = counts
+        self._interval = interval
+        self._seen: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name="saas-authorizer-flushes", daemon=True
+        )
+
+    def poll(self) -> int:
+        """Apply the flushes made since the last poll; returns how many stages were flushed."""
+        flushed = 0
+        for stage_key, count in self._counts().items():
+            if count != self._seen.get(stage_key):
+                self._seen[stage_key] = count
+                api_id, _, stage = stage_key.partition("/")
+                self._gateway.flush_authorizer_caches(api_id, stage)
+                flushed += 1
+        return flushed
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self.poll()
+            except Exception as exc:  # the embedded AWS stopping: try again, quietly
+                log.debug("authorizer flushes unread: %s", exc)
+
+    def start(self) -> None:
+        self._seen = dict(self._counts())  # flushes before the start concern no cached answer
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=2 * self._interval + 5)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):

@@ -20,9 +20,16 @@ from typing import Any
 
 from saas_local import moto_gaps, templates
 from saas_local.authorizer import AuthorizerCache
-from saas_local.gateway import Gateway, GatewayRoute, GatewayServer, RouteAuthorizer
+from saas_local.gateway import (
+    AuthorizerFlushWatcher,
+    Gateway,
+    GatewayRoute,
+    GatewayServer,
+    RouteAuthorizer,
+)
 from saas_local.intrinsics import DeployedStack
 from saas_local.pumps import SqsPump, StreamPump
+from saas_local.usage_plans import ApiGatewayPlanLookup, UsagePlanEnforcer
 from saas_local.workers import STOP_GRACE_SECONDS, FunctionConfig, FunctionRuntime
 
 log = logging.getLogger("saas_local")
@@ -128,6 +135,9 @@ class PlatformConfig:
     max_concurrency: int = 4  # execution environments per function
     function_log: Path | None = None  # every function's log lines; None: this process's stderr
     system_admin_username: str = "admin"
+    # Template parameters by stack ("platform", or a service's folder name): a test's own
+    # limits, for example {"platform": {"BasicRateLimit": "2"}}.
+    parameters: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def home_region(self) -> str:
@@ -148,6 +158,8 @@ class _Stack:
     cfn: dict[str, Any]
     deployed: DeployedStack
     base: Path
+    # Its REST APIs as created in the embedded AWS: logical id -> (api id, stages).
+    apis: Mapping[str, tuple[str, list[str]]] = field(default_factory=dict)
 
 
 def stack_name(template: Path) -> str:
@@ -180,6 +192,7 @@ class LocalPlatform:
         self.pumps: list[SqsPump | StreamPump] = []
         self.gateway_server: GatewayServer | None = None
         self.gateway: Gateway | None = None
+        self.flush_watcher: AuthorizerFlushWatcher | None = None
         self.cognito: dict[str, dict[str, dict[str, Any]]] = {}
         self.info: dict[str, Any] = {}
 
@@ -249,6 +262,9 @@ class LocalPlatform:
         for runtime in self.functions.values():
             runtime.close(deadline)
         self.functions = {}
+        if self.flush_watcher is not None:
+            self.flush_watcher.stop()
+            self.flush_watcher = None
         if self.gateway_server is not None:
             self.gateway_server.stop()
             self.gateway_server = None
@@ -335,7 +351,10 @@ class LocalPlatform:
             self.cognito[region] = cognito
         deployable = moto_gaps.adapt_template(cfn, cognito)
         cloudformation = self.client("cloudformation", region)
-        parameters = file_parameters(path, sam)
+        parameters = file_parameters(path, sam) + [
+            {"ParameterKey": key, "ParameterValue": str(value)}
+            for key, value in self.config.parameters.get(service, {}).items()
+        ]
         try:
             cloudformation.create_stack(
                 StackName=name,
@@ -350,7 +369,10 @@ class LocalPlatform:
             reason = f"{stack['StackStatus']} {stack.get('StackStatusReason', '')}"
             raise LocalPlatformError(f"{path.name} ({region}): {reason}")
         deployed = DeployedStack(name, region, deployable, self._region_clients(region))
-        self.stacks.append(_Stack(service, region, sam, cfn, deployed, path.parent))
+        apigateway = self.client("apigateway", region)
+        apis = moto_gaps.create_rest_apis(cfn, apigateway, name)
+        moto_gaps.create_usage_plans(cfn, apigateway, apis, deployed.resolve)
+        self.stacks.append(_Stack(service, region, sam, cfn, deployed, path.parent, apis))
         log.info("deployed %s in %s", name, region)
 
     def _upload_code(self, service: str, region: str) -> dict[str, str]:
@@ -438,6 +460,8 @@ class LocalPlatform:
         home = self.config.home_region
         routes = []
         caches: dict[str, AuthorizerCache] = {}
+        # One enforcer: a key's bucket and quota per plan, whichever route it comes by.
+        usage = UsagePlanEnforcer(ApiGatewayPlanLookup(self.client("apigateway", home)))
         for stack in self.stacks:
             if stack.region != home:
                 continue  # the HTTP API lives in the home region
@@ -460,15 +484,24 @@ class LocalPlatform:
                         method=route.method,
                         resource=route.path,
                         invoke=self._runtime(stack, route.function).invoke,
-                        api_id=f"{stack.service}-{route.api}".lower()[:10],
+                        api_id=stack.apis[route.api][0]
+                        if route.api in stack.apis
+                        else f"{stack.service}-{route.api}".lower()[:10],
                         stage=route.stage,
                         region=home,
                         authorizer=authorizer,
+                        usage=usage if route.api_key_required else None,
+                        response_headers=route.response_headers,
                     )
                 )
         self.gateway = Gateway(routes)
         self.gateway_server = GatewayServer(self.gateway, self.config.host, self.config.api_port)
         self.gateway_server.start()
+        endpoint = self.aws_endpoint_url
+        self.flush_watcher = AuthorizerFlushWatcher(
+            self.gateway, lambda: moto_gaps.authorizer_cache_flushes(endpoint, home)
+        )
+        self.flush_watcher.start()
 
     def _create_system_admin(self) -> dict[str, Any]:
         home = self.config.home_region

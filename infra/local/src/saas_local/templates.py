@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,6 +129,9 @@ class Route:
     api: str  # logical id of the Api resource (ServerlessRestApi when implicit)
     stage: str
     authorizer: Authorizer | None
+    api_key_required: bool = False  # metered by the usage plans of the API's stage
+    # Headers of the API's gateway responses by type (THROTTLED, QUOTA_EXCEEDED, ...).
+    response_headers: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -210,6 +213,18 @@ def _auth_config(sam: dict[str, Any], api_ref: Any) -> tuple[str, dict[str, Any]
     return "ServerlessRestApi", dict(globals_api.get("Auth", {})), "Prod"
 
 
+def _response_headers(sam: dict[str, Any], api: str) -> dict[str, dict[str, str]]:
+    """The API's GatewayResponses headers, as literal values (SAM quotes them: "'1'")."""
+    globals_api = sam.get("Globals", {}).get("Api", {})
+    props = sam.get("Resources", {}).get(api, {}).get("Properties", {})
+    responses = {**globals_api.get("GatewayResponses", {}), **props.get("GatewayResponses", {})}
+    found: dict[str, dict[str, str]] = {}
+    for kind, response in responses.items():
+        headers = (response.get("ResponseParameters") or {}).get("Headers") or {}
+        found[kind] = {name: str(value).strip("'") for name, value in headers.items()}
+    return found
+
+
 def routes(sam: dict[str, Any]) -> list[Route]:
     """The template's `Api` events; routes exist only where the template says so."""
     found = []
@@ -242,6 +257,10 @@ def routes(sam: dict[str, Any]) -> list[Route]:
                 api=api,
                 stage=stage,
                 authorizer=authorizer,
+                api_key_required=bool(
+                    (props.get("Auth") or {}).get("ApiKeyRequired", auth.get("ApiKeyRequired"))
+                ),
+                response_headers=_response_headers(sam, api),
             )
         )
     return found
