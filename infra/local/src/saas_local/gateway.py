@@ -6,6 +6,7 @@ serving exactly the routes the templates declare."""
 from __future__ import annotations
 
 import base64
+import collections
 import contextlib
 import json
 import logging
@@ -114,6 +115,9 @@ class Gateway:
                 raise ValueError(f"two templates declare {route.method} {route.resource}")
             seen.add(key)
         self.routes = sorted(routes, key=_specificity)
+        # Handler invocations per usage key ("" without one): what got past the usage plans.
+        self.invocations: collections.Counter[str] = collections.Counter()
+        self._count_lock = threading.Lock()
 
     def match(self, method: str, path: str) -> tuple[GatewayRoute, re.Match[str]] | bool | None:
         """(route, match); False when the path exists with other methods; None when no path."""
@@ -169,15 +173,19 @@ class Gateway:
             path_parameters=_path_parameters(route, match),
             context=context,
         )
+        usage_key = ""
         if route.authorizer is not None:
             outcome = self._authorize(route, event, header_map)
             if isinstance(outcome, HttpResponse):
                 return outcome
             event["requestContext"]["authorizer"] = outcome.request_context()
+            usage_key = outcome.usage_key or ""
             if route.usage is not None:
                 refused = self._meter(route, outcome.usage_key)
                 if refused is not None:
                     return refused
+        with self._count_lock:
+            self.invocations[usage_key] += 1
         try:
             result = route.invoke(event)
         except InvocationError as exc:

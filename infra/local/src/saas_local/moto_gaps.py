@@ -18,7 +18,7 @@ Gaps:
   what refers to the APIs left out): each plan is created through the API Gateway API from the
   template's properties (its numbers resolved against the deployed stack), so the tenant
   lifecycle finds them, adds its keys to them, and the gateway enforces them.
-- AUTHORIZER_CACHE_FLUSH: `FlushStageAuthorizersCache` answers 404 "Not yet implemented".
+- AUTHORIZER_CACHE_FLUSH: `FlushStageAuthorizersCache` answers 404 (moto has no such route).
   moto's server process answers it (202, as AWS) and counts the flushes per API stage; a GET of
   the same path (which AWS does not have) returns every stage's count, which the local gateway
   polls to drop its cached authorizer answers as API Gateway does.
