@@ -547,7 +547,7 @@ def test_flush_stage_authorizers_cache_is_not_implemented():
         api_id = apigateway.create_rest_api(name="flush")["id"]
         apigateway.create_stage(restApiId=api_id, stageName="prod", deploymentId="local")
 
-        with pytest.raises(apigateway.exceptions.ClientError, match=r"\(404\).*Not Found"):
+        with pytest.raises(apigateway.exceptions.ClientError, match=r"(?s)\(404\).*Not Found"):
             apigateway.flush_stage_authorizers_cache(restApiId=api_id, stageName="prod")
     finally:
         server.stop()
