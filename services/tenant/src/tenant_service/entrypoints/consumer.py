@@ -162,8 +162,11 @@ EVENT_HANDLERS: Mapping[str, EventHandler] = {
 
 def _react(body: dict[str, Any]) -> None:
     source, detail_type = body.get("source"), body.get("detail-type")
-    handler_of = EVENT_HANDLERS.get(detail_type) if isinstance(detail_type, str) else None
-    if handler_of is None or source != handler_of.source:
+    if (
+        not isinstance(detail_type, str)
+        or detail_type not in EVENT_HANDLERS
+        or source != EVENT_HANDLERS[detail_type].source
+    ):
         raise Poison(f"no handler for event {detail_type!r} from {source!r}")
     handler = EVENT_HANDLERS[detail_type]
     try:

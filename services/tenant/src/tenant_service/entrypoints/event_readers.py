@@ -39,8 +39,8 @@ class TenantStandingChangedReader(_Reader):
 
 
 class TenantUpdatedReader(_Reader):
-    tier: str = Field(min_length=1)
-    previous_tier: str = Field(min_length=1)
+    tier: str
+    previous_tier: str
 
 
 CONSUMED: dict[tuple[str, str], type[BaseModel]] = {
