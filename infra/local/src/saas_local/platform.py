@@ -351,9 +351,11 @@ class LocalPlatform:
             self.cognito[region] = cognito
         deployable = moto_gaps.adapt_template(cfn, cognito)
         cloudformation = self.client("cloudformation", region)
+        declared = sam.get("Parameters") or {}
         parameters = file_parameters(path, sam) + [
             {"ParameterKey": key, "ParameterValue": str(value)}
             for key, value in self.config.parameters.get(service, {}).items()
+            if key in declared  # a template without the limits (a fixture) is left as it is
         ]
         try:
             cloudformation.create_stack(
