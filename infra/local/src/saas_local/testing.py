@@ -173,7 +173,6 @@ class PlatformHandle:
             time.sleep(interval)
 
 
-@contextlib.contextmanager
 # The tier limits of a platform a test starts without its own: high enough that no test's polling
 # is throttled (API Gateway's account ceiling: 10,000 requests/s, burst 5,000). A test of the
 # limits passes its own (tests/e2e/test_limits.py); `make run` keeps the template's defaults.
@@ -188,6 +187,7 @@ UNTHROTTLED = {
 }
 
 
+@contextlib.contextmanager
 def start_platform(
     root: Path | None = None,
     service_templates: Sequence[Path] | None = None,
