@@ -8,6 +8,13 @@ from typing import Any
 from tenant_service.ports.api_gateway import TENANT_KEY_PREFIX, UsageKeyLimitReached
 
 
+def key_value(name: str) -> str:
+    """A key's value: its name, padded to the 20 characters API Gateway requires at least (a
+    tenant id is longer; the value is no secret: with API key source AUTHORIZER no client can
+    present one)."""
+    return name.ljust(20, ".")
+
+
 class ApiGatewayUsagePlans:
     def __init__(self, client: Any) -> None:
         self._client = client
@@ -34,7 +41,7 @@ class ApiGatewayUsagePlans:
         if key_id is None:
             try:
                 key_id = self._client.create_api_key(
-                    name=name, value=name, enabled=True, tags={"saas:tier": tier}
+                    name=name, value=key_value(name), enabled=True, tags={"saas:tier": tier}
                 )["id"]
             except self._client.exceptions.LimitExceededException as exc:
                 raise UsageKeyLimitReached(str(exc)) from None
@@ -50,7 +57,7 @@ class ApiGatewayUsagePlans:
                 )
             elif not wanted and plan["id"] in member_of:
                 self._client.delete_usage_plan_key(usagePlanId=plan["id"], keyId=key_id)
-        return name
+        return key_value(name)
 
     def delete_key(self, name: str) -> None:
         key_id = self._key_id(name)

@@ -19,8 +19,8 @@ class UsagePlans(Protocol):
         ...
 
     def put_key(self, name: str, tier: str) -> str:
-        """Create (or find) the key `name`, whose value is its name, and make it a member of
-        every usage plan of `tier` and of no other tier's plans; returns its value.
+        """Create (or find) the key `name` (its value derived from the name) and make it a
+        member of every usage plan of `tier` and of no other tier's plans; returns its value.
         UsageKeyLimitReached when the account can hold no more keys."""
         ...
 
