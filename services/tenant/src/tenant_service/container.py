@@ -64,6 +64,11 @@ class Settings(BaseModel):
     jwks_refetch_cooldown_seconds: float = Field(300, ge=0, alias="JWKS_REFETCH_COOLDOWN_SECONDS")
     # Bounds how long a change of standing takes to reach every token (app/access.py).
     tenant_cache_ttl_seconds: float = Field(5, ge=0, le=300, alias="TENANT_CACHE_TTL_SECONDS")
+    # API Gateway's ReauthorizeEvery of the APIs: a token asked about again sooner on one stage
+    # means that stage's cache was flushed, and its tenant's standing is read again (0: off).
+    authorizer_result_ttl_seconds: float = Field(
+        300, ge=0, le=3600, alias="AUTHORIZER_RESULT_TTL_SECONDS"
+    )
     # Per-tenant API keys up to this many (API Gateway: 10,000 per account and region), then
     # tenants share one of USAGE_KEY_SHARDS keys of their tier.
     usage_key_bound: int = Field(9000, ge=0, le=10_000, alias="USAGE_KEY_BOUND")
@@ -354,7 +359,12 @@ class Container:
 
     @cached_property
     def authorizer(self) -> Authorizer:
-        from tenant_service.app.authorize import Authorizer, CachedTenantDirectory, RouteTable
+        from tenant_service.app.authorize import (
+            Authorizer,
+            CachedTenantDirectory,
+            ReaskedTokens,
+            RouteTable,
+        )
 
         directory = CachedTenantDirectory(
             self.tenant_directory, self.clock, self.settings.tenant_cache_ttl_seconds
@@ -362,7 +372,8 @@ class Container:
         routes = RouteTable(
             self.route_permissions, self.clock, self.settings.route_permissions_ttl_seconds
         )
-        return Authorizer(self.verifier, directory, routes)
+        reasked = ReaskedTokens(self.clock, self.settings.authorizer_result_ttl_seconds)
+        return Authorizer(self.verifier, directory, routes, reasked)
 
 
 _container: Container | None = None

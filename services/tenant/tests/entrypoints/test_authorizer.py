@@ -29,6 +29,7 @@ from tenant_service.adapters.pyjwt_token_verifier import PyJwtTokenVerifier
 from tenant_service.app.authorize import (
     Authorizer,
     CachedTenantDirectory,
+    ReaskedTokens,
     RouteTable,
     Unauthorized,
 )
@@ -464,3 +465,36 @@ def test_a_caller_without_a_tenant_or_a_tenant_without_a_key_gets_no_usage_key(
 
     assert "usageIdentifierKey" not in world.authorizer.authorize(admin, arn("GET", "/tenants"))
     assert "usageIdentifierKey" not in world.authorizer.authorize(_token(), arn("GET", "/orders"))
+
+
+def test_a_token_asked_about_again_on_a_stage_within_reauthorize_every_rereads_its_tenant(
+    world: World,
+) -> None:
+    # Given an authorizer that knows API Gateway's ReauthorizeEvery (300 s)
+    authorizer = Authorizer(
+        world.verifier, world.directory, world.route_table, ReaskedTokens(world.clock, 300)
+    )
+    token = _token()
+    assert _statements(authorizer.authorize(token, arn("GET", "/products")), "Allow")
+    world.repository.tenants["t-acme"] = _tenant("t-acme", TenantStatus.SUSPENDED)
+
+    # When API Gateway asks again about the same token on the same stage (its cache was flushed)
+    world.clock.advance(1)
+    policy = authorizer.authorize(token, arn("GET", "/products"))
+
+    # Then the tenant's standing was read again, not taken from the 30 s cache
+    assert _statements(policy, "Allow") == []
+    assert _statements(policy, "Deny") == [f"{METHOD_ARN}/*/*"]
+
+
+def test_a_token_first_seen_on_a_stage_uses_the_cached_standing(world: World) -> None:
+    authorizer = Authorizer(
+        world.verifier, world.directory, world.route_table, ReaskedTokens(world.clock, 300)
+    )
+    assert _statements(authorizer.authorize(_token(), arn("GET", "/products")), "Allow")
+    world.repository.tenants["t-acme"] = _tenant("t-acme", TenantStatus.SUSPENDED)
+    other_token = _token(sub="user-sub-2")
+
+    policy = authorizer.authorize(other_token, arn("GET", "/products"))
+
+    assert _statements(policy, "Allow")  # within the TTL: the cached standing

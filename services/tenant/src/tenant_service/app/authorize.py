@@ -75,9 +75,10 @@ class CachedTenantDirectory:
         self._inactive_ttl = min(ttl_seconds, inactive_ttl_seconds)
         self._entries: dict[str, tuple[float, TenantStanding | None]] = {}
 
-    def standing(self, tenant_id: str) -> TenantStanding | None:
+    def standing(self, tenant_id: str, *, fresh: bool = False) -> TenantStanding | None:
+        """The cached standing, or the source's when it is stale or `fresh` is asked."""
         now = self._clock.monotonic()
-        cached = self._entries.get(tenant_id)
+        cached = None if fresh else self._entries.get(tenant_id)
         if cached is not None:
             at, value = cached
             active = value is not None and value.status == TenantStatus.ACTIVE.value
@@ -86,6 +87,33 @@ class CachedTenantDirectory:
         value = self._source.standing(tenant_id)
         self._entries[tenant_id] = (now, value)
         return value
+
+
+class ReaskedTokens:
+    """API Gateway asks the authorizer again about a token it answered on the same API stage
+    within `window_seconds` (its ReauthorizeEvery) only when that stage's cache was flushed
+    (or evicted early): the lifecycle flushes on a change of standing, so such a re-ask is the
+    event that the tenant's cached standing may be stale, and it is read again. Other
+    containers' entries expire by their TTL (the lifecycle flushes again after it)."""
+
+    def __init__(self, clock: Clock, window_seconds: float, capacity: int = 10_000) -> None:
+        self._clock = clock
+        self._window = window_seconds
+        self._capacity = capacity
+        self._answered: dict[tuple[str, str], float] = {}
+
+    def reasked(self, token: str, stage: str) -> bool:
+        """Whether this token was answered on this stage within the window; records it."""
+        if self._window <= 0:
+            return False
+        now = self._clock.monotonic()
+        key = (token, stage)
+        at = self._answered.pop(key, None)
+        if len(self._answered) >= self._capacity:  # oldest first: insertion order
+            for old in list(self._answered)[: self._capacity // 10 or 1]:
+                del self._answered[old]
+        self._answered[key] = now
+        return at is not None and now - at < self._window
 
 
 class RouteTable:
@@ -147,11 +175,16 @@ def _statement(effect: str, resources: list[str]) -> dict[str, Any]:
 
 class Authorizer:
     def __init__(
-        self, verifier: TokenVerifier, tenants: TenantDirectory, routes: RouteTable
+        self,
+        verifier: TokenVerifier,
+        tenants: TenantDirectory,
+        routes: RouteTable,
+        reasked: ReaskedTokens | None = None,
     ) -> None:
         self._verifier = verifier
         self._tenants = tenants
         self._routes = routes
+        self._reasked = reasked
 
     def authorize(self, token: str | None, method_arn: str) -> dict[str, Any]:
         if not token:
@@ -184,7 +217,11 @@ class Authorizer:
             tenant_id = claims.get(TENANT_CLAIM)
             if not isinstance(tenant_id, str) or not tenant_id.strip():
                 raise Unauthorized(f"token has no {TENANT_CLAIM}")
-            standing = self._tenants.standing(tenant_id)
+            fresh = self._reasked is not None and self._reasked.reasked(token, arn.prefix)
+            if fresh and isinstance(self._tenants, CachedTenantDirectory):
+                standing = self._tenants.standing(tenant_id, fresh=True)
+            else:
+                standing = self._tenants.standing(tenant_id)
             if standing is None or standing.status != TenantStatus.ACTIVE.value:
                 return _policy(user_id, [_statement("Deny", [everything])]) | {"context": context}
             context.update(
