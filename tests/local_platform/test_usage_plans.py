@@ -196,3 +196,30 @@ def test_a_flush_of_the_stage_drops_the_cached_answers_of_that_stage_only() -> N
 
     assert flushed == 1
     assert authorizer.calls == 2  # asked again after its own stage's flush only
+
+
+def test_a_deny_answers_the_apis_access_denied_template_with_the_authorizers_context() -> None:
+    def deny(event: object) -> dict[str, object]:
+        return {
+            "principalId": "user-1",
+            "policyDocument": {
+                "Statement": [{"Effect": "Deny", "Action": "execute-api:Invoke", "Resource": "*"}]
+            },
+            "context": {"tenant_id": "t1", "reason": "tenant t1 is SUSPENDED"},
+        }
+
+    route = GatewayRoute(
+        "GET",
+        "/products",
+        Function(),
+        "api1",
+        "prod",
+        "us-east-1",
+        RouteAuthorizer(deny, "TOKEN", ("Authorization",), AuthorizerCache(300)),
+        response_templates={"ACCESS_DENIED": '{"message": "$context.authorizer.reason"}'},
+    )
+
+    answer = _get(Gateway([route]))
+
+    assert answer.status == 403
+    assert json.loads(answer.body) == {"message": "tenant t1 is SUSPENDED"}

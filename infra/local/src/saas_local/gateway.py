@@ -57,6 +57,8 @@ class GatewayRoute:
     usage: UsagePlanEnforcer | None = None
     # The API's gateway responses' headers by type (THROTTLED, QUOTA_EXCEEDED, ...).
     response_headers: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # Their application/json body templates by type (ACCESS_DENIED, ...).
+    response_templates: Mapping[str, str] = field(default_factory=dict)
     pattern: re.Pattern[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -264,17 +266,30 @@ class Gateway:
             decision = evaluate_policy(answer.policy, arn)
         except InvalidAuthorizerResponse:
             return _gateway_error(500, None, "AuthorizerConfigurationException")
-        if decision is Decision.EXPLICIT_DENY:
-            return _gateway_error(
-                403,
-                "User is not authorized to access this resource with an explicit deny",
-                "AccessDeniedException",
-            )
-        if decision is Decision.IMPLICIT_DENY:
-            return _gateway_error(
-                403, "User is not authorized to access this resource", "AccessDeniedException"
-            )
-        return answer
+        if decision is Decision.ALLOW:
+            return answer
+        denied = _gateway_error(
+            403,
+            "User is not authorized to access this resource with an explicit deny"
+            if decision is Decision.EXPLICIT_DENY
+            else "User is not authorized to access this resource",
+            "AccessDeniedException",
+        )
+        template = route.response_templates.get("ACCESS_DENIED")
+        if template is not None:
+            denied.body = _render(template, answer.context).encode()
+        denied.headers.extend(route.response_headers.get("ACCESS_DENIED", {}).items())
+        return denied
+
+
+def _render(template: str, authorizer_context: Mapping[str, Any]) -> str:
+    """A gateway response template with `$context.authorizer.<key>` filled in from the
+    authorizer's answer (what the templates use; no other VTL)."""
+    return re.sub(
+        r"\$context\.authorizer\.([A-Za-z0-9_]+)",
+        lambda m: str(authorizer_context.get(m.group(1), "")),
+        template,
+    )
 
 
 def _proxy_response(result: Any) -> HttpResponse:

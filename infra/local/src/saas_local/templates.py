@@ -132,6 +132,8 @@ class Route:
     api_key_required: bool = False  # metered by the usage plans of the API's stage
     # Headers of the API's gateway responses by type (THROTTLED, QUOTA_EXCEEDED, ...).
     response_headers: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # Their application/json body templates by type (ACCESS_DENIED, ...).
+    response_templates: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -213,15 +215,28 @@ def _auth_config(sam: dict[str, Any], api_ref: Any) -> tuple[str, dict[str, Any]
     return "ServerlessRestApi", dict(globals_api.get("Auth", {})), "Prod"
 
 
-def _response_headers(sam: dict[str, Any], api: str) -> dict[str, dict[str, str]]:
-    """The API's GatewayResponses headers, as literal values (SAM quotes them: "'1'")."""
+def _gateway_responses(sam: dict[str, Any], api: str) -> dict[str, dict[str, Any]]:
     globals_api = sam.get("Globals", {}).get("Api", {})
     props = sam.get("Resources", {}).get(api, {}).get("Properties", {})
-    responses = {**globals_api.get("GatewayResponses", {}), **props.get("GatewayResponses", {})}
+    return {**globals_api.get("GatewayResponses", {}), **props.get("GatewayResponses", {})}
+
+
+def _response_headers(sam: dict[str, Any], api: str) -> dict[str, dict[str, str]]:
+    """The API's GatewayResponses headers, as literal values (SAM quotes them: "'1'")."""
     found: dict[str, dict[str, str]] = {}
-    for kind, response in responses.items():
+    for kind, response in _gateway_responses(sam, api).items():
         headers = (response.get("ResponseParameters") or {}).get("Headers") or {}
         found[kind] = {name: str(value).strip("'") for name, value in headers.items()}
+    return found
+
+
+def _response_templates(sam: dict[str, Any], api: str) -> dict[str, str]:
+    """The API's GatewayResponses application/json templates."""
+    found: dict[str, str] = {}
+    for kind, response in _gateway_responses(sam, api).items():
+        template = (response.get("ResponseTemplates") or {}).get("application/json")
+        if template is not None:
+            found[kind] = str(template)
     return found
 
 
@@ -261,6 +276,7 @@ def routes(sam: dict[str, Any]) -> list[Route]:
                     (props.get("Auth") or {}).get("ApiKeyRequired", auth.get("ApiKeyRequired"))
                 ),
                 response_headers=_response_headers(sam, api),
+                response_templates=_response_templates(sam, api),
             )
         )
     return found

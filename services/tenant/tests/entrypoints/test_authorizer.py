@@ -201,6 +201,7 @@ def test_a_tenant_user_gets_every_route_of_its_role_and_its_context(world: World
         "user_id": "user-sub-1",
         "tier": "premium",
         "region_group": "eu",
+        "reason": "TenantUser may not call this route",
     }
 
 
@@ -498,3 +499,19 @@ def test_a_token_first_seen_on_a_stage_uses_the_cached_standing(world: World) ->
     policy = authorizer.authorize(other_token, arn("GET", "/products"))
 
     assert _statements(policy, "Allow")  # within the TTL: the cached standing
+
+
+@pytest.mark.parametrize(
+    ("claims", "reason"),
+    [
+        ({"custom:tenant_id": "t-frozen"}, "tenant t-frozen is SUSPENDED"),
+        ({"custom:tenant_id": "t-nobody"}, "tenant t-nobody is not found"),
+        ({}, "TenantUser may not call this route"),
+    ],
+)
+def test_a_deny_says_why_for_the_apis_403(
+    world: World, claims: dict[str, Any], reason: str
+) -> None:
+    policy = world.authorizer.authorize(_token(**claims), arn("POST", "/products"))
+
+    assert policy["context"]["reason"] == reason

@@ -212,6 +212,9 @@ class Authorizer:
             "user_id": user_id,
             "tier": "",
             "region_group": "",
+            # The 403 message of a route the role may not call: the answer is cached and
+            # evaluated for every route, so it names none.
+            "reason": f"{role} may not call this route",
         }
         if role != Role.SYSTEM_ADMIN.value:
             tenant_id = claims.get(TENANT_CLAIM)
@@ -223,6 +226,9 @@ class Authorizer:
             else:
                 standing = self._tenants.standing(tenant_id)
             if standing is None or standing.status != TenantStatus.ACTIVE.value:
+                # What the APIs' ACCESS_DENIED gateway response says ($context.authorizer.reason).
+                status = "not found" if standing is None else standing.status
+                context["reason"] = f"tenant {tenant_id} is {status}"
                 return _policy(user_id, [_statement("Deny", [everything])]) | {"context": context}
             context.update(
                 tenant_id=tenant_id, tier=standing.tier, region_group=standing.region_group
