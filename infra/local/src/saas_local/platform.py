@@ -494,6 +494,7 @@ class LocalPlatform:
                         authorizer=authorizer,
                         usage=usage if route.api_key_required else None,
                         response_headers=route.response_headers,
+                        response_templates=route.response_templates,
                     )
                 )
         self.gateway = Gateway(routes)
