@@ -178,6 +178,10 @@ def run() -> list[Row]:
         _, basic = onboard(platform, "basic")
         _, premium = onboard(platform, "premium")
         figures = measure(platform, basic, premium)
+    return rows(figures)
+
+
+def rows(figures: Figures) -> list[Row]:
     throttled = figures.basic_statuses.count(429)
     sent = len(figures.basic_statuses)
     ceiling = BASIC_BURST + BASIC_RATE * figures.noise_seconds
