@@ -13,7 +13,9 @@ authorizer container caches a tenant's standing for `tenant_cache_ttl` seconds. 
 standing, every API stage's authorizer cache is flushed at once, and again once every
 authorizer container's standing of the tenant read before the change has expired (the change's
 time + the TTL): after that second flush no token, already used or not, is answered from a
-standing older than the change.
+standing older than the change. The container that answered a token before usually learns
+sooner: API Gateway asking it again after the first flush makes it re-read the tenant
+(app/authorize.py, ReaskedTokens).
 """
 
 from __future__ import annotations
