@@ -909,3 +909,86 @@ def test_the_platforms_own_keys_are_not_evaluated(aws, enforced):
     _pk_table(aws, "gap-pool", index=True)
     item = aws("dynamodb").get_item(TableName="gap-pool", Key={"pk": {"S": "TENANT#b"}})
     assert item["Item"]["secret"] == {"S": "b"}
+
+
+def _fresh_moto():
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    return server, f"http://{host}:{port}"
+
+
+def _apigateway(url):
+    return boto3.client(
+        "apigateway",
+        region_name=REGION,
+        endpoint_url=url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def test_flush_stage_authorizers_cache_is_not_implemented():
+    server, url = _fresh_moto()  # its own server: its apps read moto's URL table as it is
+    try:
+        apigateway = _apigateway(url)
+        api_id = apigateway.create_rest_api(name="flush")["id"]
+        apigateway.create_stage(restApiId=api_id, stageName="prod", deploymentId="local")
+
+        with pytest.raises(apigateway.exceptions.ClientError, match=r"(?s)\(404\).*Not Found"):
+            apigateway.flush_stage_authorizers_cache(restApiId=api_id, stageName="prod")
+    finally:
+        server.stop()
+
+
+def test_the_authorizer_cache_flush_gap_answers_and_counts_per_stage(monkeypatch):
+    from moto.apigateway import urls
+
+    monkeypatch.setitem(
+        urls.url_paths, moto_gaps.AUTHORIZER_CACHE_PATH, moto_gaps._authorizer_cache
+    )
+    monkeypatch.setattr(moto_gaps, "_flushes", {})
+    server, url = _fresh_moto()
+    try:
+        apigateway = _apigateway(url)
+        api_id = apigateway.create_rest_api(name="flush")["id"]
+
+        apigateway.flush_stage_authorizers_cache(restApiId=api_id, stageName="prod")
+        apigateway.flush_stage_authorizers_cache(restApiId=api_id, stageName="prod")
+
+        assert moto_gaps.authorizer_cache_flushes(url, REGION) == {f"{api_id}/prod": 2}
+    finally:
+        server.stop()
+
+
+def test_rest_apis_and_usage_plans_are_created_from_the_translated_template(aws, tmp_path):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    sam = templates.load_template(root / "services/product/template.yaml")
+    cfn = templates.translate(
+        sam, REGION, code={"Bucket": "b", "Key": "k"}, cache_dir=tmp_path / "sam-cache"
+    )
+    numbers = {"saas-limits-basic-rate": "2", "saas-limits-basic-burst": "4"}
+    numbers |= {"saas-limits-basic-quota": "100", "saas-limits-premium-rate": "20"}
+    numbers |= {"saas-limits-premium-burst": "40", "saas-limits-premium-quota": "1000"}
+
+    def resolve(value):
+        if isinstance(value, dict) and "Fn::ImportValue" in value:
+            return numbers[value["Fn::ImportValue"]]
+        return value
+
+    apigateway = aws("apigateway")
+    apis = moto_gaps.create_rest_apis(cfn, apigateway, "product-gap")
+    moto_gaps.create_usage_plans(cfn, apigateway, apis, resolve)
+
+    api_id, stages = apis["ProductsApi"]
+    assert stages == ["prod"]
+    assert apigateway.get_stages(restApiId=api_id)["item"][0]["stageName"] == "prod"
+    plans = {p["name"]: p for p in apigateway.get_usage_plans()["items"]}
+    basic = plans["saas-product-basic"]
+    assert basic["apiStages"] == [{"apiId": api_id, "stage": "prod"}]
+    assert basic["throttle"] == {"rateLimit": 2.0, "burstLimit": 4}
+    assert basic["quota"] == {"limit": 100, "period": "DAY"}
+    assert basic["tags"] == {"saas:tier": "basic"}
+    assert plans["saas-product-premium"]["throttle"] == {"rateLimit": 20.0, "burstLimit": 40}

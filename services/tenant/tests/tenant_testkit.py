@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tenant_context.permissions import RoutePermissions
+from tenant_service.adapters.memory_api_gateway import MemoryAuthorizerCaches, MemoryUsagePlans
 from tenant_service.adapters.memory_dead_letters import MemoryDeadLetters
 from tenant_service.adapters.memory_event_publisher import MemoryEventPublisher
 from tenant_service.adapters.memory_idempotency_store import MemoryIdempotencyStore
@@ -15,6 +16,7 @@ from tenant_service.adapters.memory_identity_provider import MemoryIdentityProvi
 from tenant_service.adapters.memory_invitation_sender import MemoryInvitationSender
 from tenant_service.adapters.memory_tenant_repository import MemoryTenantRepository
 from tenant_service.adapters.memory_unit_of_work import MemoryUnitOfWorkFactory
+from tenant_service.app.access import TenantAccess
 from tenant_service.container import Container, Settings
 
 SYSTEM_ADMIN = {"role": "SystemAdmin", "user_id": "root", "tenant_id": ""}
@@ -65,6 +67,8 @@ class Wiring:
         self.idempotency = MemoryIdempotencyStore()
         self.clock = FakeClock()
         self.ids = SequentialIds()
+        self.usage_plans = MemoryUsagePlans()
+        self.authorizer_caches = MemoryAuthorizerCaches()
         c = self.container = Container(Settings(BACKEND="memory"))
         c.repository = self.repository
         c.unit_of_work = MemoryUnitOfWorkFactory(self.repository)
@@ -76,6 +80,18 @@ class Wiring:
         c.idempotency_store = self.idempotency
         c.clock = self.clock
         c.ids = self.ids
+        c.usage_plans = self.usage_plans
+        c.authorizer_caches = self.authorizer_caches
+        # Waiting for the authorizers' tenant caches moves the fake clock.
+        c.access = TenantAccess(
+            self.usage_plans,
+            self.authorizer_caches,
+            self.clock,
+            key_bound=3,
+            shards=2,
+            tenant_cache_ttl=5,
+            sleep=self.clock.advance,
+        )
 
 
 class LambdaContext:

@@ -64,6 +64,7 @@ class AuthorizerAnswer:
     principal_id: str
     policy: Mapping[str, Any]
     context: Mapping[str, Any]
+    usage_key: str | None = None  # usageIdentifierKey: the API key the request is metered by
 
     @classmethod
     def from_response(cls, response: Any) -> AuthorizerAnswer:
@@ -77,7 +78,10 @@ class AuthorizerAnswer:
             isinstance(v, dict | list) for v in context.values()
         ):
             raise InvalidAuthorizerResponse("context values must be strings, numbers or booleans")
-        return cls(str(response["principalId"]), policy, context)
+        usage_key = response.get("usageIdentifierKey")
+        if usage_key is not None and not isinstance(usage_key, str):
+            raise InvalidAuthorizerResponse("usageIdentifierKey must be a string")
+        return cls(str(response["principalId"]), policy, context, usage_key)
 
     def request_context(self) -> dict[str, Any]:
         """`requestContext.authorizer` as the integration sees it."""
@@ -106,6 +110,11 @@ class AuthorizerCache:
                 del self._answers[key]
                 return None
             return answer
+
+    def clear(self) -> None:
+        """FlushStageAuthorizersCache: every cached answer goes."""
+        with self._lock:
+            self._answers.clear()
 
     def put(self, key: tuple[str, ...], answer: AuthorizerAnswer) -> None:
         if self._ttl <= 0:

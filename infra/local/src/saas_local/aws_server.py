@@ -51,6 +51,7 @@ def main() -> None:
         enforce_assumed_role_policies,
         keep_session_tags,
         lean_transactions,
+        serve_authorizer_cache_flushes,
     )
 
     cache_event_path_parsing()
@@ -58,6 +59,7 @@ def main() -> None:
     cognito_revoke_token()
     keep_session_tags()
     enforce_assumed_role_policies()  # before serializing: its table lookups run under the lock
+    serve_authorizer_cache_flushes()
 
     _serialize_dynamodb()
 

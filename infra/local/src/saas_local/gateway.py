@@ -1,12 +1,16 @@
 """The HTTP gateway: API Gateway's REST proxy integration on 127.0.0.1, with the Lambda
-authorizer of each route, serving exactly the routes the templates declare."""
+authorizer of each route (its answers cached per token until the TTL or a flush of the stage's
+authorizer cache), the usage plans of the route's stage when the method requires an API key,
+serving exactly the routes the templates declare."""
 
 from __future__ import annotations
 
 import base64
+import collections
 import contextlib
 import json
 import logging
+import math
 import re
 import socket
 import threading
@@ -25,6 +29,7 @@ from saas_local.authorizer import (
     InvalidAuthorizerResponse,
     evaluate_policy,
 )
+from saas_local.usage_plans import UsagePlanEnforcer, Verdict
 from saas_local.workers import InvocationError
 
 Invoke = Callable[[Any], Any]
@@ -48,6 +53,8 @@ class ApiResponses:
 
     preflight: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # resource -> headers
     gateway_responses: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # application/json body templates by gateway response type (ACCESS_DENIED: the reason)
+    templates: Mapping[str, str] = field(default_factory=dict)
 
     def error_headers(self, status: int, error_type: str) -> Mapping[str, str]:
         kind = GATEWAY_RESPONSE_TYPES.get(error_type)
@@ -67,6 +74,7 @@ GATEWAY_RESPONSE_TYPES = {
     "AuthorizerConfigurationException": "AUTHORIZER_CONFIGURATION_ERROR",
     "InternalServerErrorException": "INTEGRATION_FAILURE",
     "TooManyRequestsException": "THROTTLED",
+    "LimitExceededException": "QUOTA_EXCEEDED",
 }
 
 
@@ -80,6 +88,8 @@ class GatewayRoute:
     region: str
     authorizer: RouteAuthorizer | None = None
     responses: ApiResponses | None = None  # its API's own answers (CORS, gateway responses)
+    # The stage's usage plans, when the method requires an API key (the authorizer's).
+    usage: UsagePlanEnforcer | None = None
     pattern: re.Pattern[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -140,6 +150,9 @@ class Gateway:
                 raise ValueError(f"two templates declare {route.method} {route.resource}")
             seen.add(key)
         self.routes = sorted(routes, key=_specificity)
+        # Handler invocations per usage key ("" without one): what got past the usage plans.
+        self.invocations: collections.Counter[str] = collections.Counter()
+        self._count_lock = threading.Lock()
 
     def match(self, method: str, path: str) -> tuple[GatewayRoute, re.Match[str]] | bool | None:
         """(route, match); False when the path exists with other methods; None when no path."""
@@ -229,11 +242,19 @@ class Gateway:
             path_parameters=_path_parameters(route, match),
             context=context,
         )
+        usage_key = ""
         if route.authorizer is not None:
             outcome = self._authorize(route, event, header_map)
             if isinstance(outcome, HttpResponse):
                 return outcome
             event["requestContext"]["authorizer"] = outcome.request_context()
+            usage_key = outcome.usage_key or ""
+            if route.usage is not None:
+                refused = self._meter(route, outcome.usage_key)
+                if refused is not None:
+                    return refused
+        with self._count_lock:
+            self.invocations[usage_key] += 1
         try:
             result = route.invoke(event)
         except InvocationError as exc:
@@ -245,6 +266,37 @@ class Gateway:
             isinstance(result, Mapping) and result.get("statusCode") == 502
         ):
             log.warning("%s %s -> 502: malformed Lambda proxy response", method, route.resource)
+        return response
+
+    def flush_authorizer_caches(self, api_id: str, stage: str) -> None:
+        """FlushStageAuthorizersCache of one API stage."""
+        for route in self.routes:
+            if route.authorizer is not None and (route.api_id, route.stage) == (api_id, stage):
+                route.authorizer.cache.clear()
+
+    def _meter(self, route: GatewayRoute, usage_key: str | None) -> HttpResponse | None:
+        assert route.usage is not None
+        if not usage_key:
+            return _gateway_error(403, "Forbidden", "ForbiddenException")
+        admission = route.usage.admit(usage_key, route.api_id, route.stage)
+        if admission.verdict is Verdict.ALLOW:
+            return None
+        if admission.verdict is Verdict.NO_PLAN:
+            return _gateway_error(403, "Forbidden", "ForbiddenException")
+        throttled = admission.verdict is Verdict.THROTTLED
+        response = _gateway_error(
+            429,
+            "Too Many Requests" if throttled else "Limit Exceeded",
+            "TooManyRequestsException" if throttled else "LimitExceededException",
+        )
+        kind = "THROTTLED" if throttled else "QUOTA_EXCEEDED"  # its headers: handle() adds them
+        log.info(
+            "%s %s -> 429 %s (a request could pass in %d s)",
+            route.method,
+            route.resource,
+            kind,
+            math.ceil(admission.retry_after),
+        )
         return response
 
     def _authorize(
@@ -280,17 +332,29 @@ class Gateway:
             decision = evaluate_policy(answer.policy, arn)
         except InvalidAuthorizerResponse:
             return _gateway_error(500, None, "AuthorizerConfigurationException")
-        if decision is Decision.EXPLICIT_DENY:
-            return _gateway_error(
-                403,
-                "User is not authorized to access this resource with an explicit deny",
-                "AccessDeniedException",
-            )
-        if decision is Decision.IMPLICIT_DENY:
-            return _gateway_error(
-                403, "User is not authorized to access this resource", "AccessDeniedException"
-            )
-        return answer
+        if decision is Decision.ALLOW:
+            return answer
+        denied = _gateway_error(
+            403,
+            "User is not authorized to access this resource with an explicit deny"
+            if decision is Decision.EXPLICIT_DENY
+            else "User is not authorized to access this resource",
+            "AccessDeniedException",
+        )
+        template = route.responses.templates.get("ACCESS_DENIED") if route.responses else None
+        if template is not None:
+            denied.body = _render(template, answer.context).encode()
+        return denied  # the gateway response's headers: handle() adds them
+
+
+def _render(template: str, authorizer_context: Mapping[str, Any]) -> str:
+    """A gateway response template with `$context.authorizer.<key>` filled in from the
+    authorizer's answer (what the templates use; no other VTL)."""
+    return re.sub(
+        r"\$context\.authorizer\.([A-Za-z0-9_]+)",
+        lambda m: str(authorizer_context.get(m.group(1), "")),
+        template,
+    )
 
 
 def _proxy_response(result: Any) -> HttpResponse:
@@ -310,6 +374,54 @@ def _proxy_response(result: Any) -> HttpResponse:
     if not any(name.lower() == "content-type" for name, _ in headers):
         headers.append(("Content-Type", "application/json"))
     return HttpResponse(int(result["statusCode"]), headers, data)
+
+
+class AuthorizerFlushWatcher:
+    """Drops a stage's cached authorizer answers once the lifecycle flushed that stage's cache
+    in the embedded AWS (`counts` reads every stage's count of flushes; moto gap
+    AUTHORIZER_CACHE_FLUSH), within `interval` seconds."""
+
+    def __init__(
+        self,
+        gateway: Gateway,
+        counts: Callable[[], Mapping[str, int]],
+        interval: float = 0.5,
+    ) -> None:
+        self._gateway = gateway
+        self._counts = counts
+        self._interval = interval
+        self._seen: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name="saas-authorizer-flushes", daemon=True
+        )
+
+    def poll(self) -> int:
+        """Apply the flushes made since the last poll; returns how many stages were flushed."""
+        flushed = 0
+        for stage_key, count in self._counts().items():
+            if count != self._seen.get(stage_key):
+                self._seen[stage_key] = count
+                api_id, _, stage = stage_key.partition("/")
+                self._gateway.flush_authorizer_caches(api_id, stage)
+                flushed += 1
+        return flushed
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self.poll()
+            except Exception as exc:  # the embedded AWS stopping: try again, quietly
+                log.debug("authorizer flushes unread: %s", exc)
+
+    def start(self) -> None:
+        self._seen = dict(self._counts())  # flushes before the start concern no cached answer
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=2 * self._interval + 5)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):

@@ -10,7 +10,18 @@ Gaps:
 - EVENT_BUS_REF: `Ref` to an `AWS::Events::EventBus` yields the Python object's repr, and a
   rule whose `EventBusName` is such a Ref fails with a 500. Refs to a bus become its name.
 - REST_API: the `AWS::ApiGateway::RestApi` SAM generates fails create_stack with a 500. API
-  Gateway resources are left out; the local gateway serves the routes from the SAM events.
+  Gateway resources are left out; the local gateway serves the routes from the SAM events. Each
+  API and its stage are created through the API Gateway API instead (no methods: the gateway
+  serves them), so the lifecycle finds them (GetRestApis, GetStages) and the gateway's method
+  ARNs carry their real ids.
+- USAGE_PLANS_VIA_CFN: CloudFormation has no `AWS::ApiGateway::UsagePlan` (nor does it deploy
+  what refers to the APIs left out): each plan is created through the API Gateway API from the
+  template's properties (its numbers resolved against the deployed stack), so the tenant
+  lifecycle finds them, adds its keys to them, and the gateway enforces them.
+- AUTHORIZER_CACHE_FLUSH: `FlushStageAuthorizersCache` answers 404 (moto has no such route).
+  moto's server process answers it (202, as AWS) and counts the flushes per API stage; a GET of
+  the same path (which AWS does not have) returns every stage's count, which the local gateway
+  polls to drop its cached authorizer answers as API Gateway does.
 - EVENT_SOURCE_MAPPINGS: moto runs event source mappings itself (it invokes through Docker, and
   the stream records it hands over vanish for later readers). They are left out of the stack;
   the local pumps run them from the template.
@@ -59,10 +70,12 @@ from __future__ import annotations
 import copy
 import json
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from saas_local.templates import ACCOUNT_ID
 
@@ -231,6 +244,121 @@ def adapt_template(
 
     _remove_resources(adapted, undeployable)
     return replace_references(adapted, values)  # type: ignore[no-any-return]
+
+
+# --- REST_API, USAGE_PLANS_VIA_CFN -----------------------------------------------------------
+
+
+def create_rest_apis(
+    template: Mapping[str, Any], apigateway: Any, stack_name: str
+) -> dict[str, tuple[str, list[str]]]:
+    """Each `AWS::ApiGateway::RestApi` of the translated template, created with its stages:
+    {logical id: (rest api id, stage names)}."""
+    resources = template.get("Resources", {})
+    created: dict[str, tuple[str, list[str]]] = {}
+    for lid, res in resources.items():
+        if res.get("Type") != "AWS::ApiGateway::RestApi":
+            continue
+        api_id = apigateway.create_rest_api(name=f"{stack_name}-{lid}")["id"]
+        stages = [
+            str(stage["Properties"]["StageName"])
+            for stage in resources.values()
+            if stage.get("Type") == "AWS::ApiGateway::Stage"
+            and stage.get("Properties", {}).get("RestApiId") == {"Ref": lid}
+        ]
+        for stage in stages:
+            apigateway.create_stage(restApiId=api_id, stageName=stage, deploymentId="local")
+        created[lid] = (api_id, stages)
+    return created
+
+
+def create_usage_plans(
+    template: Mapping[str, Any],
+    apigateway: Any,
+    apis: Mapping[str, tuple[str, list[str]]],
+    resolve: Callable[[Any], Any],
+) -> list[dict[str, Any]]:
+    """Each `AWS::ApiGateway::UsagePlan` of the translated template, created with its stages,
+    throttle, quota and tags; returns the plans as API Gateway describes them."""
+    resources = template.get("Resources", {})
+    created = []
+    for lid, res in resources.items():
+        if res.get("Type") != "AWS::ApiGateway::UsagePlan":
+            continue
+        props = res.get("Properties", {})
+        stages = []
+        for entry in props.get("ApiStages", []):
+            api_ref = entry.get("ApiId", {}).get("Ref")
+            if api_ref not in apis:
+                raise ValueError(f"{lid}: ApiStages names {entry.get('ApiId')}, not an API here")
+            stage = entry.get("Stage")
+            if isinstance(stage, dict) and "Ref" in stage:
+                stage = resources[stage["Ref"]]["Properties"]["StageName"]
+            stages.append({"apiId": apis[api_ref][0], "stage": str(stage)})
+        arguments: dict[str, Any] = {
+            "name": str(resolve(props.get("UsagePlanName", lid))),
+            "apiStages": stages,
+            "tags": {str(t["Key"]): str(resolve(t["Value"])) for t in props.get("Tags", [])},
+        }
+        throttle = props.get("Throttle")
+        if throttle:
+            arguments["throttle"] = {
+                "rateLimit": float(resolve(throttle["RateLimit"])),
+                "burstLimit": int(resolve(throttle["BurstLimit"])),
+            }
+        quota = props.get("Quota")
+        if quota:
+            arguments["quota"] = {
+                "limit": int(resolve(quota["Limit"])),
+                "period": str(quota.get("Period", "DAY")),
+            }
+        created.append(apigateway.create_usage_plan(**arguments))
+    return created
+
+
+# --- AUTHORIZER_CACHE_FLUSH -------------------------------------------------------------------
+
+AUTHORIZER_CACHE_PATH = (
+    r"{0}/restapis/(?P<function_id>[^/]+)/stages/(?P<stage_name>[^/]+)/cache/authorizers$"
+)
+_flushes: dict[str, int] = {}
+_flushes_lock = threading.Lock()
+
+
+def _authorizer_cache(request: Any, full_url: str, headers: Any) -> tuple[int, dict[str, str], str]:
+    parts = urlsplit(full_url).path.strip("/").split("/")
+    if request.method == "DELETE":
+        with _flushes_lock:
+            key = f"{parts[1]}/{parts[3]}"
+            _flushes[key] = _flushes.get(key, 0) + 1
+        return 202, {}, ""
+    with _flushes_lock:
+        return 200, {"Content-Type": "application/json"}, json.dumps(_flushes)
+
+
+def serve_authorizer_cache_flushes() -> None:
+    """Install FlushStageAuthorizersCache (and the count of flushes) in this process's moto."""
+    from moto.apigateway import urls
+
+    urls.url_paths[AUTHORIZER_CACHE_PATH] = _authorizer_cache
+
+
+def authorizer_cache_flushes(endpoint_url: str, region: str) -> dict[str, int]:
+    """Every API stage's count of flushes ("<api id>/<stage>": n), from moto's server."""
+    import urllib.request
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    url = f"{endpoint_url.rstrip('/')}/restapis/-/stages/-/cache/authorizers"
+    request = AWSRequest(method="GET", url=url)
+    SigV4Auth(Credentials("testing", "testing"), "apigateway", region).add_auth(request)
+    with urllib.request.urlopen(
+        urllib.request.Request(url, headers=dict(request.headers.items())), timeout=5
+    ) as answer:
+        counts: dict[str, int] = json.loads(answer.read())
+    return counts
 
 
 # --- SQS_ACCOUNT ------------------------------------------------------------------------------

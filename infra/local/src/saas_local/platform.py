@@ -23,6 +23,7 @@ from saas_local.authorizer import AuthorizerCache
 from saas_local.console import ConsoleServer, config_document
 from saas_local.gateway import (
     ApiResponses,
+    AuthorizerFlushWatcher,
     Gateway,
     GatewayRoute,
     GatewayServer,
@@ -30,6 +31,7 @@ from saas_local.gateway import (
 )
 from saas_local.intrinsics import DeployedStack
 from saas_local.pumps import SqsPump, StreamPump
+from saas_local.usage_plans import ApiGatewayPlanLookup, UsagePlanEnforcer
 from saas_local.workers import STOP_GRACE_SECONDS, FunctionConfig, FunctionRuntime
 
 log = logging.getLogger("saas_local")
@@ -144,6 +146,9 @@ class PlatformConfig:
     console_port: int = 8081  # 0: a free port
     # The origin the APIs answer CORS for: by default the console's URL ("*" without a console).
     cors_origin: str | None = None
+    # Template parameters by stack ("platform", or a service's folder name): a test's own
+    # limits, for example {"platform": {"BasicRateLimit": "2"}}.
+    parameters: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def home_region(self) -> str:
@@ -164,6 +169,8 @@ class _Stack:
     cfn: dict[str, Any]
     deployed: DeployedStack
     base: Path
+    # Its REST APIs as created in the embedded AWS: logical id -> (api id, stages).
+    apis: Mapping[str, tuple[str, list[str]]] = field(default_factory=dict)
 
 
 def stack_name(template: Path) -> str:
@@ -197,6 +204,7 @@ def _api_responses(deployed: DeployedStack, spec: templates.ApiAnswers) -> ApiRe
     return ApiResponses(
         preflight={path: literal(h) for path, h in spec.preflight.items()},
         gateway_responses={kind: literal(h) for kind, h in spec.gateway_responses.items()},
+        templates=dict(spec.templates),
     )
 
 
@@ -216,6 +224,7 @@ class LocalPlatform:
         self.gateway: Gateway | None = None
         self.console_server: ConsoleServer | None = None
         self.console_note = ""  # why the console is not served, when it is not
+        self.flush_watcher: AuthorizerFlushWatcher | None = None
         self.cognito: dict[str, dict[str, dict[str, Any]]] = {}
         self.info: dict[str, Any] = {}
 
@@ -287,6 +296,9 @@ class LocalPlatform:
         for runtime in self.functions.values():
             runtime.close(deadline)
         self.functions = {}
+        if self.flush_watcher is not None:
+            self.flush_watcher.stop()
+            self.flush_watcher = None
         if self.gateway_server is not None:
             self.gateway_server.stop()
             self.gateway_server = None
@@ -425,8 +437,13 @@ class LocalPlatform:
             self.cognito[region] = cognito
         deployable = moto_gaps.adapt_template(cfn, cognito)
         cloudformation = self.client("cloudformation", region)
-        parameters = file_parameters(path, sam)
-        if CONSOLE_ORIGIN_PARAMETER in (sam.get("Parameters") or {}):
+        declared = sam.get("Parameters") or {}
+        parameters = file_parameters(path, sam) + [
+            {"ParameterKey": key, "ParameterValue": str(value)}
+            for key, value in self.config.parameters.get(service, {}).items()
+            if key in declared  # a template without the limits (a fixture) is left as it is
+        ]
+        if CONSOLE_ORIGIN_PARAMETER in declared:
             parameters.append(
                 {"ParameterKey": CONSOLE_ORIGIN_PARAMETER, "ParameterValue": self.cors_origin}
             )
@@ -444,7 +461,10 @@ class LocalPlatform:
             reason = f"{stack['StackStatus']} {stack.get('StackStatusReason', '')}"
             raise LocalPlatformError(f"{path.name} ({region}): {reason}")
         deployed = DeployedStack(name, region, deployable, self._region_clients(region))
-        self.stacks.append(_Stack(service, region, sam, cfn, deployed, path.parent))
+        apigateway = self.client("apigateway", region)
+        apis = moto_gaps.create_rest_apis(cfn, apigateway, name)
+        moto_gaps.create_usage_plans(cfn, apigateway, apis, deployed.resolve)
+        self.stacks.append(_Stack(service, region, sam, cfn, deployed, path.parent, apis))
         log.info("deployed %s in %s", name, region)
 
     def _upload_code(self, service: str, region: str) -> dict[str, str]:
@@ -532,6 +552,8 @@ class LocalPlatform:
         home = self.config.home_region
         routes = []
         caches: dict[str, AuthorizerCache] = {}
+        # One enforcer: a key's bucket and quota per plan, whichever route it comes by.
+        usage = UsagePlanEnforcer(ApiGatewayPlanLookup(self.client("apigateway", home)))
         for stack in self.stacks:
             if stack.region != home:
                 continue  # the HTTP API lives in the home region
@@ -558,16 +580,24 @@ class LocalPlatform:
                         method=route.method,
                         resource=route.path,
                         invoke=self._runtime(stack, route.function).invoke,
-                        api_id=f"{stack.service}-{route.api}".lower()[:10],
+                        api_id=stack.apis[route.api][0]
+                        if route.api in stack.apis
+                        else f"{stack.service}-{route.api}".lower()[:10],
                         stage=route.stage,
                         region=home,
                         authorizer=authorizer,
                         responses=answers.get(route.api),
+                        usage=usage if route.api_key_required else None,
                     )
                 )
         self.gateway = Gateway(routes)
         self.gateway_server = GatewayServer(self.gateway, self.config.host, self.config.api_port)
         self.gateway_server.start()
+        endpoint = self.aws_endpoint_url
+        self.flush_watcher = AuthorizerFlushWatcher(
+            self.gateway, lambda: moto_gaps.authorizer_cache_flushes(endpoint, home)
+        )
+        self.flush_watcher.start()
 
     def _create_system_admin(self) -> dict[str, Any]:
         home = self.config.home_region

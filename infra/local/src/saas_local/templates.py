@@ -129,6 +129,7 @@ class Route:
     api: str  # logical id of the Api resource (ServerlessRestApi when implicit)
     stage: str
     authorizer: Authorizer | None
+    api_key_required: bool = False  # metered by the usage plans of the API's stage
 
 
 @dataclass(frozen=True)
@@ -242,6 +243,9 @@ def routes(sam: dict[str, Any]) -> list[Route]:
                 api=api,
                 stage=stage,
                 authorizer=authorizer,
+                api_key_required=bool(
+                    (props.get("Auth") or {}).get("ApiKeyRequired", auth.get("ApiKeyRequired"))
+                ),
             )
         )
     return found
@@ -251,10 +255,12 @@ def routes(sam: dict[str, Any]) -> list[Route]:
 class ApiAnswers:
     """What an API answers by itself, read from its translated `AWS::ApiGateway::RestApi` body
     (values as the template has them, intrinsics unresolved): the headers of each resource's
-    OPTIONS mock integration (SAM's `Cors`) and of each gateway response type."""
+    OPTIONS mock integration (SAM's `Cors`), and of each gateway response type with its
+    application/json body template where it has one."""
 
     preflight: dict[str, dict[str, Any]]
     gateway_responses: dict[str, dict[str, Any]]
+    templates: dict[str, str] = field(default_factory=dict)
 
 
 def _headers(parameters: Mapping[str, Any], prefix: str) -> dict[str, Any]:
@@ -278,11 +284,17 @@ def api_answers(cfn: Mapping[str, Any]) -> dict[str, ApiAnswers]:
             answer = (integration.get("responses") or {}).get("default") or {}
             parameters = answer.get("responseParameters") or {}
             preflight[path] = _headers(parameters, "method.response.header.")
+        gateway_responses = body.get("x-amazon-apigateway-gateway-responses") or {}
         responses = {
             kind: _headers(spec.get("responseParameters") or {}, "gatewayresponse.header.")
-            for kind, spec in (body.get("x-amazon-apigateway-gateway-responses") or {}).items()
+            for kind, spec in gateway_responses.items()
         }
-        found[logical_id] = ApiAnswers(preflight, responses)
+        bodies = {
+            kind: str(spec["responseTemplates"]["application/json"])
+            for kind, spec in gateway_responses.items()
+            if "application/json" in (spec.get("responseTemplates") or {})
+        }
+        found[logical_id] = ApiAnswers(preflight, responses, bodies)
     return found
 
 

@@ -180,6 +180,20 @@ class PlatformHandle:
             time.sleep(interval)
 
 
+# The tier limits of a platform a test starts without its own: high enough that no test's polling
+# is throttled (API Gateway's account ceiling: 10,000 requests/s, burst 5,000). A test of the
+# limits passes its own (tests/e2e/test_limits.py); `make run` keeps the template's defaults.
+UNTHROTTLED = {
+    f"{tier}{name}": value
+    for tier in ("Basic", "Premium")
+    for name, value in (
+        ("RateLimit", "10000"),
+        ("BurstLimit", "5000"),
+        ("DailyQuota", "100000000"),
+    )
+}
+
+
 @contextlib.contextmanager
 def start_platform(
     root: Path | None = None,
@@ -195,6 +209,7 @@ def start_platform(
     from saas_local.platform import DEFAULT_REGION_MAP, LocalPlatform, PlatformConfig
 
     settings: dict[str, Any] = {
+        "parameters": {"platform": UNTHROTTLED},
         "platform_template": platform_template,
         "service_templates": service_templates,
         "region_map": dict(region_map or DEFAULT_REGION_MAP),

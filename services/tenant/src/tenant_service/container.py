@@ -23,11 +23,13 @@ if TYPE_CHECKING:
 
     from tenant_service.adapters.aws_clients import AwsClients
     from tenant_service.adapters.memory_tenant_repository import MemoryTenantRepository
+    from tenant_service.app.access import TenantAccess
     from tenant_service.app.authorize import Authorizer
     from tenant_service.app.outbox_relay import OutboxRelay
     from tenant_service.app.provisioning import ProvisioningReactions
     from tenant_service.app.tenants import TenantUseCases
     from tenant_service.app.users import UserUseCases
+    from tenant_service.ports.api_gateway import AuthorizerCaches, UsagePlans
     from tenant_service.ports.clock import Clock, IdGenerator
     from tenant_service.ports.dead_letters import DeadLetters
     from tenant_service.ports.event_publisher import EventPublisher
@@ -60,7 +62,17 @@ class Settings(BaseModel):
     cognito_jwks_url: str | None = Field(None, alias="COGNITO_JWKS_URL")
     token_leeway_seconds: int = Field(30, ge=0, le=300, alias="TOKEN_LEEWAY_SECONDS")
     jwks_refetch_cooldown_seconds: float = Field(300, ge=0, alias="JWKS_REFETCH_COOLDOWN_SECONDS")
-    tenant_cache_ttl_seconds: float = Field(30, ge=0, le=300, alias="TENANT_CACHE_TTL_SECONDS")
+    # Bounds how long a change of standing takes to reach every token (app/access.py).
+    tenant_cache_ttl_seconds: float = Field(5, ge=0, le=300, alias="TENANT_CACHE_TTL_SECONDS")
+    # API Gateway's ReauthorizeEvery of the APIs: a token asked about again sooner on one stage
+    # means that stage's cache was flushed, and its tenant's standing is read again (0: off).
+    authorizer_result_ttl_seconds: float = Field(
+        300, ge=0, le=3600, alias="AUTHORIZER_RESULT_TTL_SECONDS"
+    )
+    # Per-tenant API keys up to this many (API Gateway: 10,000 per account and region), then
+    # tenants share one of USAGE_KEY_SHARDS keys of their tier.
+    usage_key_bound: int = Field(9000, ge=0, le=10_000, alias="USAGE_KEY_BOUND")
+    usage_key_shards: int = Field(16, ge=1, le=1000, alias="USAGE_KEY_SHARDS")
     # The deployed services' route permissions (one SSM parameter each, under this path), re-read
     # after the TTL: a service deployed alone is let in within it.
     route_permissions_path: str = Field(
@@ -260,6 +272,26 @@ class Container:
         )
 
     @cached_property
+    def usage_plans(self) -> UsagePlans:
+        if self._memory:
+            from tenant_service.adapters.memory_api_gateway import MemoryUsagePlans
+
+            return MemoryUsagePlans()
+        from tenant_service.adapters.apigateway_usage_plans import ApiGatewayUsagePlans
+
+        return ApiGatewayUsagePlans(self.aws.client("apigateway"))
+
+    @cached_property
+    def authorizer_caches(self) -> AuthorizerCaches:
+        if self._memory:
+            from tenant_service.adapters.memory_api_gateway import MemoryAuthorizerCaches
+
+            return MemoryAuthorizerCaches()
+        from tenant_service.adapters.apigateway_usage_plans import ApiGatewayAuthorizerCaches
+
+        return ApiGatewayAuthorizerCaches(self.aws.client("apigateway"))
+
+    @cached_property
     def jwks(self) -> JwksFetcher:
         from tenant_service.adapters.http_jwks_fetcher import HttpJwksFetcher
 
@@ -294,11 +326,29 @@ class Container:
         )
 
     @cached_property
+    def access(self) -> TenantAccess:
+        from tenant_service.app.access import TenantAccess
+
+        return TenantAccess(
+            self.usage_plans,
+            self.authorizer_caches,
+            self.clock,
+            key_bound=self.settings.usage_key_bound,
+            shards=self.settings.usage_key_shards,
+            tenant_cache_ttl=self.settings.tenant_cache_ttl_seconds,
+        )
+
+    @cached_property
     def reactions(self) -> ProvisioningReactions:
         from tenant_service.app.provisioning import ProvisioningReactions
 
         return ProvisioningReactions(
-            self.repository, self.unit_of_work, self.identity, self.invitations, self.clock
+            self.repository,
+            self.unit_of_work,
+            self.identity,
+            self.invitations,
+            self.clock,
+            self.access,
         )
 
     @cached_property
@@ -309,7 +359,12 @@ class Container:
 
     @cached_property
     def authorizer(self) -> Authorizer:
-        from tenant_service.app.authorize import Authorizer, CachedTenantDirectory, RouteTable
+        from tenant_service.app.authorize import (
+            Authorizer,
+            CachedTenantDirectory,
+            ReaskedTokens,
+            RouteTable,
+        )
 
         directory = CachedTenantDirectory(
             self.tenant_directory, self.clock, self.settings.tenant_cache_ttl_seconds
@@ -317,7 +372,8 @@ class Container:
         routes = RouteTable(
             self.route_permissions, self.clock, self.settings.route_permissions_ttl_seconds
         )
-        return Authorizer(self.verifier, directory, routes)
+        reasked = ReaskedTokens(self.clock, self.settings.authorizer_result_ttl_seconds)
+        return Authorizer(self.verifier, directory, routes, reasked)
 
 
 _container: Container | None = None

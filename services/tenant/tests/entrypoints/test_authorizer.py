@@ -29,6 +29,7 @@ from tenant_service.adapters.pyjwt_token_verifier import PyJwtTokenVerifier
 from tenant_service.app.authorize import (
     Authorizer,
     CachedTenantDirectory,
+    ReaskedTokens,
     RouteTable,
     Unauthorized,
 )
@@ -200,6 +201,7 @@ def test_a_tenant_user_gets_every_route_of_its_role_and_its_context(world: World
         "user_id": "user-sub-1",
         "tier": "premium",
         "region_group": "eu",
+        "reason": "TenantUser may not call this route",
     }
 
 
@@ -443,3 +445,73 @@ def test_routes_that_cannot_be_read_at_cold_start_refuse_nobody_silently(world: 
     # The error surfaces (API Gateway answers 500): no policy is made up without the routes
     with pytest.raises(OSError, match="unreachable"):
         world.authorizer.authorize(_token(), arn("GET", "/products"))
+
+
+def test_the_answer_carries_the_tenants_usage_key_for_api_gateways_usage_plans(
+    world: World,
+) -> None:
+    world.repository.tenants["t-acme"] = _tenant("t-acme", TenantStatus.ACTIVE).with_usage_key(
+        "saas-tenant-t-acme"
+    )
+
+    policy = world.authorizer.authorize(_token(), arn("GET", "/products"))
+
+    assert policy["usageIdentifierKey"] == "saas-tenant-t-acme"
+
+
+def test_a_caller_without_a_tenant_or_a_tenant_without_a_key_gets_no_usage_key(
+    world: World,
+) -> None:
+    admin = _token(**{"cognito:groups": ["SystemAdmin"], "custom:tenant_id": None})
+
+    assert "usageIdentifierKey" not in world.authorizer.authorize(admin, arn("GET", "/tenants"))
+    assert "usageIdentifierKey" not in world.authorizer.authorize(_token(), arn("GET", "/orders"))
+
+
+def test_a_token_asked_about_again_on_a_stage_within_reauthorize_every_rereads_its_tenant(
+    world: World,
+) -> None:
+    # Given an authorizer that knows API Gateway's ReauthorizeEvery (300 s)
+    authorizer = Authorizer(
+        world.verifier, world.directory, world.route_table, ReaskedTokens(world.clock, 300)
+    )
+    token = _token()
+    assert _statements(authorizer.authorize(token, arn("GET", "/products")), "Allow")
+    world.repository.tenants["t-acme"] = _tenant("t-acme", TenantStatus.SUSPENDED)
+
+    # When API Gateway asks again about the same token on the same stage (its cache was flushed)
+    world.clock.advance(1)
+    policy = authorizer.authorize(token, arn("GET", "/products"))
+
+    # Then the tenant's standing was read again, not taken from the 30 s cache
+    assert _statements(policy, "Allow") == []
+    assert _statements(policy, "Deny") == [f"{METHOD_ARN}/*/*"]
+
+
+def test_a_token_first_seen_on_a_stage_uses_the_cached_standing(world: World) -> None:
+    authorizer = Authorizer(
+        world.verifier, world.directory, world.route_table, ReaskedTokens(world.clock, 300)
+    )
+    assert _statements(authorizer.authorize(_token(), arn("GET", "/products")), "Allow")
+    world.repository.tenants["t-acme"] = _tenant("t-acme", TenantStatus.SUSPENDED)
+    other_token = _token(sub="user-sub-2")
+
+    policy = authorizer.authorize(other_token, arn("GET", "/products"))
+
+    assert _statements(policy, "Allow")  # within the TTL: the cached standing
+
+
+@pytest.mark.parametrize(
+    ("claims", "reason"),
+    [
+        ({"custom:tenant_id": "t-frozen"}, "tenant t-frozen is SUSPENDED"),
+        ({"custom:tenant_id": "t-nobody"}, "tenant t-nobody is not found"),
+        ({}, "TenantUser may not call this route"),
+    ],
+)
+def test_a_deny_says_why_for_the_apis_403(
+    world: World, claims: dict[str, Any], reason: str
+) -> None:
+    policy = world.authorizer.authorize(_token(**claims), arn("POST", "/products"))
+
+    assert policy["context"]["reason"] == reason

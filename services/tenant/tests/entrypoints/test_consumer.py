@@ -234,6 +234,72 @@ def test_every_event_the_service_reads_has_one_handler(consumer: Any) -> None:
     from tenant_service.entrypoints.event_readers import CONSUMED
 
     assert set(consumer.EVENT_HANDLERS) == {detail_type for _, detail_type in CONSUMED}
-    assert all(source == consumer.SOURCE for source, _ in CONSUMED)
-    for (_, detail_type), reader in CONSUMED.items():
+    assert len(CONSUMED) == len(consumer.EVENT_HANDLERS)  # no detail-type from two sources
+    assert {source for source, _ in CONSUMED} == {consumer.SOURCE, consumer.OWN_SOURCE}
+    for (source, detail_type), reader in CONSUMED.items():
+        assert consumer.EVENT_HANDLERS[detail_type].source == source
         assert consumer.EVENT_HANDLERS[detail_type].reader is reader
+
+
+def test_provisioned_gives_the_tenant_a_usage_key_in_its_tiers_plans(
+    consumer: Any, wiring: Wiring
+) -> None:
+    _seed(wiring, TenantStatus.PROVISIONING)
+
+    consumer.handler(_sqs(_provisioned()), LambdaContext())
+
+    assert wiring.repository.tenants["t1"].usage_key == "saas-tenant-t1"
+    assert wiring.usage_plans.keys == {"saas-tenant-t1": "basic"}
+    assert wiring.repository.standing("t1").usage_key == "saas-tenant-t1"
+
+
+def test_deprovisioned_deletes_the_tenants_usage_key(consumer: Any, wiring: Wiring) -> None:
+    _seed(wiring, TenantStatus.OFFBOARDING)
+    wiring.usage_plans.keys["saas-tenant-t1"] = "basic"
+
+    consumer.handler(_sqs(_message("TenantDeprovisioned", {"tenant_id": "t1"})), LambdaContext())
+
+    assert wiring.usage_plans.keys == {}
+
+
+@pytest.mark.parametrize(
+    "detail_type", ["TenantSuspended", "TenantActivated", "TenantOffboardingRequested"]
+)
+def test_a_change_of_standing_flushes_every_authorizer_cache(
+    consumer: Any, wiring: Wiring, detail_type: str
+) -> None:
+    _seed(wiring, TenantStatus.ACTIVE)
+    body = _message(detail_type, {"tenant_id": "t1"}, source="saas.tenant")
+
+    answer = consumer.handler(_sqs(body), LambdaContext())
+
+    assert answer == {"batchItemFailures": []}
+    assert wiring.authorizer_caches.flushes >= 1
+    assert wiring.dead_letters.messages == []
+
+
+def test_a_tier_change_moves_the_usage_key_and_flushes(consumer: Any, wiring: Wiring) -> None:
+    _seed(wiring, TenantStatus.ACTIVE)
+    wiring.repository.tenants["t1"] = replace(
+        wiring.repository.tenants["t1"], tier=Tier.PREMIUM, usage_key="saas-tenant-t1"
+    )
+    wiring.usage_plans.keys["saas-tenant-t1"] = "basic"
+    body = _message(
+        "TenantUpdated",
+        {"tenant_id": "t1", "tier": "premium", "previous_tier": "basic", "config": {}},
+        source="saas.tenant",
+    )
+
+    consumer.handler(_sqs(body), LambdaContext())
+
+    assert wiring.usage_plans.keys == {"saas-tenant-t1": "premium"}
+    assert wiring.authorizer_caches.flushes >= 1
+
+
+def test_a_tenant_event_from_another_source_is_poison(consumer: Any, wiring: Wiring) -> None:
+    body = _message("TenantSuspended", {"tenant_id": "t1"}, source="saas.provisioner")
+
+    consumer.handler(_sqs(body), LambdaContext())
+
+    [(_, reason)] = wiring.dead_letters.messages
+    assert "no handler for event 'TenantSuspended' from 'saas.provisioner'" in reason

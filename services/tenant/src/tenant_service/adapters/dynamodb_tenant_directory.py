@@ -17,7 +17,7 @@ class DynamoDBTenantDirectory:
         item = self._client.get_item(
             TableName=self._table,
             Key={"tenant_id": {"S": tenant_id}},
-            ProjectionExpression="tenant_id, #s, tier, region_group",
+            ProjectionExpression="tenant_id, #s, tier, region_group, usage_key",
             ExpressionAttributeNames={"#s": "status"},
         ).get("Item")
         if not item:
@@ -27,4 +27,5 @@ class DynamoDBTenantDirectory:
             status=item["status"]["S"],
             tier=item["tier"]["S"],
             region_group=item["region_group"]["S"],
+            usage_key=item.get("usage_key", {}).get("S"),
         )

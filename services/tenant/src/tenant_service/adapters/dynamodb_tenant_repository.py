@@ -37,6 +37,8 @@ def tenant_item(tenant: Tenant) -> dict[str, Any]:
     }
     if tenant.status_reason:
         item["status_reason"] = s(tenant.status_reason)
+    if tenant.usage_key:
+        item["usage_key"] = s(tenant.usage_key)
     return item
 
 
@@ -53,6 +55,7 @@ def _tenant(item: dict[str, Any]) -> Tenant:
         created_at=datetime.fromisoformat(item["created_at"]["S"]),
         updated_at=datetime.fromisoformat(item["updated_at"]["S"]),
         version=int(item["version"]["N"]),
+        usage_key=item.get("usage_key", {}).get("S"),
     )
 
 

@@ -61,4 +61,5 @@ class MemoryTenantRepository:
             status=tenant.status.value,
             tier=tenant.tier.value,
             region_group=tenant.region_group.value,
+            usage_key=tenant.usage_key,
         )

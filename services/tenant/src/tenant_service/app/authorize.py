@@ -1,9 +1,10 @@
 """The authorizer's decision: who the token says the caller is, and which routes it may call.
-
-Returns the IAM policy API Gateway caches per token, so it lists every method ARN the role may
-call on any deployed service (a cached answer stays right on every route), plus a Deny of the
-requested ARN when that route is not allowed. The routes are the permission tables the deployed
-services publish, re-read after a TTL so a service deployed alone is picked up.
+Returns the IAM policy API Gateway caches per token (with the tenant's `usageIdentifierKey`: the
+API key of its usage plans, which API Gateway meters and throttles the request by), so it lists
+every method ARN the role may call on any deployed service (a cached answer stays right on every
+route), plus a Deny of the requested ARN when that route is not allowed. The routes are the
+permission tables the deployed services publish, re-read after a TTL so a service deployed alone
+is picked up.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ class MethodArn:
 
 
 class CachedTenantDirectory:
-    """Tenant standing cached for `ttl_seconds`: a suspension takes effect within that time.
+    """Tenant standing cached for `ttl_seconds`. A change of standing reaches every token within
+    that time plus the lifecycle's flush of API Gateway's caches (app/access.py).
 
     A tenant that is not ACTIVE (or not found) is re-read sooner (`inactive_ttl_seconds`), so a
     tenant that just became ACTIVE is not refused for a whole TTL; that only adds reads, it never
@@ -73,9 +75,10 @@ class CachedTenantDirectory:
         self._inactive_ttl = min(ttl_seconds, inactive_ttl_seconds)
         self._entries: dict[str, tuple[float, TenantStanding | None]] = {}
 
-    def standing(self, tenant_id: str) -> TenantStanding | None:
+    def standing(self, tenant_id: str, *, fresh: bool = False) -> TenantStanding | None:
+        """The cached standing, or the source's when it is stale or `fresh` is asked."""
         now = self._clock.monotonic()
-        cached = self._entries.get(tenant_id)
+        cached = None if fresh else self._entries.get(tenant_id)
         if cached is not None:
             at, value = cached
             active = value is not None and value.status == TenantStatus.ACTIVE.value
@@ -84,6 +87,33 @@ class CachedTenantDirectory:
         value = self._source.standing(tenant_id)
         self._entries[tenant_id] = (now, value)
         return value
+
+
+class ReaskedTokens:
+    """API Gateway asks the authorizer again about a token it answered on the same API stage
+    within `window_seconds` (its ReauthorizeEvery) only when that stage's cache was flushed
+    (or evicted early): the lifecycle flushes on a change of standing, so such a re-ask is the
+    event that the tenant's cached standing may be stale, and it is read again. Other
+    containers' entries expire by their TTL (the lifecycle flushes again after it)."""
+
+    def __init__(self, clock: Clock, window_seconds: float, capacity: int = 10_000) -> None:
+        self._clock = clock
+        self._window = window_seconds
+        self._capacity = capacity
+        self._answered: dict[tuple[str, str], float] = {}
+
+    def reasked(self, token: str, stage: str) -> bool:
+        """Whether this token was answered on this stage within the window; records it."""
+        if self._window <= 0:
+            return False
+        now = self._clock.monotonic()
+        key = (token, stage)
+        at = self._answered.pop(key, None)
+        if len(self._answered) >= self._capacity:  # oldest first: insertion order
+            for old in list(self._answered)[: self._capacity // 10 or 1]:
+                del self._answered[old]
+        self._answered[key] = now
+        return at is not None and now - at < self._window
 
 
 class RouteTable:
@@ -145,11 +175,16 @@ def _statement(effect: str, resources: list[str]) -> dict[str, Any]:
 
 class Authorizer:
     def __init__(
-        self, verifier: TokenVerifier, tenants: TenantDirectory, routes: RouteTable
+        self,
+        verifier: TokenVerifier,
+        tenants: TenantDirectory,
+        routes: RouteTable,
+        reasked: ReaskedTokens | None = None,
     ) -> None:
         self._verifier = verifier
         self._tenants = tenants
         self._routes = routes
+        self._reasked = reasked
 
     def authorize(self, token: str | None, method_arn: str) -> dict[str, Any]:
         if not token:
@@ -170,27 +205,42 @@ class Authorizer:
             raise Unauthorized(str(exc)) from None
         everything = f"{arn.prefix}/*/*"
 
+        usage_key: str | None = None
         context = {
             "tenant_id": "",
             "role": role,
             "user_id": user_id,
             "tier": "",
             "region_group": "",
+            # The 403 message of a route the role may not call: the answer is cached and
+            # evaluated for every route, so it names none.
+            "reason": f"{role} may not call this route",
         }
         if role != Role.SYSTEM_ADMIN.value:
             tenant_id = claims.get(TENANT_CLAIM)
             if not isinstance(tenant_id, str) or not tenant_id.strip():
                 raise Unauthorized(f"token has no {TENANT_CLAIM}")
-            standing = self._tenants.standing(tenant_id)
+            fresh = self._reasked is not None and self._reasked.reasked(token, arn.prefix)
+            if fresh and isinstance(self._tenants, CachedTenantDirectory):
+                standing = self._tenants.standing(tenant_id, fresh=True)
+            else:
+                standing = self._tenants.standing(tenant_id)
             if standing is None or standing.status != TenantStatus.ACTIVE.value:
+                # What the APIs' ACCESS_DENIED gateway response says ($context.authorizer.reason).
+                status = "not found" if standing is None else standing.status
+                context["reason"] = f"tenant {tenant_id} is {status}"
                 return _policy(user_id, [_statement("Deny", [everything])]) | {"context": context}
             context.update(
                 tenant_id=tenant_id, tier=standing.tier, region_group=standing.region_group
             )
+            usage_key = standing.usage_key
 
         routes = self._routes.current()
         allowed = [arn.of(p) for p in routes.routes_for(role)]
         statements = [_statement("Allow", allowed)] if allowed else []
         if not routes.allows(role, arn.method, arn.path):
             statements.append(_statement("Deny", [method_arn]))
-        return _policy(user_id, statements) | {"context": context}
+        answer = _policy(user_id, statements) | {"context": context}
+        if usage_key:
+            answer["usageIdentifierKey"] = usage_key
+        return answer

@@ -7,7 +7,10 @@ commits its marker alone.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from tenant_context import Cause
+from tenant_service.app.access import TenantAccess
 from tenant_service.app.tenants import tenant_context
 from tenant_service.domain.errors import TenantNotFound, UserAlreadyExists
 from tenant_service.domain.events import TenantUserCreated
@@ -27,12 +30,14 @@ class ProvisioningReactions:
         identity: IdentityProvider,
         invitations: InvitationSender,
         clock: Clock,
+        access: TenantAccess,
     ) -> None:
         self._repository = repository
         self._uow = uow
         self._identity = identity
         self._invitations = invitations
         self._clock = clock
+        self._access = access
 
     def provisioned(self, tenant_id: str, cause: Cause) -> Tenant | None:
         """PROVISIONING -> ACTIVE, and the tenant's first admin user is created and invited."""
@@ -42,6 +47,9 @@ class ProvisioningReactions:
         active = tenant.provisioned(self._clock.now())
         if active is None:
             return self._apply(tenant, cause, None)
+        # Its limits: a usage key in its tier's plans (created before the record says ACTIVE,
+        # so the authorizer never lets it in unmetered; put_key is idempotent on a retry).
+        active = active.with_usage_key(self._access.usage_key(tenant.id, tenant.tier.value))
         invitation: Invitation | None
         try:
             invitation = self._identity.create_user(
@@ -91,6 +99,24 @@ class ProvisioningReactions:
         if tenant is None:
             return None
         return self._apply(tenant, cause, tenant.deprovisioned(self._clock.now()))
+
+    def released(self, tenant_id: str) -> None:
+        """The tenant's environment is gone: so is its own usage key."""
+        self._access.release(tenant_id)
+
+    def standing_changed(self, tenant_id: str, changed_at: datetime) -> int:
+        """Suspended, activated, offboarding, another tier (or any other change of who may do
+        what: the console's user changes call it too): every token learns of it within the
+        bound of app/access.py. Returns the number of stage flushes."""
+        return self._access.revoke(changed_at)
+
+    def tier_changed(self, tenant_id: str, cause: Cause) -> Tenant | None:
+        """Its usage key moves to the new tier's plans (a shard key: the new tier's shard)."""
+        tenant = self._pending(tenant_id, cause)
+        if tenant is None:
+            return None
+        key = self._access.usage_key(tenant.id, tenant.tier.value, current=tenant.usage_key)
+        return self._apply(tenant, cause, tenant.rekeyed(key, self._clock.now()))
 
     def _pending(self, tenant_id: str, cause: Cause) -> Tenant | None:
         """The tenant, or None when this event was already processed."""

@@ -51,6 +51,8 @@ class Tenant:
     config: dict[str, str] = field(default_factory=dict)
     status_reason: str | None = None
     version: int = 0
+    # The API key API Gateway meters the tenant's requests by (its limits): set by the lifecycle.
+    usage_key: str | None = None
 
     @classmethod
     def register(
@@ -139,6 +141,17 @@ class Tenant:
         return self._moved(TenantStatus.OFFBOARDING, now), TenantOffboardingRequested(
             tenant_id=self.id, tier=self.tier.value, region_group=self.region_group.value
         )
+
+    def with_usage_key(self, usage_key: str) -> Tenant:
+        """This change also meters the tenant by `usage_key` (the change moves the version). No
+        event: nothing outside the platform's edge reads it."""
+        return replace(self, usage_key=usage_key)
+
+    def rekeyed(self, usage_key: str, now: datetime) -> Tenant | None:
+        """Metered by another key, as a change of its own; None when it already is."""
+        if usage_key == self.usage_key:
+            return None
+        return replace(self, usage_key=usage_key, updated_at=now, version=self.version + 1)
 
     # Reactions to the provisioner's events. They return None when the event no longer applies
     # (a duplicate or a late arrival): the tenant is already past that point.

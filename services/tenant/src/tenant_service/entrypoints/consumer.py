@@ -1,8 +1,12 @@
 """Consumer of the provisioner's events (queue `saas-tenant-events`): the tenant's status follows
-its environment. One dispatch table, EVENT_HANDLERS, from detail-type to handler. Partial batch
-failures; a message that can never be processed (not an envelope, a detail-type with no handler,
-an unknown major version, bad data, an unknown tenant) goes to the DLQ with the reason and is not
-retried; anything else fails its item and is retried."""
+its environment; and of this service's own changes of standing (suspended, activated,
+offboarding, another tier), after which every API's authorizer cache is flushed so that every
+token, already used or not, learns of it (app/access.py). One dispatch table, EVENT_HANDLERS,
+from detail-type to handler. Partial batch failures; a message that can never be processed (not
+an envelope, a detail-type with no handler, an unknown major version, bad data, an unknown
+tenant) goes to the DLQ with the reason and is not retried; anything else fails its item and is
+retried.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ gc.disable()
 
 import json
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -43,10 +48,13 @@ from tenant_service.entrypoints.event_readers import (
     TenantDeprovisionedReader,
     TenantProvisionedReader,
     TenantProvisioningFailedReader,
+    TenantStandingChangedReader,
+    TenantUpdatedReader,
 )
 from tenant_service.entrypoints.observability import logger, metrics, tracer
 
 SOURCE = "saas.provisioner"
+OWN_SOURCE = "saas.tenant"
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
@@ -55,15 +63,18 @@ class Poison(Exception):
 
 
 class EventHandler:
-    """One detail-type: its reader model (with the major it accepts) and the use case it calls
-    with the tenant id, the cause and the event's data; returns the tenant as changed, or None
-    when the event changed nothing (a duplicate, or one overtaken by a later change)."""
+    """One detail-type: its source, its reader model (with the major it accepts) and the use case
+    it calls with the tenant id, the cause, the event's data and when it occurred; returns the
+    tenant as changed, or None when the event changed nothing (a duplicate, one overtaken by a
+    later change, or a reaction that changes no tenant)."""
 
     def __init__(
         self,
+        source: str,
         reader: type[BaseModel],
-        react: Callable[[str, Cause, Any], Tenant | None],
+        react: Callable[[str, Cause, Any, datetime], Tenant | None],
     ) -> None:
+        self.source = source
         self.reader = reader
         self.react = react
 
@@ -85,38 +96,77 @@ class EventHandler:
             correlation_id=envelope.metadata.correlation_id, event_id=envelope.metadata.event_id
         )
         try:
-            return self.react(envelope.metadata.tenant_id, cause, data)
+            return self.react(
+                envelope.metadata.tenant_id, cause, data, envelope.metadata.occurred_at
+            )
         except TenantNotFound as exc:
             raise Poison(str(exc)) from None
 
 
-def _provisioned(tenant_id: str, cause: Cause, data: TenantProvisionedReader) -> Tenant | None:
+def _provisioned(
+    tenant_id: str, cause: Cause, data: TenantProvisionedReader, at: datetime
+) -> Tenant | None:
     return container().reactions.provisioned(tenant_id, cause)
 
 
 def _provisioning_failed(
-    tenant_id: str, cause: Cause, data: TenantProvisioningFailedReader
+    tenant_id: str, cause: Cause, data: TenantProvisioningFailedReader, at: datetime
 ) -> Tenant | None:
     return container().reactions.provisioning_failed(tenant_id, cause, data.reason)
 
 
-def _deprovisioned(tenant_id: str, cause: Cause, data: TenantDeprovisionedReader) -> Tenant | None:
-    return container().reactions.deprovisioned(tenant_id, cause)
+def _deprovisioned(
+    tenant_id: str, cause: Cause, data: TenantDeprovisionedReader, at: datetime
+) -> Tenant | None:
+    changed = container().reactions.deprovisioned(tenant_id, cause)
+    container().reactions.released(tenant_id)  # idempotent: a redelivery finds no key
+    return changed
 
 
-# Each reader is the one CONSUMED declares (the contract tests read CONSUMED).
+def _standing_changed(
+    tenant_id: str, cause: Cause, data: TenantStandingChangedReader, at: datetime
+) -> Tenant | None:
+    flushed = container().reactions.standing_changed(tenant_id, at)
+    logger.info("authorizer caches flushed", extra={"stages": flushed})
+    return None
+
+
+def _updated(
+    tenant_id: str, cause: Cause, data: TenantUpdatedReader, at: datetime
+) -> Tenant | None:
+    if data.tier == data.previous_tier:
+        return None  # its config alone: nothing the edge knows of
+    changed = container().reactions.tier_changed(tenant_id, cause)
+    # The tier is in the authorizer's answer (the services read it): cached answers must go.
+    container().reactions.standing_changed(tenant_id, at)
+    return changed
+
+
+def _handler(source: str, detail_type: str, react: Callable[..., Tenant | None]) -> EventHandler:
+    # Each reader is the one CONSUMED declares (the contract tests read CONSUMED).
+    return EventHandler(source, CONSUMED[(source, detail_type)], react)
+
+
 EVENT_HANDLERS: Mapping[str, EventHandler] = {
-    "TenantProvisioned": EventHandler(CONSUMED[(SOURCE, "TenantProvisioned")], _provisioned),
-    "TenantProvisioningFailed": EventHandler(
-        CONSUMED[(SOURCE, "TenantProvisioningFailed")], _provisioning_failed
+    "TenantProvisioned": _handler(SOURCE, "TenantProvisioned", _provisioned),
+    "TenantProvisioningFailed": _handler(SOURCE, "TenantProvisioningFailed", _provisioning_failed),
+    "TenantDeprovisioned": _handler(SOURCE, "TenantDeprovisioned", _deprovisioned),
+    "TenantSuspended": _handler(OWN_SOURCE, "TenantSuspended", _standing_changed),
+    "TenantActivated": _handler(OWN_SOURCE, "TenantActivated", _standing_changed),
+    "TenantOffboardingRequested": _handler(
+        OWN_SOURCE, "TenantOffboardingRequested", _standing_changed
     ),
-    "TenantDeprovisioned": EventHandler(CONSUMED[(SOURCE, "TenantDeprovisioned")], _deprovisioned),
+    "TenantUpdated": _handler(OWN_SOURCE, "TenantUpdated", _updated),
 }
 
 
 def _react(body: dict[str, Any]) -> None:
     source, detail_type = body.get("source"), body.get("detail-type")
-    if source != SOURCE or not isinstance(detail_type, str) or detail_type not in EVENT_HANDLERS:
+    if (
+        not isinstance(detail_type, str)
+        or detail_type not in EVENT_HANDLERS
+        or source != EVENT_HANDLERS[detail_type].source
+    ):
         raise Poison(f"no handler for event {detail_type!r} from {source!r}")
     handler = EVENT_HANDLERS[detail_type]
     try:

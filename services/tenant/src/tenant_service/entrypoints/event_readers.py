@@ -1,4 +1,5 @@
-"""What this service reads from the provisioner's events: its own reader models (pydantic only).
+"""What this service reads from the provisioner's events, and from its own lifecycle events (to
+bring every token into line with a change of standing): its own reader models (pydantic only).
 
 CONSUMED maps (source, detail-type) -> reader model; `event_version` is the major it accepts.
 Readers ignore fields they do not use, so a producer adding one breaks nothing.
@@ -33,8 +34,21 @@ class TenantDeprovisionedReader(_Reader):
     pass
 
 
+class TenantStandingChangedReader(_Reader):
+    """TenantSuspended, TenantActivated, TenantOffboardingRequested: who may call changed."""
+
+
+class TenantUpdatedReader(_Reader):
+    tier: str
+    previous_tier: str
+
+
 CONSUMED: dict[tuple[str, str], type[BaseModel]] = {
     ("saas.provisioner", "TenantProvisioned"): TenantProvisionedReader,
     ("saas.provisioner", "TenantProvisioningFailed"): TenantProvisioningFailedReader,
     ("saas.provisioner", "TenantDeprovisioned"): TenantDeprovisionedReader,
+    ("saas.tenant", "TenantSuspended"): TenantStandingChangedReader,
+    ("saas.tenant", "TenantActivated"): TenantStandingChangedReader,
+    ("saas.tenant", "TenantOffboardingRequested"): TenantStandingChangedReader,
+    ("saas.tenant", "TenantUpdated"): TenantUpdatedReader,
 }

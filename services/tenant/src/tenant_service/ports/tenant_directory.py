@@ -12,6 +12,7 @@ class TenantStanding:
     status: str
     tier: str
     region_group: str
+    usage_key: str | None = None  # what API Gateway meters the tenant's requests by
 
 
 class TenantDirectory(Protocol):

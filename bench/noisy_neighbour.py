@@ -1,0 +1,220 @@
+"""Noisy neighbour through the local platform: a basic tenant sends GET /products at five times
+its rate while a premium tenant works at a steady rate; the premium tenant's latency with the
+noise is set against its latency alone, measured in the same run just before.
+
+The usage plans are the templates' own, with test numbers set through the platform template's
+parameters (LIMITS): the tier defaults (10 and 100 requests/s) are more than a 2-core CI
+machine serves through moto, and the point is the ratio, not the size.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.report import Row, median_ms, p95_ms
+from bench.templates import ROOT, fresh_function_log
+
+# Test numbers for the platform template's tier parameters (per tenant, per service API).
+BASIC_RATE, BASIC_BURST = 2, 2
+PREMIUM_RATE, PREMIUM_BURST = 20, 40
+LIMITS = {
+    "BasicRateLimit": str(BASIC_RATE),
+    "BasicBurstLimit": str(BASIC_BURST),
+    "BasicDailyQuota": "100000",
+    "PremiumRateLimit": str(PREMIUM_RATE),
+    "PremiumBurstLimit": str(PREMIUM_BURST),
+    "PremiumDailyQuota": "100000",
+}
+NOISE_FACTOR = 5  # the basic tenant sends at five times its rate
+PREMIUM_RATE_SENT = 4.0  # requests/s of the premium tenant, steady (a fifth of its rate)
+SECONDS = float(os.environ.get("BENCH_NOISY_SECONDS", "10"))
+PASSWORD = "Noisy-Passw0rd-1"
+TIMEOUT = 180.0
+TEMPLATES = ("tenant", "provisioner", "product")
+
+
+@dataclass
+class Figures:
+    alone: list[float] = field(default_factory=list)  # premium latencies (s), nobody else
+    noisy: list[float] = field(default_factory=list)  # premium latencies (s), basic flooding
+    premium_statuses: list[int] = field(default_factory=list)
+    basic_statuses: list[int] = field(default_factory=list)
+    basic_429_bodies: set[str] = field(default_factory=set)
+    basic_retry_after: set[str] = field(default_factory=set)
+    basic_invocations: int = 0  # handler invocations of the basic tenant during the noise
+    noise_seconds: float = 0.0
+
+
+def start(function_log: Any = None) -> Any:
+    """The platform (tenant, provisioner, product) with the test limits."""
+    from saas_local.testing import start_platform
+
+    templates = [ROOT / "services" / name / "template.yaml" for name in TEMPLATES]
+    return start_platform(
+        ROOT,
+        templates,
+        region_map={"us": "us-east-1"},
+        parameters={"platform": LIMITS},
+        function_log=function_log,
+    )
+
+
+def onboard(platform: Any, tier: str) -> tuple[str, str]:
+    """A new ACTIVE tenant of `tier` through the API: (tenant id, its TenantUser's ID token)."""
+    root = platform.login(*platform.system_admin)
+    suffix = uuid.uuid4().hex[:8]
+    answer = platform.api(
+        "POST",
+        "/tenants",
+        token=root,
+        json={
+            "name": f"Noisy {suffix}",
+            "tier": tier,
+            "region_group": "us",
+            "admin_email": f"noisy-{suffix}@shop.test",
+        },
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    if answer.status != 202:
+        raise RuntimeError(f"onboarding refused: {answer.status} {answer.text}")
+    tenant_id = str(answer.json()["id"])
+    platform.wait_until(
+        lambda: (
+            platform.api("GET", f"/tenants/{tenant_id}", token=root).json()["status"] == "ACTIVE"
+        ),
+        timeout=TIMEOUT,
+    )
+    username = f"noisy-user-{suffix}"
+    platform.create_user(username, PASSWORD, "TenantUser", tenant_id)
+    return tenant_id, platform.login(username, PASSWORD)
+
+
+def _steady(platform: Any, token: str, rate: float, seconds: float) -> list[tuple[int, float]]:
+    """GET /products at `rate` per second, one after another: (status, latency) each."""
+    answers = []
+    start = time.perf_counter()
+    for n in range(int(rate * seconds)):
+        time.sleep(max(0.0, start + n / rate - time.perf_counter()))
+        sent = time.perf_counter()
+        response = platform.api("GET", "/products", token=token)
+        answers.append((response.status, time.perf_counter() - sent))
+    return answers
+
+
+def measure(platform: Any, basic_token: str, premium_token: str) -> Figures:
+    figures = Figures()
+    # Warm: workers started, tokens in the authorizer cache; then the buckets refill.
+    for token in (basic_token, premium_token):
+        for _ in range(2):
+            platform.api("GET", "/products", token=token)
+    time.sleep(2)
+
+    alone = _steady(platform, premium_token, PREMIUM_RATE_SENT, SECONDS)
+    figures.alone = [latency for _, latency in alone]
+    figures.premium_statuses += [status for status, _ in alone]
+    time.sleep(1.0 / BASIC_RATE * BASIC_BURST)  # the basic bucket full again
+
+    gateway = platform.platform.gateway
+    basic_key = _usage_key(platform, basic_token)
+    before = gateway.invocations[basic_key]
+    stop = threading.Event()
+    noise_rate = BASIC_RATE * NOISE_FACTOR
+
+    def flood() -> None:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            start = time.perf_counter()
+            n = 0
+            while not stop.is_set():
+                time.sleep(max(0.0, start + n / noise_rate - time.perf_counter()))
+                pool.submit(_basic_request, platform, basic_token, figures)
+                n += 1
+        figures.noise_seconds = time.perf_counter() - start
+
+    noise = threading.Thread(target=flood, name="noisy-basic-tenant")
+    noise.start()
+    try:
+        noisy = _steady(platform, premium_token, PREMIUM_RATE_SENT, SECONDS)
+    finally:
+        stop.set()
+        noise.join()
+    figures.noisy = [latency for _, latency in noisy]
+    figures.premium_statuses += [status for status, _ in noisy]
+    figures.basic_invocations = gateway.invocations[basic_key] - before
+    return figures
+
+
+_lock = threading.Lock()
+
+
+def _basic_request(platform: Any, token: str, figures: Figures) -> None:
+    response = platform.api("GET", "/products", token=token)
+    with _lock:
+        figures.basic_statuses.append(response.status)
+        if response.status == 429:
+            figures.basic_429_bodies.add(response.text)
+            headers = {k.lower(): v for k, v in response.headers.items()}
+            figures.basic_retry_after.add(headers.get("retry-after", ""))
+
+
+def _usage_key(platform: Any, token: str) -> str:
+    """The tenant's usage key, as the gateway's cached authorizer answer holds it."""
+    for route in platform.platform.gateway.routes:
+        if route.authorizer is None:
+            continue
+        answer = route.authorizer.cache.get((f"Bearer {token}",))
+        if answer is not None and answer.usage_key:
+            return str(answer.usage_key)
+    raise RuntimeError("no cached authorizer answer with a usage key for this token")
+
+
+def run() -> list[Row]:
+    with start(fresh_function_log()) as platform:
+        _, basic = onboard(platform, "basic")
+        _, premium = onboard(platform, "premium")
+        figures = measure(platform, basic, premium)
+    return rows(figures)
+
+
+def rows(figures: Figures) -> list[Row]:
+    throttled = figures.basic_statuses.count(429)
+    sent = len(figures.basic_statuses)
+    ceiling = BASIC_BURST + BASIC_RATE * figures.noise_seconds
+    median_ratio = median_ms(figures.noisy) / median_ms(figures.alone)
+    p95_ratio = p95_ms(figures.noisy) / p95_ms(figures.alone)
+    premium_429 = figures.premium_statuses.count(429)
+    return [
+        Row(
+            "noisy neighbour",
+            f"premium GET /products at {PREMIUM_RATE_SENT:g}/s, median",
+            median_ms(figures.noisy),
+            "alone",
+            median_ms(figures.alone),
+            "<= 1.5x",
+            median_ratio <= 1.5 and premium_429 == 0,
+        ),
+        Row(
+            "noisy neighbour",
+            f"premium GET /products at {PREMIUM_RATE_SENT:g}/s, p95",
+            p95_ms(figures.noisy),
+            "alone",
+            p95_ms(figures.alone),
+            "<= 1.5x",
+            p95_ratio <= 1.5 and premium_429 == 0,
+        ),
+        Row(
+            "noisy neighbour",
+            f"basic at {NOISE_FACTOR}x its {BASIC_RATE}/s: handler calls",
+            float(figures.basic_invocations),
+            f"burst + rate x {figures.noise_seconds:.1f} s",
+            ceiling,
+            "<= 1x",
+            figures.basic_invocations <= ceiling,
+            note=f"{throttled} of {sent} basic requests got 429; premium 429s: {premium_429}",
+        ),
+    ]
