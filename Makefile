@@ -25,7 +25,7 @@ STACK_CODE_event-log := saas-devtools
 TEMPLATES := $(strip $(wildcard infra/*.yaml) $(wildcard services/*/template.yaml))
 TYPED := -p tenant_context $(foreach s,$(SERVICES),-p $(call package_of,$(s))) -p saas_devtools
 
-.PHONY: help uv sync lint test package deploy run bench bench-onboarding contracts replay clean check-service check-deployable list-services new-service
+.PHONY: console chromium help uv sync lint test package deploy run bench bench-onboarding contracts replay clean check-service check-deployable list-services new-service
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -51,7 +51,8 @@ check-deployable:
 	@test -z "$(SERVICE)" || [[ " $(DEPLOYABLES) " == *" $(SERVICE) "* ]] || { echo "SERVICE must be one of: $(DEPLOYABLES)"; exit 2; }
 
 ifeq ($(SERVICE),)
-test: lint ## lint, then every test (SERVICE=order: that service's tests alone, in its own environment)
+test: lint console chromium ## lint, then every test (SERVICE=order: that service's tests alone, in its own environment)
+	cd web && npm test
 	$(BIN)/pytest shared/tenant-context/tests $(wildcard $(foreach s,$(SERVICES),services/$(s)/tests)) tests
 else
 test: check-service uv
@@ -101,6 +102,21 @@ bench-onboarding: sync ## tenants through the local platform and back out (SIZES
 
 run: sync ## the whole platform on this machine, in the foreground (API_PORT=8080, REGION_MAP='{"us":"us-east-1",...}'); Ctrl-C stops it
 	$(BIN)/saas-local --root $(CURDIR)
+
+# The web console (web/): `npm ci` when package-lock.json changed, the build when a source did.
+WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) $(wildcard web/index.html web/*.json web/*.ts) \
+	$(wildcard services/*/contracts/permissions.json)
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd web && npm run build
+
+console: web/dist/index.html ## build the web console into web/dist (only when its sources changed)
+
+chromium: ## Debian's chromium for the console's browser tests, installed when missing (as root)
+	@test -x /usr/bin/chromium || [ "$$(id -u)" != 0 ] || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 list-services: ## the services this Makefile found: name, distribution, import package
 	@$(foreach s,$(SERVICES),echo "$(s) $(call distribution_of,$(s)) $(call package_of,$(s))";)

@@ -54,7 +54,7 @@ export interface User {
   username: string;
   email: string;
   role: string;
-  status?: string;
+  /** Present once the API can disable users. */
   enabled?: boolean;
 }
 

@@ -115,7 +115,7 @@ export function UsersPage() {
               <tr key={user.username}>
                 <td>{user.email}</td>
                 <td>{user.role}</td>
-                <td>{user.status ?? (user.enabled === false ? "DISABLED" : "—")}</td>
+                <td>{user.enabled === undefined ? "—" : user.enabled ? "Enabled" : "Disabled"}</td>
                 {actions.length ? (
                   <td>
                     {asking?.user.username === user.username ? (
@@ -127,7 +127,7 @@ export function UsersPage() {
                         onCancel={() => setAsking(null)}
                       />
                     ) : (
-                      actions.map((a) => (
+                      actions.filter((a) => (a.action === "enable" ? user.enabled === false : a.action === "disable" ? user.enabled !== false : true)).map((a) => (
                         <button key={a.action} type="button" aria-label={`${a.label} ${user.email}`} onClick={() => setAsking({ user, action: a.action })}>
                           {a.label}
                         </button>

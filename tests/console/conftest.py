@@ -1,0 +1,165 @@
+"""Fixtures of the console's browser journeys: the built console (web/dist), Debian's Chromium
+driven by Playwright (never a downloaded browser), the local platform with the real templates,
+and a page visitor that saves a screenshot of every page and runs axe-core on it.
+
+Screenshots go to build/console-screenshots/<journey>/ (CONSOLE_SCREENSHOTS sets another
+folder): NN-<page>.png in the order the journey visited them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(HERE))
+
+from console_server import serve_console  # noqa: E402
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = Path(os.environ.get("CONSOLE_SCREENSHOTS", ROOT / "build" / "console-screenshots"))
+# Seconds a state change may take to reach the screen on a loaded 2-core machine (a bound).
+FLOW_TIMEOUT_MS = 150_000
+
+pytestmark = pytest.mark.slow
+
+
+def _ensure_chromium() -> Path:
+    """Debian's chromium, installed with apt-get when missing (root only); else the skip says why."""
+    if CHROMIUM.is_file():
+        return CHROMIUM
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        pytest.skip("/usr/bin/chromium is missing and apt-get cannot install it (not root)")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
+    done = subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "chromium"], env=env, capture_output=True, text=True
+    )
+    if done.returncode != 0 or not CHROMIUM.is_file():
+        pytest.skip(f"chromium could not be installed with apt-get: {done.stderr[-500:]}")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def console_dist() -> Path:
+    """web/dist, built (npm ci, npm run build) by `make console` when its sources changed."""
+    subprocess.run(["make", "--no-print-directory", "console"], cwd=ROOT, check=True)
+    dist = ROOT / "web" / "dist"
+    assert (dist / "index.html").is_file(), "make console wrote no web/dist/index.html"
+    return dist
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    executable = _ensure_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(executable), args=CHROMIUM_FLAGS, headless=True
+        )
+        yield launched
+        launched.close()
+
+
+@dataclass
+class Console:
+    url: str
+    platform: Any
+    # What one journey leaves for the next (tenants, users, passwords).
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="session")
+def console(console_dist: Path) -> Iterator[Console]:
+    from saas_local.testing import start_platform
+
+    with start_platform(ROOT, region_map={"us": "us-east-1"}) as platform:
+        config = {
+            "apiUrl": platform.api_url,
+            "region": platform.region,
+            "userPoolId": platform.user_pool_id,
+            "userPoolClientId": platform.user_pool_client_id,
+            "cognitoEndpoint": platform.aws_endpoint_url,
+        }
+        with serve_console(console_dist, config) as url:
+            yield Console(url, platform)
+
+
+class Visitor:
+    """Saves a screenshot of each page visited and holds it to axe-core's serious and critical
+    rules."""
+
+    def __init__(self, page: Any, folder: Path) -> None:
+        self.page = page
+        self.folder = folder
+        self.count = 0
+        self.visited: list[str] = []
+
+    def __call__(self, name: str) -> None:
+        self.page.wait_for_load_state("networkidle")
+        self.count += 1
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        self.page.screenshot(path=str(self.folder / f"{self.count:02d}-{slug}.png"), full_page=True)
+        self.visited.append(name)
+        violations = axe_violations(self.page)
+        assert not violations, f"axe on {name!r}: {json.dumps(violations, indent=1)}"
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on the page (axe bundled from npm)."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(content=AXE.read_text())
+    results = page.evaluate("() => window.axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"]][:5],
+        }
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.fixture
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    opened = context.new_page()
+    opened.set_default_timeout(30_000)
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    context.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture
+def visit(page: Any, request: pytest.FixtureRequest) -> Visitor:
+    folder = SCREENSHOTS / request.node.name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return Visitor(page, folder)
