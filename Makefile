@@ -25,7 +25,7 @@ STACK_CODE_event-log := saas-devtools
 TEMPLATES := $(strip $(wildcard infra/*.yaml) $(wildcard services/*/template.yaml))
 TYPED := -p tenant_context $(foreach s,$(SERVICES),-p $(call package_of,$(s))) -p saas_devtools
 
-.PHONY: console chromium help uv sync lint test package deploy run bench bench-onboarding contracts replay clean check-service check-deployable list-services new-service
+.PHONY: help uv sync lint test package deploy run bench bench-onboarding contracts replay clean check-service check-deployable list-services new-service
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -112,6 +112,7 @@ web/node_modules/.package-lock.json: web/package-lock.json
 web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
 	cd web && npm run build
 
+.PHONY: console chromium
 console: web/dist/index.html ## build the web console into web/dist (only when its sources changed)
 
 chromium: ## Debian's chromium for the console's browser tests, installed when missing (as root)

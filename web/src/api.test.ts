@@ -100,6 +100,21 @@ describe("ApiClient", () => {
     expect((await failure(api.activateTenant("t1"))).message).toBe("The server failed: Internal server error");
   });
 
+  it("calls each collection's own API when config.json names them", async () => {
+    const fake = fakeFetch({ "GET /orders": () => ({ body: { items: [] } }), "GET /tenants": () => ({ body: { items: [] } }) });
+    const api = new ApiClient({
+      baseUrl: "http://api.test",
+      baseUrls: { orders: "https://orders.example/" },
+      token: async () => "t",
+      role: () => "SystemAdmin",
+      onUnauthorized: () => undefined,
+      fetcher: fake.fetch,
+    });
+    await api.listOrders();
+    await api.listTenants();
+    expect(fake.calls.map((c) => c.url)).toEqual(["https://orders.example/orders?limit=20", "http://api.test/tenants?limit=20"]);
+  });
+
   it("encodes a username in the path", async () => {
     const { api, calls } = client({ "POST /users/a%2Bb%40x.test/disable": () => ({ body: {} }) }, "TenantAdmin");
     await api.userAction("a+b@x.test", "disable");

@@ -88,6 +88,8 @@ export interface Order {
 
 export interface ApiOptions {
   baseUrl: string;
+  /** The base URL of each first path segment (config.json's apiUrls); baseUrl otherwise. */
+  baseUrls?: Record<string, string>;
   /** The current ID token (refreshed first when it is about to expire); null when signed out. */
   token: () => Promise<string | null>;
   role: () => Role | null;
@@ -115,6 +117,11 @@ export class ApiClient {
     this.fetcher = options.fetcher ?? ((...args) => fetch(...args));
   }
 
+  urlOf(path: string): string {
+    const segment = path.split("?")[0].split("/")[1] ?? "";
+    return (this.options.baseUrls?.[segment] ?? this.options.baseUrl).replace(/\/+$/, "") + path;
+  }
+
   async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
     const token = await this.options.token();
     const all: Record<string, string> = { Accept: "application/json", ...headers };
@@ -122,7 +129,7 @@ export class ApiClient {
     if (body !== undefined) all["Content-Type"] = "application/json";
     let response: Response;
     try {
-      response = await this.fetcher(this.options.baseUrl + path, {
+      response = await this.fetcher(this.urlOf(path), {
         method,
         headers: all,
         body: body === undefined ? undefined : JSON.stringify(body),

@@ -88,6 +88,7 @@ export function AuthProvider({
     () =>
       new ApiClient({
         baseUrl: config.apiUrl,
+        baseUrls: config.apiUrls,
         token,
         role: () => sessionRef.current?.role ?? null,
         onUnauthorized: (message) => endSession(message),

@@ -2,6 +2,9 @@
  * platform writes it; in AWS it comes from the stacks' outputs). */
 export interface ConsoleConfig {
   apiUrl: string;
+  /** The API of each first path segment ("tenants", "orders"...): in AWS each service has its
+   * own API; a segment not named here goes to apiUrl. */
+  apiUrls?: Record<string, string>;
   region: string;
   userPoolId: string;
   userPoolClientId: string;
@@ -38,5 +41,9 @@ export async function loadConfig(fetcher: typeof fetch = fetch): Promise<Console
     throw new ConfigError(`The console's settings (/config.json) lack ${missing.join(", ")}.`);
   }
   const config = body as ConsoleConfig;
-  return { ...config, apiUrl: config.apiUrl.replace(/\/+$/, "") };
+  const apiUrls: Record<string, string> = {};
+  for (const [segment, url] of Object.entries(config.apiUrls ?? {})) {
+    if (typeof url === "string") apiUrls[segment] = url.replace(/\/+$/, "");
+  }
+  return { ...config, apiUrl: config.apiUrl.replace(/\/+$/, ""), apiUrls };
 }
