@@ -45,7 +45,7 @@ pytestmark = pytest.mark.slow
 
 
 def _ensure_chromium() -> Path:
-    """Debian's chromium, installed with apt-get when missing (root only); else the skip says why."""
+    """Debian's chromium, installed with apt-get when missing (as root); else a skip says why."""
     if CHROMIUM.is_file():
         return CHROMIUM
     if os.geteuid() != 0 or shutil.which("apt-get") is None:

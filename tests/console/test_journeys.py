@@ -128,8 +128,22 @@ def test_journey_2_tenant_admin_sets_a_password_invites_a_user_and_creates_a_pro
     form.get_by_label("Role").select_option("TenantUser")
     form.get_by_role("button", name="Invite").click()
     expect(page.get_by_role("status")).to_contain_text(f"Invitation sent to {user_email}")
-    expect(page.get_by_role("table", name="Users")).to_contain_text(user_email)
+    users = page.get_by_role("table", name="Users")
+    row = users.get_by_role("row").filter(has_text=user_email)
+    expect(row).to_contain_text("Enabled")
     visit("users with the invited user")
+    # The user administration routes: disable, enable, re-send the invitation (each confirmed).
+    for action, answer, status in (
+        ("Disable", "disabled", "Disabled"),
+        ("Enable", "enabled", "Enabled"),
+        ("Re-send invitation", "sent a new invitation", "Enabled"),
+    ):
+        page.get_by_role("button", name=f"{action} {user_email}").click()
+        expect(page.get_by_role("alertdialog")).to_contain_text(user_email)
+        page.get_by_role("button", name="Yes", exact=True).click()
+        expect(page.get_by_role("status")).to_contain_text(f"{user_email}: {answer}.")
+        expect(row).to_contain_text(status)
+    visit("users after disable, enable and a new invitation")
 
     page.get_by_role("link", name="Products").click()
     form = page.get_by_role("form", name="New product")
@@ -171,7 +185,9 @@ def test_journey_3_tenant_user_orders_until_confirmed_then_rejected(
     expect(row.locator(".stock")).to_have_text("3")
     # Read only: no create, edit or delete control for a TenantUser.
     expect(page.get_by_role("form", name="New product")).to_have_count(0)
-    expect(page.get_by_role("button", name=re.compile("^(Edit|Delete|Save product)"))).to_have_count(0)
+    expect(
+        page.get_by_role("button", name=re.compile("^(Edit|Delete|Save product)"))
+    ).to_have_count(0)
     visit("products, read only")
 
     def order(quantity: int) -> None:
@@ -179,7 +195,9 @@ def test_journey_3_tenant_user_orders_until_confirmed_then_rejected(
         expect(page.get_by_role("heading", name="Place an order")).to_be_visible()
         select = page.get_by_label("Product (line 1)")
         expect(select.locator("option", has_text="Blue widget")).to_have_count(1)
-        select.select_option(select.locator("option", has_text="Blue widget").get_attribute("value"))
+        select.select_option(
+            select.locator("option", has_text="Blue widget").get_attribute("value")
+        )
         page.get_by_label("Quantity (line 1)").fill(str(quantity))
         page.get_by_role("button", name="Place order").click()
         expect(page.get_by_role("heading", name="Order")).to_be_visible()

@@ -118,7 +118,9 @@ export function UsersPage() {
                 <td>{user.enabled === undefined ? "—" : user.enabled ? "Enabled" : "Disabled"}</td>
                 {actions.length ? (
                   <td>
-                    {asking?.user.username === user.username ? (
+                    {user.username === session?.username || user.email === session?.email ? (
+                      "you"
+                    ) : asking?.user.username === user.username ? (
                       <Confirm
                         question={`${actions.find((a) => a.action === asking.action)?.label} ${user.email}?`}
                         confirmLabel="Yes"
@@ -128,7 +130,13 @@ export function UsersPage() {
                       />
                     ) : (
                       actions.filter((a) => (a.action === "enable" ? user.enabled === false : a.action === "disable" ? user.enabled !== false : true)).map((a) => (
-                        <button key={a.action} type="button" aria-label={`${a.label} ${user.email}`} onClick={() => setAsking({ user, action: a.action })}>
+                        <button
+                          key={a.action}
+                          type="button"
+                          className={a.action === "remove" || a.action === "disable" ? "danger" : undefined}
+                          aria-label={`${a.label} ${user.email}`}
+                          onClick={() => setAsking({ user, action: a.action })}
+                        >
                           {a.label}
                         </button>
                       ))
