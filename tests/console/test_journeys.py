@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FLOW_TIMEOUT_MS, Console, Visitor
+from console_kit import FLOW_TIMEOUT_MS, Console, Visitor
 from playwright.sync_api import expect
+
+pytestmark = pytest.mark.slow
 
 PASSWORD = "Console-Passw0rd!"
 TENANT_REFUSED = "Access refused: your tenant is not active"
