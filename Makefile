@@ -51,7 +51,8 @@ check-deployable:
 	@test -z "$(SERVICE)" || [[ " $(DEPLOYABLES) " == *" $(SERVICE) "* ]] || { echo "SERVICE must be one of: $(DEPLOYABLES)"; exit 2; }
 
 ifeq ($(SERVICE),)
-test: lint ## lint, then every test (SERVICE=order: that service's tests alone, in its own environment)
+test: lint console chromium ## lint, then every test (SERVICE=order: that service's tests alone, in its own environment)
+	cd web && npm test
 	$(BIN)/pytest shared/tenant-context/tests $(wildcard $(foreach s,$(SERVICES),services/$(s)/tests)) tests
 else
 test: check-service uv
@@ -136,6 +137,22 @@ run: sync ## the whole platform on this machine, in the foreground (API_PORT=808
 	# The console (web/) is built first when its sources changed; without npm it is left out.
 	$(BIN)/saas-local --root $(CURDIR) build-console
 	$(BIN)/saas-local --root $(CURDIR)
+
+# The web console (web/): `npm ci` when package-lock.json changed, the build when a source did.
+WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) $(wildcard web/index.html web/*.json web/*.ts) \
+	$(wildcard services/*/contracts/permissions.json)
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd web && npm run build
+
+.PHONY: console chromium
+console: web/dist/index.html ## build the web console into web/dist (only when its sources changed)
+
+chromium: ## Debian's chromium for the console's browser tests, installed when missing (as root)
+	@test -x /usr/bin/chromium || [ "$$(id -u)" != 0 ] || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 list-services: ## the services this Makefile found: name, distribution, import package
 	@$(foreach s,$(SERVICES),echo "$(s) $(call distribution_of,$(s)) $(call package_of,$(s))";)
