@@ -131,6 +131,7 @@ new-service: sync ## NAME=invoice: scaffold services/invoice in the one shape (d
 	$(BIN)/saas-new-service $(NAME)
 	$(UV) lock --quiet
 	$(UV) sync --locked --all-packages --quiet
+	$(BIN)/saas-pipelines
 
 contracts: sync ## write each service's contracts/ (event JSON Schemas, OpenAPI) from its code
 	$(BIN)/saas-contracts export
