@@ -248,13 +248,25 @@ def test_a_route_another_deployed_service_serves_is_refused(
     workspaces: list[str],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    routes = {"service": "{name}", "routes": [{"method": "GET", "path": "/orders", "roles": []}]}
-    first = _tree(tmp_path / "first", workspaces, {"shop": {"domain/events.py": PRODUCER_V1}})
-    second = _tree(tmp_path / "second", workspaces, {"billing": {}})
-    for root, name in ((first, "shop"), (second, "billing")):
-        document = json.dumps(routes).replace("{name}", name)
-        (root / "services" / name / "contracts").mkdir(parents=True, exist_ok=True)
-        (root / "services" / name / "contracts" / "permissions.json").write_text(document)
+    def permissions(name: str) -> str:
+        route = {"method": "GET", "path": "/orders", "roles": ["TenantAdmin"]}
+        return json.dumps({"service": name, "routes": [route]})
+
+    first = _tree(
+        tmp_path / "first",
+        workspaces,
+        {
+            "shop": {
+                "domain/events.py": PRODUCER_V1,
+                "entrypoints/permissions.json": permissions("shop"),
+            }
+        },
+    )
+    second = _tree(
+        tmp_path / "second",
+        workspaces,
+        {"billing": {"entrypoints/permissions.json": permissions("billing")}},
+    )
     recorded, _ = _run(
         capsys, "record", "--service", "shop", "--stage", stage, "--workspace", str(first)
     )
@@ -281,3 +293,19 @@ def test_nothing_recorded_yet_is_accepted(
 
     assert code == 0, output
     assert "no other service recorded yet" in output
+
+
+def test_contracts_drifted_from_the_code_are_neither_checked_nor_recorded(
+    stage: str, tmp_path: Path, workspaces: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _tree(tmp_path / "first", workspaces, {"shop": {"domain/events.py": PRODUCER_V1}})
+    schema = root / "services" / "shop" / "contracts" / "events" / "OrderPlaced.v1.json"
+    schema.write_text(schema.read_text().replace('"quantity"', '"amount"'))
+
+    for command in ("can-i-deploy", "record"):
+        code, output = _run(
+            capsys, command, "--service", "shop", "--stage", stage, "--workspace", str(root)
+        )
+        assert code == 1
+        assert "OrderPlaced.v1.json: differs" in output
+        assert f"{command}: the contracts of shop drifted from its code" in output

@@ -94,6 +94,17 @@ def _deployed_command(
     except LookupError as exc:
         print(exc, file=sys.stderr)
         return 2
+    # The record and the check read the contract files: they must be what the code says.
+    folder = workspace / "services" / service
+    drifts = [d for d in exporter.check(workspace) if d.path.is_relative_to(folder)]
+    for drift in drifts:
+        print(f"{drift.path.relative_to(workspace)}: {drift.problem}", file=sys.stderr)
+    if drifts:
+        print(
+            f"{command}: the contracts of {service} drifted from its code: run `make contracts`",
+            file=sys.stderr,
+        )
+        return 1
     s3, sts = _clients(workspace, stage, "s3"), _clients(workspace, stage, "sts")
     store = deployed.DeployedContracts(
         s3, bucket or deployed.bucket_name(stage, sts.get_caller_identity()["Account"])
