@@ -33,10 +33,10 @@ from typing import Any
 
 from saas_devtools.contracts.compatibility import Problem, read_fields, reader_problems
 from saas_devtools.contracts.discovery import event_major, find_services
+from saas_devtools.contracts.gate import SCHEMA_FILE
 
 RECORD_FORMAT = 1
 BUCKET_ENV = "SAAS_CONTRACTS_BUCKET"
-SCHEMA_FILE = re.compile(r"^(?P<detail_type>[A-Za-z0-9]+)\.v(?P<major>[0-9]+)\.json$")
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 
