@@ -25,7 +25,7 @@ STACK_CODE_event-log := saas-devtools
 TEMPLATES := $(strip $(wildcard infra/*.yaml) $(wildcard services/*/template.yaml))
 TYPED := -p tenant_context $(foreach s,$(SERVICES),-p $(call package_of,$(s))) -p saas_devtools
 
-.PHONY: help uv sync lint test package deploy deploy-web run bench bench-onboarding contracts replay clean check-service check-deployable list-services new-service
+.PHONY: help uv sync lint test package deploy deploy-web run bench bench-onboarding contracts replay clean check-service check-deployable list-services new-service can-i-deploy workflows check-deploy-stage
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -43,6 +43,8 @@ lint: sync ## ruff, mypy (every package), import-linter (.importlinter over ever
 	$(BIN)/saas-lint-imports
 	$(if $(TEMPLATES),$(BIN)/cfn-lint $(TEMPLATES),@echo "cfn-lint: no templates yet")
 	$(BIN)/saas-contracts check
+	$(BIN)/saas-pipelines --check
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 check-service:
 	@test -z "$(SERVICE)" || [[ " $(SERVICES) " == *" $(SERVICE) "* ]] || { echo "SERVICE must be one of: $(SERVICES)"; exit 2; }
@@ -88,16 +90,32 @@ PERMISSIONS_FILE = $(wildcard services/$(SERVICE)/src/*/entrypoints/permissions.
 CONSOLE_ORIGIN_OVERRIDE = $(if $(CONSOLE_ORIGIN),$(if $(shell grep -s '^  ConsoleOrigin:' services/$(SERVICE)/template.yaml), ConsoleOrigin=$(CONSOLE_ORIGIN)))
 PERMISSIONS_OVERRIDE = $(if $(PERMISSIONS_FILE),--parameter-overrides "$$(python3 -c 'import json, sys; print("RoutePermissions=" + json.dumps(json.dumps(json.load(open(sys.argv[1])), separators=(",", ":"))))' $(PERMISSIONS_FILE))$(CONSOLE_ORIGIN_OVERRIDE)")
 
+# The stage a deploy goes to and can-i-deploy checks against: STAGE=dev on the command line (or
+# in the environment); `local` when the local platform runs (.local/platform.json), else required.
+# The AWS account is the one of the environment's credentials: one account per stage.
+STAGE ?= $(if $(wildcard .local/platform.json),local)
+STAGE_REQUIRED = @test -n "$(STAGE)" || { echo "STAGE is required (local when the local platform runs): make $@ SERVICE=$(SERVICE) STAGE=dev"; exit 2; }
+
+can-i-deploy: check-deployable sync ## SERVICE=order [STAGE=dev]: refuse, with the reasons, what the stage's other deployed services cannot work with
+	@test -n "$(SERVICE)" || { echo "usage: make can-i-deploy SERVICE=<$(DEPLOYABLES)> STAGE=<stage>"; exit 2; }
+	$(STAGE_REQUIRED)
+	$(BIN)/saas-contracts can-i-deploy --service $(SERVICE) --stage $(STAGE)
+
+check-deploy-stage:
+	$(STAGE_REQUIRED)
+	@test "$(STAGE)" != local || { echo "STAGE=local: the local platform deploys every template when it starts (make run); deploying one service into the running platform is not built yet"; exit 2; }
+
 ifeq ($(SERVICE),web)
 deploy: deploy-web
 else
-deploy: check-deployable package ## SERVICE=order [REGIONS="us-east-1 eu-west-1"] [CONSOLE_ORIGIN=https://...]: deploy that service's stack alone (SAM CLI, in every region of the map); SERVICE=web: the console
+deploy: check-deployable check-deploy-stage can-i-deploy package ## SERVICE=order STAGE=dev [REGIONS="us-east-1 eu-west-1"] [CONSOLE_ORIGIN=https://...]: can-i-deploy, then that service's stack alone (SAM CLI, every region of the map), then its contracts recorded; SERVICE=web: the console
 	@test -n "$(SERVICE)" || { echo "usage: make deploy SERVICE=<$(DEPLOYABLES) web>"; exit 2; }
 	for region in $(or $(REGIONS),us-east-1 eu-west-1); do \
 		$(UV) tool run --from aws-sam-cli sam deploy --template-file services/$(SERVICE)/template.yaml \
 			--stack-name saas-$(SERVICE) --region $$region --resolve-s3 --no-fail-on-empty-changeset \
-			--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND $(PERMISSIONS_OVERRIDE); \
+			--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND $(PERMISSIONS_OVERRIDE) || exit 1; \
 	done
+	$(BIN)/saas-contracts record --service $(SERVICE) --stage $(STAGE)
 endif
 
 # The web console (web/, infra/console.yaml) in the home region, after the platform and the API
@@ -125,6 +143,9 @@ deploy-web: uv ## the web console: npm ci + build, its stack (infra/console.yaml
 	$(AWS) cloudfront create-invalidation --distribution-id "$(call console_output,DistributionId)" \
 		--paths "/*" > /dev/null
 	@echo "console: $(call console_output,ConsoleUrl)"
+
+workflows: sync ## write .github/workflows/<service>.yml for every services/*/template.yaml, and ci.yml
+	$(BIN)/saas-pipelines
 
 bench: sync ## every benchmark: one table, then onboarding at 100 and 1000 tenants (BENCH="cold_start ..." runs some of the table alone)
 	$(BIN)/python -m bench $(BENCH)
@@ -162,6 +183,7 @@ new-service: sync ## NAME=invoice: scaffold services/invoice in the one shape (d
 	$(BIN)/saas-new-service $(NAME)
 	$(UV) lock --quiet
 	$(UV) sync --locked --all-packages --quiet
+	$(BIN)/saas-pipelines
 
 contracts: sync ## write each service's contracts/ (event JSON Schemas, OpenAPI) from its code
 	$(BIN)/saas-contracts export

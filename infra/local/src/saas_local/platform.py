@@ -429,6 +429,14 @@ class LocalPlatform:
 
     def _deploy(self, path: Path, name: str, service: str, region: str) -> None:
         sam = templates.load_template(path)
+        preferences = sorted(set(templates.deployment_preferences(sam).values()))
+        if preferences:
+            log.info(
+                "%s (%s): deployment preference %s applied at once (no gradual shift, no alarms)",
+                service,
+                region,
+                ", ".join(preferences),
+            )
         code = self._upload_code(service, region)
         cache = self.config.root / ".local" / "sam-cache"
         cfn = templates.translate(sam, region, code=code, cache_dir=cache)

@@ -192,6 +192,20 @@ def functions(sam: dict[str, Any], cfn: dict[str, Any], base: Path) -> dict[str,
     return found
 
 
+def deployment_preferences(sam: dict[str, Any]) -> dict[str, str]:
+    """The deployment preference type of each function that has one (Globals included), by
+    logical id: AWS shifts traffic to a new version gradually; the local platform does not."""
+    default = (sam.get("Globals", {}).get("Function", {}) or {}).get("DeploymentPreference")
+    found = {}
+    for logical_id, resource in sam.get("Resources", {}).items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        preference = resource.get("Properties", {}).get("DeploymentPreference", default)
+        if isinstance(preference, dict) and preference.get("Type"):
+            found[logical_id] = str(preference["Type"])
+    return found
+
+
 def _sam_events(sam: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
     for logical_id, resource in sam.get("Resources", {}).items():
         if resource.get("Type") != "AWS::Serverless::Function":
@@ -301,12 +315,19 @@ def api_answers(cfn: Mapping[str, Any]) -> dict[str, ApiAnswers]:
 def event_sources(cfn: dict[str, Any]) -> list[EventSource]:
     """SQS and DynamoDB event sources, read from the translated EventSourceMappings."""
     found = []
-    for resource in cfn.get("Resources", {}).values():
+    resources = cfn.get("Resources", {})
+    for resource in resources.values():
         if resource.get("Type") != "AWS::Lambda::EventSourceMapping":
             continue
         props = resource.get("Properties", {})
         function = props["FunctionName"]
         function = str(function.get("Ref") if isinstance(function, dict) else function)
+        # With AutoPublishAlias the mapping calls the function's alias: the local platform runs
+        # the function's one version (a deployment preference is applied at once).
+        alias = resources.get(function, {})
+        if alias.get("Type") == "AWS::Lambda::Alias":
+            target = alias["Properties"]["FunctionName"]
+            function = str(target.get("Ref") if isinstance(target, dict) else target)
         source_arn = props["EventSourceArn"]
         kind = "dynamodb" if "StartingPosition" in props else "sqs"
         filters = tuple((props.get("FilterCriteria") or {}).get("Filters", []))
