@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from tenant_service.ports.identity_provider import IdentityProvider, InvitationSender
     from tenant_service.ports.jwks_fetcher import JwksFetcher
     from tenant_service.ports.route_permissions import RoutePermissionsSource
-    from tenant_service.ports.tenant_directory import TenantDirectory
+    from tenant_service.ports.tenant_directory import TenantDirectory, UserDirectory
     from tenant_service.ports.tenant_repository import TenantRepository
     from tenant_service.ports.token_verifier import TokenVerifier
     from tenant_service.ports.unit_of_work import UnitOfWorkFactory
@@ -62,7 +62,8 @@ class Settings(BaseModel):
     cognito_jwks_url: str | None = Field(None, alias="COGNITO_JWKS_URL")
     token_leeway_seconds: int = Field(30, ge=0, le=300, alias="TOKEN_LEEWAY_SECONDS")
     jwks_refetch_cooldown_seconds: float = Field(300, ge=0, alias="JWKS_REFETCH_COOLDOWN_SECONDS")
-    # Bounds how long a change of standing takes to reach every token (app/access.py).
+    # Bounds how long a change of a tenant's or a user's standing takes to reach every token
+    # (app/access.py).
     tenant_cache_ttl_seconds: float = Field(5, ge=0, le=300, alias="TENANT_CACHE_TTL_SECONDS")
     # API Gateway's ReauthorizeEvery of the APIs: a token asked about again sooner on one stage
     # means that stage's cache was flushed, and its tenant's standing is read again (0: off).
@@ -188,6 +189,16 @@ class Container:
 
         return DynamoDBTenantDirectory(
             self.aws.client("dynamodb"), tenant_table=self.settings.tenant_table_name
+        )
+
+    @cached_property
+    def user_directory(self) -> UserDirectory:
+        if self._memory:
+            return self.memory_store
+        from tenant_service.adapters.dynamodb_tenant_directory import DynamoDBUserDirectory
+
+        return DynamoDBUserDirectory(
+            self.aws.client("dynamodb"), service_table=self.settings.service_table_name
         )
 
     @cached_property
@@ -362,6 +373,7 @@ class Container:
         from tenant_service.app.authorize import (
             Authorizer,
             CachedTenantDirectory,
+            CachedUserDirectory,
             ReaskedTokens,
             RouteTable,
         )
@@ -373,7 +385,10 @@ class Container:
             self.route_permissions, self.clock, self.settings.route_permissions_ttl_seconds
         )
         reasked = ReaskedTokens(self.clock, self.settings.authorizer_result_ttl_seconds)
-        return Authorizer(self.verifier, directory, routes, reasked)
+        users = CachedUserDirectory(
+            self.user_directory, self.clock, self.settings.tenant_cache_ttl_seconds
+        )
+        return Authorizer(self.verifier, directory, routes, reasked, users)
 
 
 _container: Container | None = None

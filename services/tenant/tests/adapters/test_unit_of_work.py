@@ -19,7 +19,10 @@ from pydantic import BaseModel
 from tenant_context import Cause, Role, TenantContext
 from tenant_context import RegionGroup as ContextRegionGroup
 from tenant_context import Tier as ContextTier
-from tenant_service.adapters.dynamodb_tenant_directory import DynamoDBTenantDirectory
+from tenant_service.adapters.dynamodb_tenant_directory import (
+    DynamoDBTenantDirectory,
+    DynamoDBUserDirectory,
+)
 from tenant_service.adapters.dynamodb_tenant_repository import DynamoDBTenantRepository
 from tenant_service.adapters.dynamodb_unit_of_work import DynamoDBUnitOfWorkFactory
 from tenant_service.adapters.memory_tenant_repository import MemoryTenantRepository
@@ -354,6 +357,63 @@ def test_the_authorizer_reads_only_the_standing(client: Any) -> None:
     assert standing is not None
     assert (standing.status, standing.tier, standing.region_group) == ("ACTIVE", "basic", "eu")
     assert directory.standing("nobody") is None
+
+
+def test_a_removed_user_stays_a_tombstone_the_reads_skip_and_a_new_user_may_replace(
+    store: Store,
+) -> None:
+    user = TenantUser("t1", "u0", "u0@a.test", UserRole.TENANT_USER, AT)
+    store.write(user=user)
+    store.write(user=TenantUser("t1", "u1", "u1@a.test", UserRole.TENANT_USER, AT))
+    with store.uow(_ctx("t1"), Cause()) as uow:
+        uow.users.remove(user)
+        uow.commit()
+
+    assert store.repo.user("t1", "u0") is None
+    assert store.repo.user_by_email("t1", "u0@a.test") is None
+    names = [u.username for u in store.repo.list_users("t1", limit=10, next_token=None).items]
+    assert names == ["u1"]
+    for change in ("save", "remove"):  # a tombstone is no user to change
+        with store.uow(_ctx("t1"), Cause()) as uow:
+            getattr(uow.users, change)(user)
+            with pytest.raises(UserNotFound):
+                uow.commit()
+    store.write(user=user)  # the same username, created again over its tombstone
+    assert store.repo.user("t1", "u0") == user
+
+
+def test_the_authorizer_reads_a_users_standing_in_one_item(client: Any) -> None:
+    tables = {"tenant_table": "saas-tenants", "service_table": "saas-tenant-service"}
+    factory = DynamoDBUnitOfWorkFactory(client, **tables)
+    enabled = TenantUser("t1", "u0", "u0@a.test", UserRole.TENANT_USER, AT)
+    disabled = TenantUser("t1", "u1", "u1@a.test", UserRole.TENANT_USER, AT, enabled=False)
+    removed = TenantUser("t1", "u2", "u2@a.test", UserRole.TENANT_USER, AT)
+    before = int(time.time())
+    with factory(_ctx("t1"), Cause()) as uow:
+        for user in (enabled, disabled, removed):
+            uow.users.add(user)
+        uow.commit()
+    with factory(_ctx("t1"), Cause()) as uow:
+        uow.users.remove(removed)
+        uow.commit()
+    directory = DynamoDBUserDirectory(client, service_table="saas-tenant-service")
+
+    states = {n: directory.user_standing("t1", n) for n in ("u0", "u1", "u2", "nobody")}
+
+    assert {n: s.state if s else None for n, s in states.items()} == {
+        "u0": "enabled",
+        "u1": "disabled",
+        "u2": "removed",
+        "nobody": None,
+    }
+    assert directory.user_standing("t2", "u0") is None  # another tenant's user is not this one
+    tombstone = client.get_item(
+        TableName="saas-tenant-service",
+        Key={"pk": {"S": "TENANT#t1"}, "sk": {"S": "USER#u2"}},
+    )["Item"]
+    assert set(tombstone) == {"pk", "sk", "username", "removed", "expires_at"}
+    # Kept as long as the longest ID token Cognito issues (a day), then DynamoDB's TTL drops it.
+    assert 86400 <= int(tombstone["expires_at"]["N"]) - before <= 86400 + 5
 
 
 def test_a_user_is_changed_and_removed_with_its_events(store: Store) -> None:

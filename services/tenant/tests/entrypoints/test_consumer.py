@@ -278,6 +278,33 @@ def test_a_change_of_standing_flushes_every_authorizer_cache(
     assert wiring.dead_letters.messages == []
 
 
+@pytest.mark.parametrize(
+    "detail_type", ["TenantUserDisabled", "TenantUserEnabled", "TenantUserRemoved"]
+)
+def test_a_change_of_a_users_standing_flushes_every_authorizer_cache(
+    consumer: Any, wiring: Wiring, detail_type: str
+) -> None:
+    _seed(wiring, TenantStatus.ACTIVE)
+    body = _message(detail_type, {"tenant_id": "t1", "username": "u1"}, source="saas.tenant")
+
+    answer = consumer.handler(_sqs(body), LambdaContext())
+
+    assert answer == {"batchItemFailures": []}
+    assert wiring.authorizer_caches.flushes >= 1
+    assert wiring.dead_letters.messages == []
+
+
+def test_a_users_change_without_its_username_is_poison(consumer: Any, wiring: Wiring) -> None:
+    _seed(wiring, TenantStatus.ACTIVE)
+    body = _message("TenantUserDisabled", {"tenant_id": "t1"}, source="saas.tenant")
+
+    consumer.handler(_sqs(body), LambdaContext())
+
+    assert wiring.authorizer_caches.flushes == 0
+    [(_, reason)] = wiring.dead_letters.messages
+    assert "username" in reason
+
+
 def test_a_tier_change_moves_the_usage_key_and_flushes(consumer: Any, wiring: Wiring) -> None:
     _seed(wiring, TenantStatus.ACTIVE)
     wiring.repository.tenants["t1"] = replace(

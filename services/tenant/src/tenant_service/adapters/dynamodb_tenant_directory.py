@@ -1,11 +1,12 @@
-"""TenantDirectory on the tenant table: only what the authorizer's decision needs, with nothing
-of the Tenant aggregate imported (the authorizer's cold start is on a caller's request)."""
+"""TenantDirectory and UserDirectory on the tenant tables: only what the authorizer's decision
+needs, with nothing of the aggregates imported (the authorizer's cold start is on a caller's
+request)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tenant_service.ports.tenant_directory import TenantStanding
+from tenant_service.ports.tenant_directory import TenantStanding, UserStanding
 
 
 class DynamoDBTenantDirectory:
@@ -29,3 +30,28 @@ class DynamoDBTenantDirectory:
             region_group=item["region_group"]["S"],
             usage_key=item.get("usage_key", {}).get("S"),
         )
+
+
+class DynamoDBUserDirectory:
+    """The token's user on the service table (pk "TENANT#<id>", sk "USER#<username>"): one
+    GetItem of two attributes. A removed user's item is a tombstone (`removed`) until every ID
+    token it could hold has expired (dynamodb_unit_of_work.py)."""
+
+    def __init__(self, client: Any, *, service_table: str) -> None:
+        self._client = client
+        self._table = service_table
+
+    def user_standing(self, tenant_id: str, username: str) -> UserStanding | None:
+        item = self._client.get_item(
+            TableName=self._table,
+            Key={"pk": {"S": f"TENANT#{tenant_id}"}, "sk": {"S": f"USER#{username}"}},
+            ProjectionExpression="enabled, removed",
+        ).get("Item")
+        if item is None:
+            return None
+        if item.get("removed", {}).get("BOOL", False):
+            state = "removed"
+        else:
+            # Users recorded before users could be disabled have no flag: they are enabled.
+            state = "enabled" if item.get("enabled", {}).get("BOOL", True) else "disabled"
+        return UserStanding(tenant_id=tenant_id, username=username, state=state)

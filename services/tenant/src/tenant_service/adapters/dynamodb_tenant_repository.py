@@ -3,8 +3,9 @@
 The tenant record lives in the platform's `saas-tenants` table (key tenant_id), which the
 provisioner reads through its stream. This service's own table (pk, sk) holds, so they never
 reach that stream: outbox items (pk "TENANT#<id>", sk "OUTBOX#<event_id>", published by the
-outbox relay on this table's stream), tenant users (pk "TENANT#<id>", sk "USER#<username>") and
-processed-event markers (pk "TENANT#<id>", sk "EVENT#<event_id>").
+outbox relay on this table's stream), tenant users (pk "TENANT#<id>", sk "USER#<username>"; a
+removed user's is a tombstone, `removed`, which these reads skip) and processed-event markers
+(pk "TENANT#<id>", sk "EVENT#<event_id>").
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ class DynamoDBTenantRepository:
             Key={"pk": s(f"TENANT#{tenant_id}"), "sk": s(f"USER#{username}")},
             ConsistentRead=True,
         ).get("Item")
-        return _user(tenant_id, item) if item else None
+        return _user(tenant_id, item) if item and "removed" not in item else None
 
     def user_by_email(self, tenant_id: str, email: str) -> TenantUser | None:
         # A tenant's users are one partition; the email filter reads it, which is fine at the
@@ -130,7 +131,7 @@ class DynamoDBTenantRepository:
         request: dict[str, Any] = {
             "TableName": self._service,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :user)",
-            "FilterExpression": "email = :email",
+            "FilterExpression": "email = :email AND attribute_not_exists(removed)",
             "ExpressionAttributeValues": {
                 ":pk": s(f"TENANT#{tenant_id}"),
                 ":user": s("USER#"),
@@ -151,6 +152,8 @@ class DynamoDBTenantRepository:
             "TableName": self._service,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :user)",
             "ExpressionAttributeValues": {":pk": s(f"TENANT#{tenant_id}"), ":user": s("USER#")},
+            # A page may come back shorter than `limit` (tombstones are read, then dropped).
+            "FilterExpression": "attribute_not_exists(removed)",
             "Limit": limit,
         }
         if start:

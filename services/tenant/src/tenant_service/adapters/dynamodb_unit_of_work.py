@@ -5,6 +5,10 @@ Outbox message: pk "TENANT#<tenant_id>", sk "OUTBOX#<event_id>", expires after 2
 keeps a record 24 h: after that it can no longer be relayed, and it long has been). Processed
 marker: pk "TENANT#<tenant_id>", sk "EVENT#<event_id>", expires after 15 days (SQS keeps a
 message 14 days at most: no redelivery comes later). See docs/conventions.md.
+
+A removed user: its item becomes a tombstone (`removed`, no other data) that expires after 24 h
+(the longest an ID token of Cognito can live): the authorizer refuses its tokens until then.
+The repository's reads skip tombstones; the same username may be created again over one.
 """
 
 from __future__ import annotations
@@ -27,6 +31,18 @@ from tenant_service.ports.unit_of_work import EventAlreadyProcessed
 SOURCE = "saas.tenant"
 OUTBOX_TTL_SECONDS = 24 * 3600
 MARKER_TTL_SECONDS = 15 * 24 * 3600
+REMOVED_USER_TTL_SECONDS = 24 * 3600
+_LIVE_USER = "attribute_exists(pk) AND attribute_not_exists(removed)"
+
+
+def removed_user_item(user: TenantUser, now: float) -> dict[str, Any]:
+    return {
+        "pk": s(f"TENANT#{user.tenant_id}"),
+        "sk": s(f"USER#{user.username}"),
+        "username": s(user.username),
+        "removed": {"BOOL": True},
+        "expires_at": {"N": str(int(now) + REMOVED_USER_TTL_SECONDS)},
+    }
 
 
 def outbox_item(tenant_id: str, message: OutboxMessage, now: float) -> dict[str, Any]:
@@ -89,7 +105,8 @@ class _UserChanges:
         put = {
             "TableName": self._table,
             "Item": user_item(user),
-            "ConditionExpression": "attribute_not_exists(pk)",
+            "ConditionExpression": "attribute_not_exists(pk) OR removed = :removed",
+            "ExpressionAttributeValues": {":removed": {"BOOL": True}},
         }
         self._changes.writes.append(({"Put": put}, UserAlreadyExists(user.email)))
 
@@ -97,17 +114,17 @@ class _UserChanges:
         put = {
             "TableName": self._table,
             "Item": user_item(user),
-            "ConditionExpression": "attribute_exists(pk)",
+            "ConditionExpression": _LIVE_USER,
         }
         self._changes.writes.append(({"Put": put}, UserNotFound(user.username)))
 
     def remove(self, user: TenantUser) -> None:
-        delete = {
+        tombstone = {
             "TableName": self._table,
-            "Key": {"pk": s(f"TENANT#{user.tenant_id}"), "sk": s(f"USER#{user.username}")},
-            "ConditionExpression": "attribute_exists(pk)",
+            "Item": removed_user_item(user, time.time()),
+            "ConditionExpression": _LIVE_USER,
         }
-        self._changes.writes.append(({"Delete": delete}, UserNotFound(user.username)))
+        self._changes.writes.append(({"Put": tombstone}, UserNotFound(user.username)))
 
 
 class DynamoDBUnitOfWork:

@@ -7,7 +7,7 @@ from tenant_context import OutboxMessage
 from tenant_service.adapters import page_token
 from tenant_service.domain.tenant import Tenant
 from tenant_service.domain.users import TenantUser
-from tenant_service.ports.tenant_directory import TenantStanding
+from tenant_service.ports.tenant_directory import TenantStanding, UserStanding
 from tenant_service.ports.tenant_repository import Page
 
 
@@ -17,6 +17,8 @@ class MemoryTenantRepository:
         self.users: dict[tuple[str, str], TenantUser] = {}
         self.outbox: list[OutboxMessage] = []
         self.processed: set[tuple[str, str]] = set()
+        # Removed users' tombstones (DynamoDB keeps them as long as an ID token can live).
+        self.removed_users: set[tuple[str, str]] = set()
 
     def get(self, tenant_id: str) -> Tenant | None:
         return self.tenants.get(tenant_id)
@@ -63,3 +65,14 @@ class MemoryTenantRepository:
             region_group=tenant.region_group.value,
             usage_key=tenant.usage_key,
         )
+
+    def user_standing(self, tenant_id: str, username: str) -> UserStanding | None:
+        """Also the authorizer's UserDirectory."""
+        user = self.users.get((tenant_id, username))
+        if user is not None:
+            state = "enabled" if user.enabled else "disabled"
+        elif (tenant_id, username) in self.removed_users:
+            state = "removed"
+        else:
+            return None
+        return UserStanding(tenant_id=tenant_id, username=username, state=state)

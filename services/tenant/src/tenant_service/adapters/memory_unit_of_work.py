@@ -93,10 +93,12 @@ class MemoryUnitOfWork:
             store.tenants[tenant.id] = tenant
         for user in staged.users:
             store.users[(user.tenant_id, user.username)] = user
+            store.removed_users.discard((user.tenant_id, user.username))
         for user in staged.changed_users:
             store.users[(user.tenant_id, user.username)] = user
         for user in staged.removed_users:
             del store.users[(user.tenant_id, user.username)]
+            store.removed_users.add((user.tenant_id, user.username))
         store.outbox.extend(self._messages)
         if marker is not None:
             store.processed.add(marker)

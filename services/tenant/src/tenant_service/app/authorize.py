@@ -4,7 +4,9 @@ API key of its usage plans, which API Gateway meters and throttles the request b
 every method ARN the role may call on any deployed service (a cached answer stays right on every
 route), plus a Deny of the requested ARN when that route is not allowed. The routes are the
 permission tables the deployed services publish, re-read after a TTL so a service deployed alone
-is picked up.
+is picked up. A token of a tenant that is not ACTIVE, or of a user its TenantAdmin disabled or
+removed, is denied every route with the reason; both standings are cached for a short TTL and
+read again when API Gateway re-asks (ReaskedTokens).
 """
 
 from __future__ import annotations
@@ -18,12 +20,18 @@ from tenant_context.permissions import RoutePermission, RoutePermissions
 from tenant_service.domain.status import TenantStatus
 from tenant_service.ports.clock import Clock
 from tenant_service.ports.route_permissions import RoutePermissionsSource
-from tenant_service.ports.tenant_directory import TenantDirectory, TenantStanding
+from tenant_service.ports.tenant_directory import (
+    TenantDirectory,
+    TenantStanding,
+    UserDirectory,
+    UserStanding,
+)
 from tenant_service.ports.token_verifier import InvalidToken, TokenVerifier
 
 # Most privileged first: a user in several groups acts with the highest role.
 _ROLE_BY_GROUP = (Role.SYSTEM_ADMIN.value, Role.TENANT_ADMIN.value, Role.TENANT_USER.value)
 TENANT_CLAIM = "custom:tenant_id"
+USERNAME_CLAIM = "cognito:username"
 
 
 class Unauthorized(Exception):
@@ -86,6 +94,48 @@ class CachedTenantDirectory:
                 return value
         value = self._source.standing(tenant_id)
         self._entries[tenant_id] = (now, value)
+        return value
+
+
+class CachedUserDirectory:
+    """User standing cached like the tenant's: `ttl_seconds` for an enabled (or unrecorded)
+    user, `refused_ttl_seconds` for a disabled or removed one (so an enabled user is let in
+    again soon). A user's change reaches every token within the TTL plus the flush of API
+    Gateway's caches the consumer makes on TenantUserDisabled / Enabled / Removed."""
+
+    def __init__(
+        self,
+        source: UserDirectory,
+        clock: Clock,
+        ttl_seconds: float,
+        refused_ttl_seconds: float = 5.0,
+        capacity: int = 10_000,
+    ) -> None:
+        self._source = source
+        self._clock = clock
+        self._ttl = ttl_seconds
+        self._refused_ttl = min(ttl_seconds, refused_ttl_seconds)
+        self._capacity = capacity
+        self._entries: dict[tuple[str, str], tuple[float, UserStanding | None]] = {}
+
+    def user_standing(
+        self, tenant_id: str, username: str, *, fresh: bool = False
+    ) -> UserStanding | None:
+        """The cached standing, or the source's when it is stale or `fresh` is asked."""
+        now = self._clock.monotonic()
+        key = (tenant_id, username)
+        cached = None if fresh else self._entries.get(key)
+        if cached is not None:
+            at, value = cached
+            refused = value is not None and value.refused
+            if now - at < (self._refused_ttl if refused else self._ttl):
+                return value
+        value = self._source.user_standing(tenant_id, username)
+        self._entries.pop(key, None)
+        if len(self._entries) >= self._capacity:  # oldest first: insertion order
+            for old in list(self._entries)[: self._capacity // 10 or 1]:
+                del self._entries[old]
+        self._entries[key] = (now, value)
         return value
 
 
@@ -180,11 +230,14 @@ class Authorizer:
         tenants: TenantDirectory,
         routes: RouteTable,
         reasked: ReaskedTokens | None = None,
+        users: UserDirectory | None = None,
     ) -> None:
         self._verifier = verifier
         self._tenants = tenants
         self._routes = routes
         self._reasked = reasked
+        # None: users are not checked (a tenant's standing alone decides).
+        self._users = users
 
     def authorize(self, token: str | None, method_arn: str) -> dict[str, Any]:
         if not token:
@@ -216,6 +269,8 @@ class Authorizer:
             # evaluated for every route, so it names none.
             "reason": f"{role} may not call this route",
         }
+        # A SystemAdmin has no tenant, and no record here (the platform makes it in the user
+        # pool): Cognito's disabling and its token lifetime are what bound it.
         if role != Role.SYSTEM_ADMIN.value:
             tenant_id = claims.get(TENANT_CLAIM)
             if not isinstance(tenant_id, str) or not tenant_id.strip():
@@ -229,6 +284,11 @@ class Authorizer:
                 # What the APIs' ACCESS_DENIED gateway response says ($context.authorizer.reason).
                 status = "not found" if standing is None else standing.status
                 context["reason"] = f"tenant {tenant_id} is {status}"
+                return _policy(user_id, [_statement("Deny", [everything])]) | {"context": context}
+            username = claims.get(USERNAME_CLAIM) or user_id
+            user = self._user(tenant_id, str(username), fresh=fresh)
+            if user is not None and user.refused:
+                context["reason"] = f"user {username} is {user.state}"
                 return _policy(user_id, [_statement("Deny", [everything])]) | {"context": context}
             context.update(
                 tenant_id=tenant_id, tier=standing.tier, region_group=standing.region_group
@@ -244,3 +304,12 @@ class Authorizer:
         if usage_key:
             answer["usageIdentifierKey"] = usage_key
         return answer
+
+    def _user(self, tenant_id: str, username: str, *, fresh: bool) -> UserStanding | None:
+        """The user's standing (None: unchecked, or a user this service does not record). Read
+        only for an ACTIVE tenant: a refused tenant costs no user read."""
+        if self._users is None:
+            return None
+        if isinstance(self._users, CachedUserDirectory):
+            return self._users.user_standing(tenant_id, username, fresh=fresh)
+        return self._users.user_standing(tenant_id, username)

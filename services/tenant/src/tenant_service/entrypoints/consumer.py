@@ -1,7 +1,8 @@
 """Consumer of the provisioner's events (queue `saas-tenant-events`): the tenant's status follows
 its environment; and of this service's own changes of standing (suspended, activated,
-offboarding, another tier), after which every API's authorizer cache is flushed so that every
-token, already used or not, learns of it (app/access.py). One dispatch table, EVENT_HANDLERS,
+offboarding, another tier, a user disabled, enabled or removed), after which every API's
+authorizer cache is flushed so that every token, already used or not, learns of it
+(app/access.py). One dispatch table, EVENT_HANDLERS,
 from detail-type to handler. Partial batch failures; a message that can never be processed (not
 an envelope, a detail-type with no handler, an unknown major version, bad data, an unknown
 tenant) goes to the DLQ with the reason and is not retried; anything else fails its item and is
@@ -50,6 +51,7 @@ from tenant_service.entrypoints.event_readers import (
     TenantProvisioningFailedReader,
     TenantStandingChangedReader,
     TenantUpdatedReader,
+    TenantUserChangedReader,
 )
 from tenant_service.entrypoints.observability import logger, metrics, tracer
 
@@ -131,6 +133,16 @@ def _standing_changed(
     return None
 
 
+def _user_changed(
+    tenant_id: str, cause: Cause, data: TenantUserChangedReader, at: datetime
+) -> Tenant | None:
+    # Flushed here, not by the use case: the API answers at once, the event is retried until
+    # the flush is done, and the second flush waits out the authorizers' user cache TTL.
+    flushed = container().reactions.standing_changed(tenant_id, at)
+    logger.info("authorizer caches flushed", extra={"stages": flushed, "user": data.username})
+    return None
+
+
 def _updated(
     tenant_id: str, cause: Cause, data: TenantUpdatedReader, at: datetime
 ) -> Tenant | None:
@@ -157,6 +169,9 @@ EVENT_HANDLERS: Mapping[str, EventHandler] = {
         OWN_SOURCE, "TenantOffboardingRequested", _standing_changed
     ),
     "TenantUpdated": _handler(OWN_SOURCE, "TenantUpdated", _updated),
+    "TenantUserDisabled": _handler(OWN_SOURCE, "TenantUserDisabled", _user_changed),
+    "TenantUserEnabled": _handler(OWN_SOURCE, "TenantUserEnabled", _user_changed),
+    "TenantUserRemoved": _handler(OWN_SOURCE, "TenantUserRemoved", _user_changed),
 }
 
 

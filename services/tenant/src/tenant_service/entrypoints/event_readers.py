@@ -38,6 +38,12 @@ class TenantStandingChangedReader(_Reader):
     """TenantSuspended, TenantActivated, TenantOffboardingRequested: who may call changed."""
 
 
+class TenantUserChangedReader(_Reader):
+    """TenantUserDisabled, TenantUserEnabled, TenantUserRemoved: who may call changed."""
+
+    username: str = Field(min_length=1)
+
+
 class TenantUpdatedReader(_Reader):
     tier: str
     previous_tier: str
@@ -50,5 +56,8 @@ CONSUMED: dict[tuple[str, str], type[BaseModel]] = {
     ("saas.tenant", "TenantSuspended"): TenantStandingChangedReader,
     ("saas.tenant", "TenantActivated"): TenantStandingChangedReader,
     ("saas.tenant", "TenantOffboardingRequested"): TenantStandingChangedReader,
+    ("saas.tenant", "TenantUserDisabled"): TenantUserChangedReader,
+    ("saas.tenant", "TenantUserEnabled"): TenantUserChangedReader,
+    ("saas.tenant", "TenantUserRemoved"): TenantUserChangedReader,
     ("saas.tenant", "TenantUpdated"): TenantUpdatedReader,
 }
