@@ -34,7 +34,11 @@ def test_a_tenant_serving_api_is_metered_by_the_tenants_key_in_its_tiers_plans(
     [(api, props)] = _apis(template).items()
     assert props["ApiKeySourceType"] == "AUTHORIZER"
     assert props["Auth"]["ApiKeyRequired"] is True
-    assert props["GatewayResponses"]["THROTTLED"]["ResponseParameters"]["Headers"]["Retry-After"]
+    throttled = props["GatewayResponses"]["THROTTLED"]["ResponseParameters"]["Headers"]
+    assert throttled["Retry-After"]
+    # The console (another origin) can read when to retry only if CORS exposes the header.
+    assert "Retry-After" in throttled["Access-Control-Expose-Headers"]
+    assert props["Auth"]["AddApiKeyRequiredToCorsPreflight"] is False  # a preflight has no key
 
     plans = {
         res["Properties"]["Tags"][0]["Value"]: res["Properties"]

@@ -1,4 +1,4 @@
-import { ApiClient, ApiError, ROLE_REFUSED, SESSION_ENDED, TENANT_REFUSED } from "./api";
+import { ApiClient, ApiError, QUOTA_USED, ROLE_REFUSED, SESSION_ENDED, TENANT_REFUSED } from "./api";
 import type { Role } from "./session";
 import { fakeFetch, type Route } from "./testing";
 
@@ -72,6 +72,22 @@ describe("ApiClient", () => {
     const { api } = client({ "GET /products": () => ({ status: 403, body: { message: "explicit deny" } }) });
     const error = await failure(api.listProducts());
     expect(error.message).toBe(TENANT_REFUSED);
+  });
+
+  it("says when to retry a request throttled by the tenant's plan", async () => {
+    const { api } = client({
+      "GET /products": () => ({ status: 429, body: { message: "Too Many Requests" }, headers: { "Retry-After": "3" } }),
+    });
+    const error = await failure(api.listProducts());
+    expect(error.kind).toBe("throttled");
+    expect(error.message).toBe("Too many requests for your tenant's plan: try again in 3 s.");
+  });
+
+  it("says the daily quota is used up and when it resets", async () => {
+    const { api } = client({ "GET /orders": () => ({ status: 429, body: { message: "Limit Exceeded" } }) });
+    const error = await failure(api.listOrders());
+    expect(error.kind).toBe("throttled");
+    expect(error.message).toBe(QUOTA_USED);
   });
 
   it("ends the session on a 401", async () => {

@@ -1,9 +1,18 @@
 /** The API client: the ID token as `Authorization: Bearer`, every failure as an ApiError in
- * words (the API's message, a 403 as a role or tenant refusal, a network failure as such). */
+ * words (the API's message, a 403 as a role or tenant refusal, a 429 with when to retry, a
+ * network failure as such). */
 import { allows } from "./permissions";
 import type { Role } from "./session";
 
-export type ErrorKind = "network" | "unauthorized" | "forbidden" | "notFound" | "conflict" | "invalid" | "server";
+export type ErrorKind =
+  | "network"
+  | "unauthorized"
+  | "forbidden"
+  | "notFound"
+  | "conflict"
+  | "invalid"
+  | "throttled"
+  | "server";
 
 export class ApiError extends Error {
   constructor(
@@ -21,6 +30,16 @@ export const ROLE_REFUSED = "Your role can't do this.";
 export const TENANT_REFUSED =
   "Access refused: your tenant is not active (it may be suspended). Ask your operator to reactivate it.";
 export const SESSION_ENDED = "Your session has ended: sign in again.";
+export const QUOTA_USED =
+  "Your tenant has used its requests for today: the quota resets at 00:00 UTC.";
+
+/** API Gateway's 429: over the tenant's rate (Retry-After: seconds) or its daily quota. */
+function throttled(apiMessage: string, retryAfter: string | null): string {
+  if (apiMessage === "Limit Exceeded") return QUOTA_USED;
+  const seconds = Number(retryAfter);
+  const wait = Number.isFinite(seconds) && seconds > 0 ? Math.ceil(seconds) : 1;
+  return `Too many requests for your tenant's plan: try again in ${wait} s.`;
+}
 
 interface ProblemDetail {
   loc?: unknown[];
@@ -163,6 +182,8 @@ export class ApiClient {
         );
       case 404:
         throw new ApiError(apiMessage || "Not found.", "notFound", 404);
+      case 429:
+        throw new ApiError(throttled(apiMessage, response.headers.get("Retry-After")), "throttled", 429);
       case 409:
         throw new ApiError(apiMessage || "Conflict with the current state.", "conflict", 409);
       case 400:

@@ -25,7 +25,7 @@ export interface Call {
   body: unknown;
 }
 
-export type Route = (call: Call) => { status?: number; body?: unknown } | "network";
+export type Route = (call: Call) => { status?: number; body?: unknown; headers?: Record<string, string> } | "network";
 
 /** A fetch answering by "<METHOD> <path>" (API) or the Cognito X-Amz-Target operation name. */
 export function fakeFetch(routes: Record<string, Route>): { fetch: typeof fetch; calls: Call[] } {
@@ -42,7 +42,10 @@ export function fakeFetch(routes: Record<string, Route>): { fetch: typeof fetch;
     if (!route) throw new Error(`unexpected ${call.method} ${url} ${target ?? ""}`);
     const answer = route(call);
     if (answer === "network") throw new TypeError("Failed to fetch");
-    return new Response(answer.body === undefined ? "" : JSON.stringify(answer.body), { status: answer.status ?? 200 });
+    return new Response(answer.body === undefined ? "" : JSON.stringify(answer.body), {
+      status: answer.status ?? 200,
+      headers: answer.headers,
+    });
   };
   return { fetch: fetcher as typeof fetch, calls };
 }
