@@ -1,20 +1,39 @@
-"""Credentials scoped to a tenant: one STS call per tenant per container per credential lifetime,
-renewed before they expire, never one per request."""
+"""Credentials scoped to a tenant, in every service that serves one tenant's data from DynamoDB:
+one STS call per tenant per container per credential lifetime, renewed before they expire, never
+one per request. Each service owns its adapter (docs/conventions.md); this one test holds them
+all to the same behaviour."""
 
 from __future__ import annotations
 
+import importlib
 from datetime import UTC, datetime
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from product_service.adapters.sts_tenant_scoped_clients import (
-    RENEW_BEFORE_SECONDS,
-    SESSION_SECONDS,
-    StsTenantScopedClients,
-)
+import pytest
+
 from tenant_context import RegionGroup, Role, TenantContext, Tier
 
-ROLE = "arn:aws:iam::123456789012:role/saas-product-tenant-access-us-east-1"
+# Every service with a tenant-access role (a TenantScopedClients adapter).
+PACKAGES = sorted(
+    path.parents[1].name
+    for path in (Path(__file__).resolve().parents[2] / "services").glob(
+        "*/src/*/adapters/sts_tenant_scoped_clients.py"
+    )
+)
+ROLE = "arn:aws:iam::123456789012:role/saas-shop-tenant-access-us-east-1"
+
+
+@pytest.fixture(params=PACKAGES)
+def adapter(request: pytest.FixtureRequest) -> Any:
+    return importlib.import_module(f"{request.param}.adapters.sts_tenant_scoped_clients")
+
+
+def test_every_service_serving_tenant_items_has_its_scoped_clients() -> None:
+    assert {"order_service", "product_service"} <= set(PACKAGES)
+
+
 REGION_MAP = {"us": "us-east-1", "eu": "eu-west-1", "global": "us-east-1"}
 
 
@@ -67,10 +86,12 @@ def tenant(tenant_id: str, group: RegionGroup = RegionGroup.US) -> TenantContext
     )
 
 
-def test_one_sts_call_per_tenant_per_credential_lifetime_never_one_per_request() -> None:
+def test_one_sts_call_per_tenant_per_credential_lifetime_never_one_per_request(
+    adapter: Any,
+) -> None:
     now = [1_000_000.0]
     aws = CountingAws(now)
-    clients = StsTenantScopedClients(
+    clients = adapter.StsTenantScopedClients(
         aws,  # type: ignore[arg-type]
         role_arn=ROLE,
         sts_region="us-east-1",
@@ -82,7 +103,7 @@ def test_one_sts_call_per_tenant_per_credential_lifetime_never_one_per_request()
     # 200 requests of two tenants over most of the credentials' lifetime
     for request in range(200):
         assert clients.dynamodb(acme if request % 2 else globex)[2] in ("ASIA1", "ASIA2")
-        now[0] += (SESSION_SECONDS - RENEW_BEFORE_SECONDS - 1) / 200
+        now[0] += (adapter.SESSION_SECONDS - adapter.RENEW_BEFORE_SECONDS - 1) / 200
 
     assert len(aws.assume_role_calls) == 2
     assert [(c["RoleSessionName"], c["Tags"]) for c in aws.assume_role_calls] == [
@@ -103,10 +124,10 @@ def test_one_sts_call_per_tenant_per_credential_lifetime_never_one_per_request()
     assert len(aws.assume_role_calls) == 4
 
 
-def test_the_cache_is_bounded_least_recently_used_first_out() -> None:
+def test_the_cache_is_bounded_least_recently_used_first_out(adapter: Any) -> None:
     now = [0.0]
     aws = CountingAws(now)
-    clients = StsTenantScopedClients(
+    clients = adapter.StsTenantScopedClients(
         aws,  # type: ignore[arg-type]
         role_arn=ROLE,
         sts_region="us-east-1",
