@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import logging
@@ -56,6 +57,16 @@ CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAN
 
 def _source_arn(pump: Any) -> str:
     return str(getattr(pump, "queue_arn", None) or getattr(pump, "stream_arn", ""))
+
+
+def _code_digest(folder: Path) -> str:
+    """What identifies a version of the service's code: a digest of its files (caches aside)."""
+    digest = hashlib.sha256()
+    for file in sorted(folder.rglob("*")):
+        if file.is_file() and "__pycache__" not in file.parts and ".venv" not in file.parts:
+            digest.update(str(file.relative_to(folder)).encode() + b"\0")
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 class LocalPlatformError(RuntimeError):
@@ -482,7 +493,7 @@ class LocalPlatform:
                 region,
                 ", ".join(preferences),
             )
-        code = self._upload_code(service, region)
+        code = self._upload_code(service, region, _code_digest(path.parent))
         cache = self.config.root / ".local" / "sam-cache"
         cfn = templates.translate(sam, region, code=code, cache_dir=cache)
         if create:
@@ -568,6 +579,13 @@ class LocalPlatform:
                 Parameters=parameters,
                 Capabilities=CAPABILITIES,
             )
+        except Exception as exc:
+            if "No updates are to be performed" not in str(exc):
+                raise DeployRefused(
+                    f"{name} ({region}): update_stack failed, the previous version serves: {exc}"
+                ) from exc
+            log.info("%s (%s): the stack is unchanged; its functions restart", name, region)
+        try:
             status = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
         except Exception as exc:
             raise DeployRefused(
@@ -619,13 +637,13 @@ class LocalPlatform:
         for stack, source in wanted.values():
             self._start_pump(stack, source)
 
-    def _upload_code(self, service: str, region: str) -> dict[str, str]:
+    def _upload_code(self, service: str, region: str, digest: str) -> dict[str, str]:
         """Lambda functions need code in S3 to be created; the handlers themselves run from the
         workspace (see workers), so a placeholder archive is enough."""
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as archive:
             archive.writestr("README.txt", "Run by the local platform from the workspace.\n")
-        key = f"{service}.zip"
+        key = f"{service}-{digest}.zip"  # as `sam package` names it: a new version, a new key
         self.client("s3", region).put_object(
             Bucket=f"{CODE_BUCKET}-{region}", Key=key, Body=buffer.getvalue()
         )
