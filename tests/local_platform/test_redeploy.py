@@ -12,7 +12,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from saas_local.redeploy import deploy_to_running_platform
+import pytest
+
+from saas_local.redeploy import DeployRefused, deploy_to_running_platform
 from saas_local.testing import start_platform
 
 FIXTURES = Path(__file__).parent / "fixture_services"
@@ -117,4 +119,14 @@ def test_a_service_is_replaced_under_traffic_without_failures_or_lost_messages(t
         while stored() != set(sent) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert set(sent) - stored() == set(), "queued messages lost in the redeploy"
+
+        # A template that does not translate is refused with the reason; the version serves on.
+        template.write_text(removed.replace("Type: AWS::Serverless::Function", "Type: [", 1))
+        with pytest.raises(DeployRefused, match="update_stack failed"):
+            deploy_to_running_platform(state, "shop")
+        status, after, _ = _get(base + "/public")
+        assert status == 200
+        assert after["version"] == 2
+        with pytest.raises(DeployRefused, match="no service 'nowhere'"):
+            deploy_to_running_platform(state, "nowhere")
         print(f"redeploy {result['seconds']} s; slowest request {slowest:.2f} s")
