@@ -49,9 +49,16 @@ def test_a_service_is_replaced_under_traffic_without_failures_or_lost_messages(t
         assert status == 200
         assert "version" not in first
         assert _get(base + "/broken")[0] == 401  # declared (behind the authorizer) before
-        queue_url = str(first["environment"]["QUEUE_URL"])  # type: ignore[index]
         table = platform.client("dynamodb")
         table_name = str(first["environment"]["TABLE_NAME"])  # type: ignore[index]
+        table.put_item(TableName=table_name, Item={"pk": {"S": "OUT#before"}})
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and "Item" not in table.get_item(
+            TableName=table_name, Key={"pk": {"S": "SEEN#OUT#before"}}
+        ):
+            time.sleep(0.1)
+        assert "Item" in table.get_item(TableName=table_name, Key={"pk": {"S": "SEEN#OUT#before"}})
+        queue_url = str(first["environment"]["QUEUE_URL"])  # type: ignore[index]
         sqs = platform.client("sqs")
 
         answers: list[tuple[int, dict[str, object], float]] = []
@@ -84,6 +91,9 @@ def test_a_service_is_replaced_under_traffic_without_failures_or_lost_messages(t
                 "",
             )
             assert removed != source
+            # ... and the table's stream no longer feeds StreamFunction.
+            cut = removed.index("      Events:\n        Outbox:")
+            removed = removed[:cut] + removed[removed.index("\nOutputs:") :]
             template.write_text(removed)
             result = deploy_to_running_platform(state, "shop")
             time.sleep(1.0)
@@ -119,6 +129,15 @@ def test_a_service_is_replaced_under_traffic_without_failures_or_lost_messages(t
         while stored() != set(sent) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert set(sent) - stored() == set(), "queued messages lost in the redeploy"
+
+        # The removed event source: its poller is gone, a new stream record reaches no one.
+        pumps = [pump.name for pump in platform.platform.pumps]
+        assert not [name for name in pumps if ":StreamFunction:" in name]
+        assert [name for name in pumps if ":PoisonFunction:" in name]
+        table.put_item(TableName=table_name, Item={"pk": {"S": "OUT#after"}})
+        time.sleep(2.0)
+        seen = table.get_item(TableName=table_name, Key={"pk": {"S": "SEEN#OUT#after"}})
+        assert "Item" not in seen
 
         # A template that does not translate is refused with the reason; the version serves on.
         template.write_text(removed.replace("Type: AWS::Serverless::Function", "Type: [", 1))
