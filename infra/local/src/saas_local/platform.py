@@ -607,11 +607,12 @@ class LocalPlatform:
         previous = {k: r for k, r in self.functions.items() if (k[0], k[1]) in names}
         for key in previous:
             del self.functions[key]
-        for stack in stacks:
-            for logical_id in templates.functions(stack.sam, stack.cfn, stack.base):
-                self._runtime(stack, logical_id)
+        by_name = {(s.region, s.deployed.name): s for s in stacks}
         for key, runtime in previous.items():
-            successor = self.functions.get(key)
+            stack = by_name[(key[0], key[1])]
+            successor = None
+            if key[2] in templates.functions(stack.sam, stack.cfn, stack.base):
+                successor = self._runtime(stack, key[2])
             if successor is not None:
                 runtime.retire(successor)
             else:  # the function is gone: what it runs finishes, nothing new reaches it
