@@ -573,6 +573,9 @@ class LocalPlatform:
                         "Parameters", []
                     )
                 ]
+            found = cloudformation.describe_stack_resources(StackName=name)["StackResources"]
+            created = {r.get("LogicalResourceId") for r in found} - {None}
+            deployable = moto_gaps.without_false_conditions(deployable, created)
             cloudformation.update_stack(
                 StackName=name,
                 TemplateBody=json.dumps(deployable),
