@@ -16,6 +16,7 @@ import pytest
 
 from saas_local.redeploy import DeployRefused, deploy_to_running_platform
 from saas_local.testing import start_platform
+from saas_local.workers import FunctionConfig, FunctionRuntime
 
 FIXTURES = Path(__file__).parent / "fixture_services"
 ROOT = Path(__file__).resolve().parents[2]
@@ -149,3 +150,42 @@ def test_a_service_is_replaced_under_traffic_without_failures_or_lost_messages(t
         with pytest.raises(DeployRefused, match="no service 'nowhere'"):
             deploy_to_running_platform(state, "nowhere")
         print(f"redeploy {result['seconds']} s; slowest request {slowest:.2f} s")
+
+
+def _slow_runtime(code: Path, answer: str) -> FunctionRuntime:
+    code.mkdir()
+    (code / "slow.py").write_text(
+        "import time\n\n\ndef handler(event, context):\n"
+        f"    time.sleep(event['sleep'])\n    return {answer!r}\n"
+    )
+    config = FunctionConfig(
+        name="slow",
+        arn="arn:aws:lambda:us-east-1:123456789012:function:slow",
+        handler="slow.handler",
+        region="us-east-1",
+        environment={},
+        timeout=30,
+        memory_size=128,
+        code_dir=code,
+        aws_endpoint_url="http://127.0.0.1:1",
+    )
+    return FunctionRuntime(config, max_concurrency=2)
+
+
+def test_a_retired_runtime_finishes_what_it_runs_and_hands_the_rest_to_its_successor(tmp_path):
+    old = _slow_runtime(tmp_path / "old", "old")
+    new = _slow_runtime(tmp_path / "new", "new")
+    try:
+        assert old.invoke({"sleep": 0}) == "old"  # a warm worker, idle
+        in_flight: list[str] = []
+        thread = threading.Thread(target=lambda: in_flight.append(old.invoke({"sleep": 1.0})))
+        thread.start()
+        time.sleep(0.3)  # the event runs on the old version
+        old.retire(new)
+        assert old.invoke({"sleep": 0}) == "new"  # what comes after the swap: the new version
+        thread.join()
+        assert in_flight == ["old"]  # drained, not cut
+        assert old._all == []  # every old worker has exited
+    finally:
+        old.close()
+        new.close()
