@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from saas_local import cli
 from saas_local.redeploy import DeployRefused, deploy_to_running_platform
 from saas_local.testing import start_platform
 from saas_local.workers import FunctionConfig, FunctionRuntime
@@ -149,6 +150,8 @@ def test_a_service_is_replaced_under_traffic_without_failures_or_lost_messages(t
         assert after["version"] == 2
         with pytest.raises(DeployRefused, match="no service 'nowhere'"):
             deploy_to_running_platform(state, "nowhere")
+        template.write_text(removed)  # the command line, as `make deploy STAGE=local` runs it
+        assert cli.main(["--state-file", str(state), "deploy", "--service", "shop"]) == 0
         print(f"redeploy {result['seconds']} s; slowest request {slowest:.2f} s")
 
 
@@ -189,3 +192,13 @@ def test_a_retired_runtime_finishes_what_it_runs_and_hands_the_rest_to_its_succe
     finally:
         old.close()
         new.close()
+
+
+def test_saas_local_deploy_without_a_running_platform_says_so(tmp_path, capsys):
+    state = tmp_path / "platform.json"
+    assert cli.main(["--state-file", str(state), "deploy", "--service", "order"]) == 1
+    assert "no running local platform" in capsys.readouterr().err
+    assert cli.main(["--state-file", str(state), "deploy"]) == 2
+    state.write_text(json.dumps({"api_url": "http://127.0.0.1:1"}))
+    with pytest.raises(DeployRefused, match="no control_url"):
+        deploy_to_running_platform(state, "order")
