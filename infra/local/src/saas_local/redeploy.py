@@ -53,6 +53,9 @@ class _ControlHandler(BaseHTTPRequestHandler):
             self._answer(200, self.redeploy(service))
         except DeployRefused as exc:
             self._answer(409, {"message": str(exc)})
+        except Exception as exc:  # the platform's own failure: said, not a dropped connection
+            log.exception("deploying %s failed", service)
+            self._answer(500, {"message": f"the platform failed: {exc}"})
 
     def _answer(self, status: int, document: dict[str, Any]) -> None:
         payload = json.dumps(document).encode()
