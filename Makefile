@@ -103,18 +103,22 @@ can-i-deploy: check-deployable sync ## SERVICE=order [STAGE=dev]: refuse, with t
 
 check-deploy-stage:
 	$(STAGE_REQUIRED)
-	@test "$(STAGE)" != local || { echo "STAGE=local: the local platform deploys every template when it starts (make run); deploying one service into the running platform is not built yet"; exit 2; }
+	@test "$(STAGE)" != local || test -f .local/platform.json || { echo "STAGE=local: no local platform runs (.local/platform.json): start it with make run, or pick a stage: STAGE=dev"; exit 2; }
 
 ifeq ($(SERVICE),web)
 deploy: deploy-web
 else
-deploy: check-deployable check-deploy-stage can-i-deploy package ## SERVICE=order STAGE=dev [REGIONS="us-east-1 eu-west-1"] [CONSOLE_ORIGIN=https://...]: can-i-deploy, then that service's stack alone (SAM CLI, every region of the map), then its contracts recorded; SERVICE=web: the console
+deploy: check-deployable check-deploy-stage can-i-deploy package ## SERVICE=order STAGE=dev [REGIONS="us-east-1 eu-west-1"] [CONSOLE_ORIGIN=https://...]: can-i-deploy, then that service's stack alone (SAM CLI, every region of the map; STAGE=local: into the running local platform), then its contracts recorded; SERVICE=web: the console
 	@test -n "$(SERVICE)" || { echo "usage: make deploy SERVICE=<$(DEPLOYABLES) web>"; exit 2; }
+ifeq ($(STAGE),local)
+	$(BIN)/saas-local deploy --service $(SERVICE)
+else
 	for region in $(or $(REGIONS),us-east-1 eu-west-1); do \
 		$(UV) tool run --from aws-sam-cli sam deploy --template-file services/$(SERVICE)/template.yaml \
 			--stack-name saas-$(SERVICE) --region $$region --resolve-s3 --no-fail-on-empty-changeset \
 			--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND $(PERMISSIONS_OVERRIDE) || exit 1; \
 	done
+endif
 	$(BIN)/saas-contracts record --service $(SERVICE) --stage $(STAGE)
 endif
 

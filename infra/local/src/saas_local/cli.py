@@ -77,11 +77,14 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "command",
         nargs="?",
         default="run",
-        choices=["run", "token", "build-console"],
-        help="run: start the platform (default); token: print an ID token from the running "
-        "platform (.local/platform.json) for --username/--password (default: the SystemAdmin); "
+        choices=["run", "token", "build-console", "deploy"],
+        help="run: start the platform (default); deploy: deploy --service's template into the "
+        "running platform (make deploy SERVICE=x STAGE=local); token: print an ID token from "
+        "the running platform (.local/platform.json) for --username/--password (default: the "
+        "SystemAdmin); "
         "build-console: build web/dist when the console's sources changed (npm ci, npm run build)",
     )
+    parser.add_argument("--service", help="deploy: the service (its folder under services/)")
     parser.add_argument("--username")
     parser.add_argument("--password")
     return parser.parse_args(argv)
@@ -109,6 +112,27 @@ def print_token(args: argparse.Namespace) -> int:
         },
     )
     print(answer["AuthenticationResult"]["IdToken"])
+    return 0
+
+
+def deploy(args: argparse.Namespace) -> int:
+    """One service's new version into the running platform, through its control endpoint."""
+    from saas_local.redeploy import DeployRefused, deploy_to_running_platform
+
+    if not args.service:
+        print("saas-local deploy: --service is required", file=sys.stderr)
+        return 2
+    try:
+        result = deploy_to_running_platform(
+            args.state_file or args.root / ".local" / "platform.json", args.service
+        )
+    except DeployRefused as exc:
+        print(f"saas-local deploy: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"{result['service']}: {', '.join(result['stacks'])} updated in "
+        f"{', '.join(result['regions'])} ({result['seconds']} s); {result['rollout']}"
+    )
     return 0
 
 
@@ -152,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         return print_token(args)
     if args.command == "build-console":
         return build_console(args)
+    if args.command == "deploy":
+        return deploy(args)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -143,16 +143,25 @@ class Gateway:
     """Routes requests; `handle` is the whole request path, independent of the HTTP server."""
 
     def __init__(self, routes: Sequence[GatewayRoute]) -> None:
+        self.routes = self._checked(routes)
+        # Handler invocations per usage key ("" without one): what got past the usage plans.
+        self.invocations: collections.Counter[str] = collections.Counter()
+        self._count_lock = threading.Lock()
+
+    @staticmethod
+    def _checked(routes: Sequence[GatewayRoute]) -> list[GatewayRoute]:
         seen: set[tuple[str, str]] = set()
         for route in routes:
             key = (route.method, route.resource)
             if key in seen:
                 raise ValueError(f"two templates declare {route.method} {route.resource}")
             seen.add(key)
-        self.routes = sorted(routes, key=_specificity)
-        # Handler invocations per usage key ("" without one): what got past the usage plans.
-        self.invocations: collections.Counter[str] = collections.Counter()
-        self._count_lock = threading.Lock()
+        return sorted(routes, key=_specificity)
+
+    def replace_routes(self, routes: Sequence[GatewayRoute]) -> None:
+        """Serve `routes` from now on (a redeploy): one assignment, so a request sees either
+        the old list or the new one; a route left out answers as an unknown one."""
+        self.routes = self._checked(routes)
 
     def match(self, method: str, path: str) -> tuple[GatewayRoute, re.Match[str]] | bool | None:
         """(route, match); False when the path exists with other methods; None when no path."""

@@ -71,7 +71,7 @@ import copy
 import json
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -140,6 +140,18 @@ def _remove_resources(
         elif isinstance(depends, list):
             resource["DependsOn"] = [d for d in depends if d not in removed]
     return removed
+
+
+def without_false_conditions(
+    template: Mapping[str, Any], deployed: Collection[str]
+) -> dict[str, Any]:
+    """The template for moto's update_stack, which checks every Fn::GetAtt (even one inside a
+    resource whose Condition is false) where create_stack does not: a resource with a Condition
+    that the running stack did not create (false with these parameters) is left out. A new
+    conditional resource of an update is left out too (its condition is not evaluated here)."""
+    adapted = copy.deepcopy(dict(template))
+    _remove_resources(adapted, lambda lid, res: "Condition" in res and lid not in deployed)
+    return adapted
 
 
 # --- COGNITO_VIA_CFN --------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import logging
@@ -31,6 +32,7 @@ from saas_local.gateway import (
 )
 from saas_local.intrinsics import DeployedStack
 from saas_local.pumps import SqsPump, StreamPump
+from saas_local.redeploy import ControlServer, DeployRefused
 from saas_local.usage_plans import ApiGatewayPlanLookup, UsagePlanEnforcer
 from saas_local.workers import STOP_GRACE_SECONDS, FunctionConfig, FunctionRuntime
 
@@ -48,6 +50,23 @@ ROUTE_PERMISSIONS_FILES = "src/*/entrypoints/permissions.json"
 # The origin an API answers CORS for (its templates' parameter): the console's, locally.
 CONSOLE_ORIGIN_PARAMETER = "ConsoleOrigin"
 CONSOLE_DIST = Path("web") / "dist"
+
+
+CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
+
+
+def _source_arn(pump: Any) -> str:
+    return str(getattr(pump, "queue_arn", None) or getattr(pump, "stream_arn", ""))
+
+
+def _code_digest(folder: Path) -> str:
+    """What identifies a version of the service's code: a digest of its files (caches aside)."""
+    digest = hashlib.sha256()
+    for file in sorted(folder.rglob("*")):
+        if file.is_file() and "__pycache__" not in file.parts and ".venv" not in file.parts:
+            digest.update(str(file.relative_to(folder)).encode() + b"\0")
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 class LocalPlatformError(RuntimeError):
@@ -227,6 +246,10 @@ class LocalPlatform:
         self.flush_watcher: AuthorizerFlushWatcher | None = None
         self.cognito: dict[str, dict[str, dict[str, Any]]] = {}
         self.info: dict[str, Any] = {}
+        self.control_server: ControlServer | None = None
+        self._deploy_lock = threading.Lock()
+        self._usage: UsagePlanEnforcer | None = None
+        self._authorizer_caches: dict[str, AuthorizerCache] = {}
 
     # -- AWS clients --------------------------------------------------------------------------
     @property
@@ -273,6 +296,9 @@ class LocalPlatform:
             log.info("pumps and gateway started (%.1f s)", time.monotonic() - started)
             self.info = self._create_system_admin()
             self._start_console()
+            self.control_server = ControlServer(self.redeploy)
+            self.control_server.start()
+            self.info["control_url"] = self.control_server.url
             self.info["startup_seconds"] = round(time.monotonic() - started, 2)
             if self.config.write_state:
                 path = self.config.state_file or self.config.root / ".local" / "platform.json"
@@ -288,6 +314,9 @@ class LocalPlatform:
         """Stop everything started. Functions first: queued invocations are refused and running
         ones get a few seconds, so no gateway request or poller waits out a function timeout;
         each step is started everywhere before it is waited for."""
+        if self.control_server is not None:
+            self.control_server.stop()
+            self.control_server = None
         for pump in self.pumps:
             pump.signal_stop()
         for runtime in self.functions.values():
@@ -428,39 +457,14 @@ class LocalPlatform:
             self._deploy(template, stack_name(template), template.parent.name, region)
 
     def _deploy(self, path: Path, name: str, service: str, region: str) -> None:
-        sam = templates.load_template(path)
-        preferences = sorted(set(templates.deployment_preferences(sam).values()))
-        if preferences:
-            log.info(
-                "%s (%s): deployment preference %s applied at once (no gradual shift, no alarms)",
-                service,
-                region,
-                ", ".join(preferences),
-            )
-        code = self._upload_code(service, region)
-        cache = self.config.root / ".local" / "sam-cache"
-        cfn = templates.translate(sam, region, code=code, cache_dir=cache)
-        cognito = moto_gaps.create_cognito(cfn, self.client("cognito-idp", region))
-        if cognito:
-            self.cognito[region] = cognito
-        deployable = moto_gaps.adapt_template(cfn, cognito)
+        sam, cfn, deployable, parameters = self._translate(path, service, region, create=True)
         cloudformation = self.client("cloudformation", region)
-        declared = sam.get("Parameters") or {}
-        parameters = file_parameters(path, sam) + [
-            {"ParameterKey": key, "ParameterValue": str(value)}
-            for key, value in self.config.parameters.get(service, {}).items()
-            if key in declared  # a template without the limits (a fixture) is left as it is
-        ]
-        if CONSOLE_ORIGIN_PARAMETER in declared:
-            parameters.append(
-                {"ParameterKey": CONSOLE_ORIGIN_PARAMETER, "ParameterValue": self.cors_origin}
-            )
         try:
             cloudformation.create_stack(
                 StackName=name,
                 TemplateBody=json.dumps(deployable),
                 Parameters=parameters,
-                Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+                Capabilities=CAPABILITIES,
             )
         except Exception as exc:
             raise LocalPlatformError(f"{path.name} ({region}): create_stack failed: {exc}") from exc
@@ -475,13 +479,175 @@ class LocalPlatform:
         self.stacks.append(_Stack(service, region, sam, cfn, deployed, path.parent, apis))
         log.info("deployed %s in %s", name, region)
 
-    def _upload_code(self, service: str, region: str) -> dict[str, str]:
+    def _translate(
+        self, path: Path, service: str, region: str, *, create: bool
+    ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], list[dict[str, str]]]:
+        """The template as the platform deploys it: SAM translated, moto's gaps adapted, and its
+        parameters. On an update the user pools already made for the region are reused."""
+        sam = templates.load_template(path)
+        preferences = sorted(set(templates.deployment_preferences(sam).values()))
+        if preferences:
+            log.info(
+                "%s (%s): deployment preference %s applied at once (no gradual shift, no alarms)",
+                service,
+                region,
+                ", ".join(preferences),
+            )
+        code = self._upload_code(service, region, _code_digest(path.parent))
+        cache = self.config.root / ".local" / "sam-cache"
+        cfn = templates.translate(sam, region, code=code, cache_dir=cache)
+        if create:
+            cognito = moto_gaps.create_cognito(cfn, self.client("cognito-idp", region))
+            if cognito:
+                self.cognito[region] = cognito
+        else:
+            cognito = self.cognito.get(region, {})
+        deployable = moto_gaps.adapt_template(cfn, cognito)
+        declared = sam.get("Parameters") or {}
+        parameters = file_parameters(path, sam) + [
+            {"ParameterKey": key, "ParameterValue": str(value)}
+            for key, value in self.config.parameters.get(service, {}).items()
+            if key in declared  # a template without the limits (a fixture) is left as it is
+        ]
+        if CONSOLE_ORIGIN_PARAMETER in declared:
+            parameters.append(
+                {"ParameterKey": CONSOLE_ORIGIN_PARAMETER, "ParameterValue": self.cors_origin}
+            )
+        return sam, cfn, deployable, parameters
+
+    # -- one service's new version into the running platform ---------------------------------
+    def redeploy(self, service: str) -> dict[str, Any]:
+        """Deploy `service`'s template as it is now in every region where it runs: update_stack
+        through CloudFormation, then its functions, event sources and routes swapped. Refused
+        (DeployRefused, the previous version serving) when a stack does not update."""
+        with self._deploy_lock:
+            started = time.monotonic()
+            old = [stack for stack in self.stacks if stack.service == service]
+            if not old or service == "platform":
+                known = sorted({s.service for s in self.stacks} - {"platform"})
+                raise DeployRefused(f"no service {service!r} runs here (running: {known})")
+            path = old[0].base / "template.yaml"
+            updated: list[tuple[_Stack, _Stack]] = []
+            for stack in old:
+                try:
+                    updated.append((stack, self._update_stack(path, stack)))
+                except DeployRefused:
+                    for previous, _ in updated:  # the regions done go back to what serves
+                        self._update_stack(path, previous, template=previous)
+                    raise
+            for previous, current in updated:
+                self.stacks[self.stacks.index(previous)] = current
+            self._swap_functions_and_pumps([current for _, current in updated])
+            if self.gateway is not None:
+                self.gateway.replace_routes(self._routes())
+            seconds = round(time.monotonic() - started, 2)
+            log.info(
+                "%s redeployed in %s (%.1f s): applied at once, no gradual shift",
+                service,
+                ", ".join(s.region for s in old),
+                seconds,
+            )
+            return {
+                "service": service,
+                "stacks": [s.deployed.name for s in old],
+                "regions": [s.region for s in old],
+                "seconds": seconds,
+                "rollout": "applied at once (the local platform has no gradual shift)",
+            }
+
+    def _update_stack(self, path: Path, stack: _Stack, template: _Stack | None = None) -> _Stack:
+        """update_stack with the translated template (or `template`'s, to go back to it)."""
+        region, name = stack.region, stack.deployed.name
+        cloudformation = self.client("cloudformation", region)
+        try:
+            if template is None:
+                sam, cfn, deployable, parameters = self._translate(
+                    path, stack.service, region, create=False
+                )
+            else:
+                sam, cfn = template.sam, template.cfn
+                deployable = template.deployed.template
+                parameters = [
+                    {"ParameterKey": p["ParameterKey"], "ParameterValue": p["ParameterValue"]}
+                    for p in cloudformation.describe_stacks(StackName=name)["Stacks"][0].get(
+                        "Parameters", []
+                    )
+                ]
+            found = cloudformation.describe_stack_resources(StackName=name)["StackResources"]
+            created = {r.get("LogicalResourceId") for r in found} - {None}
+            deployable = moto_gaps.without_false_conditions(deployable, created)
+            cloudformation.update_stack(
+                StackName=name,
+                TemplateBody=json.dumps(deployable),
+                Parameters=parameters,
+                Capabilities=CAPABILITIES,
+            )
+        except Exception as exc:
+            if "No updates are to be performed" not in str(exc):
+                raise DeployRefused(
+                    f"{name} ({region}): update_stack failed, the previous version serves: {exc}"
+                ) from exc
+            log.info("%s (%s): the stack is unchanged; its functions restart", name, region)
+        try:
+            status = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+        except Exception as exc:
+            raise DeployRefused(
+                f"{name} ({region}): update_stack failed, the previous version serves: {exc}"
+            ) from exc
+        if status["StackStatus"] not in ("UPDATE_COMPLETE", "CREATE_COMPLETE"):
+            reason = f"{status['StackStatus']} {status.get('StackStatusReason', '')}"
+            raise DeployRefused(f"{name} ({region}): {reason}; the previous version serves")
+        deployed = DeployedStack(name, region, deployable, self._region_clients(region))
+        return _Stack(stack.service, region, sam, cfn, deployed, stack.base, stack.apis)
+
+    def _swap_functions_and_pumps(self, stacks: Sequence[_Stack]) -> None:
+        """New runtimes for the stacks' functions (new processes, new environment); the old
+        ones hand over (see FunctionRuntime.retire). An event source the template keeps keeps
+        its poller (it invokes through the retired runtime, which forwards), so a stream goes
+        on from where it was and an SQS message in flight is deleted only once processed; a
+        source removed stops (its batch in flight finishes first); a new one starts."""
+        names = {(s.region, s.deployed.name) for s in stacks}
+        previous = {k: r for k, r in self.functions.items() if (k[0], k[1]) in names}
+        for key in previous:
+            del self.functions[key]
+        by_name = {(s.region, s.deployed.name): s for s in stacks}
+        for key, runtime in previous.items():
+            stack = by_name[(key[0], key[1])]
+            successor = None
+            if key[2] in templates.functions(stack.sam, stack.cfn, stack.base):
+                successor = self._runtime(stack, key[2])
+            if successor is not None:
+                runtime.retire(successor)
+            else:  # the function is gone: what it runs finishes, nothing new reaches it
+                runtime.close(time.monotonic() + runtime.config.timeout)
+        wanted: dict[str, tuple[_Stack, templates.EventSource]] = {}
+        for stack in stacks:
+            for source in templates.event_sources(stack.cfn):
+                name = f"{stack.deployed.name}:{source.function}:{stack.region}"
+                arn = str(stack.deployed.resolve(source.source_arn))
+                wanted[f"{name}|{arn}"] = (stack, source)
+        kept: list[SqsPump | StreamPump] = []
+        for pump in self.pumps:
+            stack_name_, _, _ = pump.name.partition(":")
+            ours = any(stack_name_ == n and pump.name.endswith(":" + r) for r, n in names)
+            source_key = f"{pump.name}|{_source_arn(pump)}"
+            if not ours or wanted.pop(source_key, None) is not None:
+                kept.append(pump)
+                continue
+            pump.signal_stop()
+            pump.join()
+            log.info("%s: event source removed", pump.name)
+        self.pumps = kept
+        for stack, source in wanted.values():
+            self._start_pump(stack, source)
+
+    def _upload_code(self, service: str, region: str, digest: str) -> dict[str, str]:
         """Lambda functions need code in S3 to be created; the handlers themselves run from the
         workspace (see workers), so a placeholder archive is enough."""
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as archive:
             archive.writestr("README.txt", "Run by the local platform from the workspace.\n")
-        key = f"{service}.zip"
+        key = f"{service}-{digest}.zip"  # as `sam package` names it: a new version, a new key
         self.client("s3", region).put_object(
             Bucket=f"{CODE_BUCKET}-{region}", Key=key, Body=buffer.getvalue()
         )
@@ -522,46 +688,50 @@ class LocalPlatform:
     def _start_functions_and_pumps(self) -> None:
         for stack in self.stacks:
             for source in templates.event_sources(stack.cfn):
-                runtime = self._runtime(stack, source.function)
-                arn = str(stack.deployed.resolve(source.source_arn))
-                name = f"{stack.deployed.name}:{source.function}:{stack.region}"
-                if source.kind == "sqs":
-                    pump: SqsPump | StreamPump = SqsPump(
-                        name=name,
-                        clients=self._region_clients(stack.region),
-                        queue_arn=arn,
-                        invoke=runtime.invoke,
-                        batch_size=source.batch_size,
-                        report_batch_item_failures=source.report_batch_item_failures,
-                        filters=source.filters,
-                        concurrency=min(source.maximum_concurrency, self.config.max_concurrency),
-                    )
-                else:
-                    on_failure = (
-                        stack.deployed.resolve(source.on_failure) if source.on_failure else None
-                    )
-                    pump = StreamPump(
-                        name=name,
-                        clients=self._region_clients(stack.region),
-                        stream_arn=arn,
-                        invoke=runtime.invoke,
-                        function_arn=runtime.config.arn,
-                        batch_size=source.batch_size,
-                        report_batch_item_failures=source.report_batch_item_failures,
-                        filters=source.filters,
-                        maximum_retry_attempts=source.maximum_retry_attempts,
-                        on_failure_arn=on_failure,
-                        starting_position=source.starting_position,
-                    )
-                pump.start()
-                self.pumps.append(pump)
+                self._start_pump(stack, source)
 
-    def _start_gateway(self) -> None:
+    def _start_pump(self, stack: _Stack, source: templates.EventSource) -> None:
+        runtime = self._runtime(stack, source.function)
+        arn = str(stack.deployed.resolve(source.source_arn))
+        name = f"{stack.deployed.name}:{source.function}:{stack.region}"
+        if source.kind == "sqs":
+            pump: SqsPump | StreamPump = SqsPump(
+                name=name,
+                clients=self._region_clients(stack.region),
+                queue_arn=arn,
+                invoke=runtime.invoke,
+                batch_size=source.batch_size,
+                report_batch_item_failures=source.report_batch_item_failures,
+                filters=source.filters,
+                concurrency=min(source.maximum_concurrency, self.config.max_concurrency),
+            )
+        else:
+            on_failure = stack.deployed.resolve(source.on_failure) if source.on_failure else None
+            pump = StreamPump(
+                name=name,
+                clients=self._region_clients(stack.region),
+                stream_arn=arn,
+                invoke=runtime.invoke,
+                function_arn=runtime.config.arn,
+                batch_size=source.batch_size,
+                report_batch_item_failures=source.report_batch_item_failures,
+                filters=source.filters,
+                maximum_retry_attempts=source.maximum_retry_attempts,
+                on_failure_arn=on_failure,
+                starting_position=source.starting_position,
+            )
+        pump.start()
+        self.pumps.append(pump)
+
+    def _routes(self) -> list[GatewayRoute]:
+        """Every route the deployed templates declare, to the functions running now."""
         home = self.config.home_region
         routes = []
-        caches: dict[str, AuthorizerCache] = {}
+        caches = self._authorizer_caches  # kept across redeploys: a cached policy stays valid
         # One enforcer: a key's bucket and quota per plan, whichever route it comes by.
-        usage = UsagePlanEnforcer(ApiGatewayPlanLookup(self.client("apigateway", home)))
+        if self._usage is None:
+            self._usage = UsagePlanEnforcer(ApiGatewayPlanLookup(self.client("apigateway", home)))
+        usage = self._usage
         for stack in self.stacks:
             if stack.region != home:
                 continue  # the HTTP API lives in the home region
@@ -598,6 +768,11 @@ class LocalPlatform:
                         usage=usage if route.api_key_required else None,
                     )
                 )
+        return routes
+
+    def _start_gateway(self) -> None:
+        home = self.config.home_region
+        routes = self._routes()
         self.gateway = Gateway(routes)
         self.gateway_server = GatewayServer(self.gateway, self.config.host, self.config.api_port)
         self.gateway_server.start()

@@ -142,6 +142,10 @@ class _Worker:
             self.process.stdout.close()
 
 
+class _Retired(Exception):
+    """Raised inside `invoke` when the runtime was retired while the invocation waited."""
+
+
 class FunctionRuntime:
     """Invokes one deployed function; thread-safe. At most `max_concurrency` workers."""
 
@@ -152,10 +156,21 @@ class FunctionRuntime:
         self._slots = threading.BoundedSemaphore(max_concurrency)
         self._lock = threading.Lock()
         self._closed = False
+        self._successor: FunctionRuntime | None = None
         self.cold_starts = 0
 
     def invoke(self, event: Any) -> Any:
         """The handler's result, or InvocationError as Lambda would report it."""
+        successor = self._successor
+        if successor is not None:  # a newer version is deployed: it takes what comes now
+            return successor.invoke(event)
+        try:
+            return self._invoke_here(event)
+        except _Retired:
+            assert self._successor is not None
+            return self._successor.invoke(event)
+
+    def _invoke_here(self, event: Any) -> Any:
         with self._slots:
             worker = self._acquire()
             request_id = str(uuid.uuid4())
@@ -186,8 +201,22 @@ class FunctionRuntime:
             )
         return response["result"]
 
+    def retire(self, successor: FunctionRuntime) -> None:
+        """A new version replaces this one: invocations from now go to `successor`; idle
+        workers exit now, busy ones once their event is answered (drain)."""
+        with self._lock:
+            self._successor = successor
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            with self._lock:
+                if worker in self._all:
+                    self._all.remove(worker)
+            worker.stop()
+
     def _acquire(self) -> _Worker:
         with self._lock:
+            if self._successor is not None:
+                raise _Retired
             if self._closed:
                 raise InvocationError("Runtime.Stopped", "the local platform is stopping")
             if self._idle:
@@ -199,7 +228,9 @@ class FunctionRuntime:
 
     def _release(self, worker: _Worker) -> None:
         with self._lock:
-            if self._closed:
+            if self._closed or self._successor is not None:
+                if worker in self._all:
+                    self._all.remove(worker)
                 worker.stop()
             else:
                 self._idle.append(worker)
