@@ -2,11 +2,15 @@
 STAGE=local`) under a steady stream of orders: no order is refused or waits past the bound, and
 every accepted order reaches a final state (no request or event lost in the swap).
 
-The new version is a copy of services/order whose code differs (so its code key, and with it
-the stack, changes): update_stack replaces the functions and the platform starts new workers."""
+The new version is a copy of services/order with a new optional field on the event it publishes
+(OrderPlaced.channel) and on its API (the answer to POST /orders): its code key, and with it the
+stack, change; update_stack replaces the functions and the platform starts new workers. After
+the swap the new field is answered and flows on the bus to the consumers: the product service's
+still reads the event (the orders are decided), and the event log holds it."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 import time
@@ -67,6 +71,12 @@ def test_the_order_service_is_redeployed_under_a_stream_of_orders(tmp_path: Path
         order,
         ignore=shutil.ignore_patterns("tests", "__pycache__", ".venv"),
     )
+    # The copy's functions run from its own sources (a directory CodeUri, as SAM allows), so the
+    # new workers of the redeploy import version 2; the other services run from the workspace.
+    template = order / "template.yaml"
+    packaged = "CodeUri: ../../dist/order.zip"
+    assert packaged in template.read_text()
+    template.write_text(template.read_text().replace(packaged, "CodeUri: src"))
     templates = [
         order / "template.yaml" if path.parent.name == "order" else path
         for path in service_templates(ROOT)
@@ -102,8 +112,7 @@ def test_the_order_service_is_redeployed_under_a_stream_of_orders(tmp_path: Path
         thread.start()
         try:
             time.sleep(2.0)
-            handlers = sorted((order / "src").rglob("*.py"))
-            handlers[0].write_text(handlers[0].read_text() + "\n# version 2\n")
+            _add_the_channel_field(order / "src" / "order_service")
             result = platform.platform.redeploy("order")
             time.sleep(2.0)
         finally:
@@ -123,3 +132,48 @@ def test_the_order_service_is_redeployed_under_a_stream_of_orders(tmp_path: Path
         for _, order_id, _ in answers:
             platform.wait_until(lambda o=order_id: final(o), timeout=SETTLE_TIMEOUT, interval=0.2)
         print(f"{len(answers)} orders; redeploy {result['seconds']} s; slowest {slowest:.2f} s")
+
+        # After the swap: the new field is answered, and the event carrying it reached the bus
+        # and its consumers (the product service decided the order; the event log holds it).
+        after = platform.api(
+            "POST",
+            "/orders",
+            token=user,
+            json={"lines": [{"product_id": product_id, "quantity": 1}]},
+        )
+        assert after.status == 202, after.text
+        assert after.json()["channel"] == "api"
+        placed = after.json()["id"]
+        platform.wait_until(lambda: final(placed), timeout=SETTLE_TIMEOUT, interval=0.2)
+
+        def logged_with_channel() -> bool:
+            items = platform.client("dynamodb").scan(TableName="saas-event-log")["Items"]
+            events = [json.loads(item["event"]["S"]) for item in items]
+            return any(
+                e["detail-type"] == "OrderPlaced"
+                and e["detail"]["data"]["order_id"] == placed
+                and e["detail"]["data"].get("channel") == "api"
+                for e in events
+            )
+
+        platform.wait_until(logged_with_channel, timeout=SETTLE_TIMEOUT, interval=0.2)
+
+
+def _add_the_channel_field(package: Path) -> None:
+    """Version 2 of the order service: an optional field on OrderPlaced and on the answer to
+    POST /orders (a compatible change: readers ignore fields they do not know)."""
+    edits = {
+        package / "domain" / "events.py": (
+            "class OrderPlaced(OrderEvent):\n"
+            "    lines: list[OrderLineData] = Field(min_length=1, max_length=25)\n",
+            '    channel: str = "api"  # version 2\n',
+        ),
+        package / "entrypoints" / "api.py": (
+            "class OrderAccepted(BaseModel):\n    id: str\n    status: OrderStatus\n",
+            '    channel: str = "api"  # version 2\n',
+        ),
+    }
+    for path, (anchor, added) in edits.items():
+        text = path.read_text()
+        assert anchor in text, f"{path.name} changed: update this test's version 2"
+        path.write_text(text.replace(anchor, anchor + added))
