@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import threading
 import time
 import uuid
@@ -22,6 +23,10 @@ import pytest
 
 from saas_local.platform import service_templates
 from saas_local.testing import start_platform
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
+
+from tenant_e2e_kit import active_tenant
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Rollout-Passw0rd-1"
@@ -36,26 +41,7 @@ pytestmark = pytest.mark.slow
 def _onboard(platform: Any) -> tuple[str, str, str]:
     root = platform.login(*platform.system_admin)
     suffix = uuid.uuid4().hex[:8]
-    answer = platform.api(
-        "POST",
-        "/tenants",
-        token=root,
-        json={
-            "name": f"Shop {suffix}",
-            "tier": "basic",
-            "region_group": "us",
-            "admin_email": f"owner-{suffix}@shop.test",
-        },
-        headers={"Idempotency-Key": str(uuid.uuid4())},
-    )
-    assert answer.status == 202, answer.text
-    tenant_id = str(answer.json()["id"])
-    platform.wait_until(
-        lambda: (
-            platform.api("GET", f"/tenants/{tenant_id}", token=root).json()["status"] == "ACTIVE"
-        ),
-        timeout=SETTLE_TIMEOUT,
-    )
+    tenant_id = active_tenant(platform, root, timeout=SETTLE_TIMEOUT)
     tokens = []
     for group in ("TenantAdmin", "TenantUser"):
         username = f"{group.lower()}-{suffix}"

@@ -29,17 +29,30 @@ def tenant_status(platform: Any, token: str, tenant_id: str) -> str:
     return str(response.json().get("status", f"HTTP {response.status}"))
 
 
-def onboard(platform: Any, token: str, email: str, tier: str = "basic") -> str:
+def onboard(platform: Any, token: str, email: str, tier: str = "basic", name: str = "Acme") -> str:
     response = platform.api(
         "POST",
         "/tenants",
         token=token,
-        json={"name": "Acme", "tier": tier, "region_group": "us", "admin_email": email},
+        json={"name": name, "tier": tier, "region_group": "us", "admin_email": email},
         headers={"Idempotency-Key": str(uuid.uuid4())},
     )
     assert response.status == 202, response.text
     assert response.json()["status"] == "PROVISIONING"
     return str(response.json()["id"])
+
+
+def active_tenant(platform: Any, root: str, *, timeout: float, tier: str = "basic") -> str:
+    """A new tenant onboarded by the SystemAdmin (`root`'s token), once the provisioner has made
+    it ACTIVE: its id."""
+    suffix = uuid.uuid4().hex[:8]
+    tenant_id = onboard(
+        platform, root, f"owner-{suffix}@shop.test", tier=tier, name=f"Shop {suffix}"
+    )
+    platform.wait_until(
+        lambda: tenant_status(platform, root, tenant_id) == "ACTIVE", timeout=timeout
+    )
+    return tenant_id
 
 
 def publish_provisioned(platform: Any, tenant_id: str) -> None:

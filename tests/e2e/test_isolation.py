@@ -12,6 +12,7 @@ what stops it. And no function's own role reads a tenant item at all."""
 from __future__ import annotations
 
 import json
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,6 +21,10 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from tenant_e2e_kit import active_tenant
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Isolation-Passw0rd-1"
@@ -54,26 +59,7 @@ def platform() -> Iterator[Any]:
 
 def _onboard(platform: Any, root: str) -> Tenant:
     suffix = uuid.uuid4().hex[:8]
-    answer = platform.api(
-        "POST",
-        "/tenants",
-        token=root,
-        json={
-            "name": f"Isolated {suffix}",
-            "tier": "basic",
-            "region_group": "us",
-            "admin_email": f"owner-{suffix}@isolation.test",
-        },
-        headers={"Idempotency-Key": str(uuid.uuid4())},
-    )
-    assert answer.status == 202, answer.text
-    tenant_id = str(answer.json()["id"])
-    platform.wait_until(
-        lambda: (
-            platform.api("GET", f"/tenants/{tenant_id}", token=root).json()["status"] == "ACTIVE"
-        ),
-        timeout=FLOW_TIMEOUT,
-    )
+    tenant_id = active_tenant(platform, root, timeout=FLOW_TIMEOUT)
     username = f"admin-{suffix}"
     platform.create_user(username, PASSWORD, "TenantAdmin", tenant_id)
     return Tenant(tenant_id, platform.login(username, PASSWORD))

@@ -5,6 +5,7 @@ the outbox relayed from the table's stream, tenant lifecycle events from the bus
 from __future__ import annotations
 
 import json
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,6 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from tenant_e2e_kit import active_tenant
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Product-Passw0rd-1"
@@ -42,26 +47,7 @@ def platform() -> Iterator[Any]:
 def _onboard(platform: Any) -> Shop:
     root = platform.login(*platform.system_admin)
     suffix = uuid.uuid4().hex[:8]
-    answer = platform.api(
-        "POST",
-        "/tenants",
-        token=root,
-        json={
-            "name": f"Catalogue {suffix}",
-            "tier": "basic",
-            "region_group": "us",
-            "admin_email": f"owner-{suffix}@catalogue.test",
-        },
-        headers={"Idempotency-Key": str(uuid.uuid4())},
-    )
-    assert answer.status == 202, answer.text
-    tenant_id = str(answer.json()["id"])
-    platform.wait_until(
-        lambda: (
-            platform.api("GET", f"/tenants/{tenant_id}", token=root).json()["status"] == "ACTIVE"
-        ),
-        timeout=FLOW_TIMEOUT,
-    )
+    tenant_id = active_tenant(platform, root, timeout=FLOW_TIMEOUT)
     tokens = {}
     for group in ("TenantAdmin", "TenantUser"):
         username = f"{group.lower()}-{suffix}"

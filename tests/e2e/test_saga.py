@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,6 +21,10 @@ from typing import Any
 
 import pytest
 import yaml
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from tenant_e2e_kit import active_tenant
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("tenant", "provisioner", "product", "order")
@@ -59,26 +64,7 @@ def platform() -> Iterator[Any]:
 def _onboard(platform: Any) -> Tenant:
     root = platform.login(*platform.system_admin)
     suffix = uuid.uuid4().hex[:8]
-    answer = platform.api(
-        "POST",
-        "/tenants",
-        token=root,
-        json={
-            "name": f"Shop {suffix}",
-            "tier": "basic",
-            "region_group": "us",
-            "admin_email": f"owner-{suffix}@shop.test",
-        },
-        headers={"Idempotency-Key": str(uuid.uuid4())},
-    )
-    assert answer.status == 202, answer.text
-    tenant_id = str(answer.json()["id"])
-    platform.wait_until(
-        lambda: (
-            platform.api("GET", f"/tenants/{tenant_id}", token=root).json()["status"] == "ACTIVE"
-        ),
-        timeout=SAGA_TIMEOUT,
-    )
+    tenant_id = active_tenant(platform, root, timeout=SAGA_TIMEOUT)
     tokens = {}
     for group in ("TenantAdmin", "TenantUser"):
         username = f"{group.lower()}-{suffix}"

@@ -11,6 +11,7 @@ authorizer's cached standing from before the change has expired (app/access.py).
 
 from __future__ import annotations
 
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,6 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from tenant_e2e_kit import active_tenant
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Suspend-Passw0rd-1"
@@ -46,26 +51,7 @@ def root(platform: Any) -> str:
 def _active_tenant(platform: Any, root: str) -> tuple[str, str]:
     """A new ACTIVE tenant and its TenantAdmin's ID token."""
     suffix = uuid.uuid4().hex[:8]
-    answer = platform.api(
-        "POST",
-        "/tenants",
-        token=root,
-        json={
-            "name": f"Suspend {suffix}",
-            "tier": "basic",
-            "region_group": "us",
-            "admin_email": f"owner-{suffix}@suspend.test",
-        },
-        headers={"Idempotency-Key": str(uuid.uuid4())},
-    )
-    assert answer.status == 202, answer.text
-    tenant_id = str(answer.json()["id"])
-    platform.wait_until(
-        lambda: (
-            platform.api("GET", f"/tenants/{tenant_id}", token=root).json()["status"] == "ACTIVE"
-        ),
-        timeout=FLOW_TIMEOUT,
-    )
+    tenant_id = active_tenant(platform, root, timeout=FLOW_TIMEOUT)
     username = f"admin-{suffix}"
     platform.create_user(username, PASSWORD, "TenantAdmin", tenant_id)
     return tenant_id, platform.login(username, PASSWORD)

@@ -23,7 +23,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from tenant_e2e_kit import invitation_for
+from tenant_e2e_kit import active_tenant, invitation_for
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Revoke-Passw0rd-1"
@@ -50,26 +50,7 @@ def member(platform: Any) -> tuple[str, str, str, str]:
     the API (so the tenant service records it) with its ID token."""
     root = str(platform.login(*platform.system_admin))
     suffix = uuid.uuid4().hex[:8]
-    answer = platform.api(
-        "POST",
-        "/tenants",
-        token=root,
-        json={
-            "name": f"Revoke {suffix}",
-            "tier": "basic",
-            "region_group": "us",
-            "admin_email": f"owner-{suffix}@revoke.test",
-        },
-        headers={"Idempotency-Key": str(uuid.uuid4())},
-    )
-    assert answer.status == 202, answer.text
-    tenant_id = str(answer.json()["id"])
-    platform.wait_until(
-        lambda: (
-            platform.api("GET", f"/tenants/{tenant_id}", token=root).json()["status"] == "ACTIVE"
-        ),
-        timeout=FLOW_TIMEOUT,
-    )
+    tenant_id = active_tenant(platform, root, timeout=FLOW_TIMEOUT)
     platform.create_user(f"admin-{suffix}", PASSWORD, "TenantAdmin", tenant_id)
     admin = platform.login(f"admin-{suffix}", PASSWORD)
     email = f"member-{suffix}@revoke.test"
