@@ -25,7 +25,7 @@ STACK_CODE_event-log := saas-devtools
 TEMPLATES := $(strip $(wildcard infra/*.yaml) $(wildcard services/*/template.yaml))
 TYPED := -p tenant_context $(foreach s,$(SERVICES),-p $(call package_of,$(s))) -p saas_devtools
 
-.PHONY: help uv sync lint test package deploy deploy-web run bench bench-onboarding contracts replay clean check-service check-deployable list-services new-service can-i-deploy workflows check-deploy-stage
+.PHONY: help uv sync lint test package deploy deploy-web run bench bench-onboarding contracts replay clean check-service check-deployable list-services new-service can-i-deploy workflows check-deploy-stage faults
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -158,10 +158,13 @@ bench: sync ## every benchmark: one table, then onboarding at 100 and 1000 tenan
 bench-onboarding: sync ## tenants through the local platform and back out (SIZES="100 1000"): tenants/s, growth, no stack left
 	$(BIN)/python -m bench.onboarding $(SIZES)
 
-run: sync ## the whole platform on this machine, in the foreground (API_PORT=8080, CONSOLE_PORT=8081, REGION_MAP='{"us":"us-east-1",...}'); Ctrl-C stops it
+run: sync ## the whole platform on this machine, in the foreground (API_PORT=8080, CONSOLE_PORT=8081, REGION_MAP='{"us":"us-east-1",...}', FAULTS=dynamodb.throttle=0.1 FAULT_SEED=7); Ctrl-C stops it
 	# The console (web/) is built first when its sources changed; without npm it is left out.
 	$(BIN)/saas-local --root $(CURDIR) build-console
 	$(BIN)/saas-local --root $(CURDIR)
+
+faults: sync ## the running platform's faults: FAULTS='kind=share,...' (or JSON, or a file) replaces them, FAULTS= turns them off, none given prints them and the counts
+	$(BIN)/saas-local --root $(CURDIR) faults
 
 # The web console (web/): `npm ci` when package-lock.json changed, the build when a source did.
 WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) $(wildcard web/index.html web/*.json web/*.ts) \

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -45,6 +46,7 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     from moto.server import ThreadedMotoServer
 
+    from saas_local.faults import serve_on_moto
     from saas_local.moto_gaps import (
         cache_event_path_parsing,
         cognito_revoke_token,
@@ -60,6 +62,7 @@ def main() -> None:
     keep_session_tags()
     enforce_assumed_role_policies()  # before serializing: its table lookups run under the lock
     serve_authorizer_cache_flushes()
+    serve_on_moto(os.environ)
 
     _serialize_dynamodb()
 

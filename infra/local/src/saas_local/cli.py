@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from saas_local.faults import FaultPlan, FaultPlanError
 from saas_local.platform import DEFAULT_REGION_MAP, LocalPlatform, PlatformConfig
 
 
@@ -72,16 +73,29 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         help="append every function's log lines to this file (env FUNCTION_LOG; default: this "
         "terminal)",
     )
+    parser.add_argument(
+        "--faults",
+        default=os.environ.get("FAULTS"),
+        help="run: inject faults (env FAULTS): JSON, a .json/.yaml file, or kind=share,... "
+        "(README, Faults); faults: the new plan for the running platform ('' turns them off; "
+        "omitted: print the plan and the counts)",
+    )
+    parser.add_argument(
+        "--fault-seed",
+        type=int,
+        default=int(os.environ["FAULT_SEED"]) if os.environ.get("FAULT_SEED") else None,
+        help="the faults' seed (env FAULT_SEED): the same seed repeats a run's faults",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every deployment step")
     parser.add_argument(
         "command",
         nargs="?",
         default="run",
-        choices=["run", "token", "build-console", "deploy"],
+        choices=["run", "token", "build-console", "deploy", "faults"],
         help="run: start the platform (default); deploy: deploy --service's template into the "
         "running platform (make deploy SERVICE=x STAGE=local); token: print an ID token from "
         "the running platform (.local/platform.json) for --username/--password (default: the "
-        "SystemAdmin); "
+        "SystemAdmin); faults: set or show the running platform's faults (make faults); "
         "build-console: build web/dist when the console's sources changed (npm ci, npm run build)",
     )
     parser.add_argument("--service", help="deploy: the service (its folder under services/)")
@@ -136,6 +150,23 @@ def deploy(args: argparse.Namespace) -> int:
     return 0
 
 
+def set_faults(args: argparse.Namespace) -> int:
+    """Replace the running platform's faults (--faults given) or print them and the counts."""
+    from saas_local.redeploy import DeployRefused, faults_of_running_platform
+
+    try:
+        given = args.faults is not None
+        plan = FaultPlan.parse(args.faults, args.fault_seed) if given else None
+        result = faults_of_running_platform(
+            args.state_file or args.root / ".local" / "platform.json", plan
+        )
+    except (FaultPlanError, DeployRefused) as exc:
+        print(f"saas-local faults: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(result, indent=2))
+    return 0
+
+
 def build_console(args: argparse.Namespace) -> int:
     from saas_local.console import ConsoleBuildError, build
 
@@ -178,6 +209,13 @@ def main(argv: list[str] | None = None) -> int:
         return build_console(args)
     if args.command == "deploy":
         return deploy(args)
+    if args.command == "faults":
+        return set_faults(args)
+    try:
+        fault_plan = FaultPlan.parse(args.faults or "", args.fault_seed)
+    except FaultPlanError as exc:
+        print(f"saas-local: {exc}", file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -193,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         service_templates=[t.resolve() for t in args.templates] if args.templates else None,
         state_file=args.state_file,
         function_log=args.function_log.resolve() if args.function_log else None,
+        faults=fault_plan,
     )
     stopping = threading.Event()
 

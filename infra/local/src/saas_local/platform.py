@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import logging
+import os
 import secrets
 import string
 import subprocess
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from saas_local import moto_gaps, templates
+from saas_local import faults, moto_gaps, templates
 from saas_local.authorizer import AuthorizerCache
 from saas_local.console import ConsoleServer, config_document
 from saas_local.gateway import (
@@ -168,6 +169,9 @@ class PlatformConfig:
     # Template parameters by stack ("platform", or a service's folder name): a test's own
     # limits, for example {"platform": {"BasicRateLimit": "2"}}.
     parameters: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # Faults injected on purpose (saas_local.faults): a plan, or its text (JSON, a file, or
+    # `kind=share,...`). None: no faults.
+    faults: faults.FaultPlan | str | None = None
 
     @property
     def home_region(self) -> str:
@@ -250,6 +254,12 @@ class LocalPlatform:
         self._deploy_lock = threading.Lock()
         self._usage: UsagePlanEnforcer | None = None
         self._authorizer_caches: dict[str, AuthorizerCache] = {}
+        plan = config.faults
+        # The gateway's, the pumps' and the function runtimes' faults; the AWS APIs' are decided
+        # in moto's process (faults.moto_injector), told each plan by set_faults.
+        self.faults = faults.FaultInjector(
+            faults.FaultPlan.parse(plan) if isinstance(plan, str) else plan
+        )
 
     # -- AWS clients --------------------------------------------------------------------------
     @property
@@ -296,7 +306,7 @@ class LocalPlatform:
             log.info("pumps and gateway started (%.1f s)", time.monotonic() - started)
             self.info = self._create_system_admin()
             self._start_console()
-            self.control_server = ControlServer(self.redeploy)
+            self.control_server = ControlServer(self.redeploy, self.set_faults)
             self.control_server.start()
             self.info["control_url"] = self.control_server.url
             self.info["startup_seconds"] = round(time.monotonic() - started, 2)
@@ -402,7 +412,20 @@ class LocalPlatform:
         server.start()
         log.info("console at %s", server.url)
 
+    def set_faults(self, plan: faults.FaultPlan | None = None) -> dict[str, Any]:
+        """Replace the fault plan everywhere (plan given; an empty plan turns faults off), or
+        read it. The plan and what was injected so far, by kind, across the processes."""
+        if plan is not None:
+            self.faults.replace(plan)
+        moto = faults.tell_moto(self.aws_endpoint_url, plan)
+        counts = dict(self.faults.counts())
+        for kind, count in moto["counts"].items():
+            counts[kind] = counts.get(kind, 0) + count
+        return {"plan": self.faults.plan.to_json(), "counts": counts}
+
     def _start_moto(self) -> None:
+        environment = dict(os.environ)
+        environment[faults.ENV_MOTO_PLAN] = json.dumps(self.faults.plan.to_json())
         self._moto = subprocess.Popen(
             [
                 sys.executable,
@@ -414,6 +437,7 @@ class LocalPlatform:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            env=environment,
         )
         assert self._moto.stdout is not None
         line = self._moto.stdout.readline()

@@ -19,12 +19,16 @@ import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib import error, request
+
+if TYPE_CHECKING:
+    from saas_local.faults import FaultPlan
 
 log = logging.getLogger("saas_local")
 
 CONTROL_PATH = "/deploy"
+FAULTS_PATH = "/faults"
 # A redeploy translates and updates a stack per region and starts nothing eagerly: generous.
 DEPLOY_TIMEOUT_SECONDS = 300.0
 
@@ -34,13 +38,25 @@ class DeployRefused(RuntimeError):
 
 
 Redeploy = Callable[[str], dict[str, Any]]
+# Replace the fault plan (a plan) or read it (None): the plan and the counts injected so far.
+SetFaults = Callable[["FaultPlan | None"], dict[str, Any]]
 
 
 class _ControlHandler(BaseHTTPRequestHandler):
     redeploy: Redeploy
+    set_faults: SetFaults
+
+    def do_GET(self) -> None:
+        if self.path != FAULTS_PATH:
+            self._answer(404, {"message": f"GET {FAULTS_PATH} or POST {CONTROL_PATH}"})
+            return
+        self._answer(200, self.set_faults(None))
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
+        if self.path == FAULTS_PATH:
+            self._post_faults(self.rfile.read(length))
+            return
         try:
             body = json.loads(self.rfile.read(length) or b"{}")
             service = body["service"]
@@ -57,6 +73,17 @@ class _ControlHandler(BaseHTTPRequestHandler):
             log.exception("deploying %s failed", service)
             self._answer(500, {"message": f"the platform failed: {exc}"})
 
+    def _post_faults(self, body: bytes) -> None:
+        from saas_local.faults import FaultPlan, FaultPlanError
+
+        try:
+            plan = FaultPlan.from_json(json.loads(body or b"{}"))
+        except ValueError as exc:  # FaultPlanError and JSONDecodeError alike
+            message = str(exc) if isinstance(exc, FaultPlanError) else f"not JSON: {exc}"
+            self._answer(400, {"message": message})
+            return
+        self._answer(200, self.set_faults(plan))
+
     def _answer(self, status: int, document: dict[str, Any]) -> None:
         payload = json.dumps(document).encode()
         self.send_response(status)
@@ -72,8 +99,12 @@ class _ControlHandler(BaseHTTPRequestHandler):
 class ControlServer:
     """The platform's control endpoint: 127.0.0.1 only, whatever host the gateway binds."""
 
-    def __init__(self, redeploy: Redeploy, port: int = 0) -> None:
-        handler = type("ControlHandler", (_ControlHandler,), {"redeploy": staticmethod(redeploy)})
+    def __init__(self, redeploy: Redeploy, set_faults: SetFaults, port: int = 0) -> None:
+        handler = type(
+            "ControlHandler",
+            (_ControlHandler,),
+            {"redeploy": staticmethod(redeploy), "set_faults": staticmethod(set_faults)},
+        )
         self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, name="saas-control"
@@ -115,5 +146,29 @@ def deploy_to_running_platform(state_file: Path, service: str) -> dict[str, Any]
     except error.HTTPError as exc:
         message = json.loads(exc.read() or b"{}").get("message", str(exc))
         raise DeployRefused(f"{service}: {message}") from None
+    except OSError as exc:
+        raise DeployRefused(f"the local platform at {url} does not answer ({exc})") from None
+
+
+def faults_of_running_platform(state_file: Path, plan: FaultPlan | None) -> dict[str, Any]:
+    """Replace the running platform's fault plan (plan given) or read it: plan and counts."""
+    try:
+        state = json.loads(state_file.read_text(encoding="utf-8"))
+        url = state["control_url"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise DeployRefused(f"no running local platform ({state_file}: {exc}): make run") from None
+    call = request.Request(
+        url + FAULTS_PATH,
+        data=None if plan is None else json.dumps(plan.to_json()).encode(),
+        headers={"Content-Type": "application/json"},
+        method="GET" if plan is None else "POST",
+    )
+    try:
+        with request.urlopen(call, timeout=30) as answer:
+            result: dict[str, Any] = json.loads(answer.read())
+            return result
+    except error.HTTPError as exc:
+        message = json.loads(exc.read() or b"{}").get("message", str(exc))
+        raise DeployRefused(message) from None
     except OSError as exc:
         raise DeployRefused(f"the local platform at {url} does not answer ({exc})") from None
