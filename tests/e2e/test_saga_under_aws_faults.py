@@ -62,7 +62,7 @@ def _api(platform: Any, method: str, path: str, token: str, **kwargs: Any) -> An
 def test_every_order_ends_decided_and_the_stock_holds_under_aws_faults(platform: Any) -> None:
     from saas_local.faults import FaultPlan
 
-    # Given an ACTIVE tenant, its admin and user, and a product with stock 10 (before faults)
+    # Given an ACTIVE tenant, its admin and user (before the faults)
     root = platform.login(*platform.system_admin)
     tenant_id = active_tenant(platform, root, timeout=TIMEOUT)
     suffix = uuid.uuid4().hex[:8]
@@ -70,18 +70,20 @@ def test_every_order_ends_decided_and_the_stock_holds_under_aws_faults(platform:
     for group in ("TenantAdmin", "TenantUser"):
         platform.create_user(f"{group.lower()}-{suffix}", PASSWORD, group, tenant_id)
         tokens[group] = platform.login(f"{group.lower()}-{suffix}", PASSWORD)
-    created = platform.api(
-        "POST",
-        "/products",
-        token=tokens["TenantAdmin"],
-        json={"name": "Mug", "sku": f"MUG-{suffix}", "price": "3.00", "stock": STOCK},
-    )
-    assert created.status == 201, created.text
-    product = created.json()["id"]
-
     plan = FaultPlan.from_json(FAULTS)
     try:
         platform.platform.set_faults(plan)
+
+        # and, under the faults, a product with stock 10 (a transaction conflict on its
+        # creation is retried by the product service, not answered 409)
+        created = platform.api(
+            "POST",
+            "/products",
+            token=tokens["TenantAdmin"],
+            json={"name": "Mug", "sku": f"MUG-{suffix}", "price": "3.00", "stock": STOCK},
+        )
+        assert created.status == 201, created.text
+        product = created.json()["id"]
 
         # When 40 orders for one unit each are placed concurrently under the faults
         def place(_: int) -> str:
