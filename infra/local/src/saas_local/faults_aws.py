@@ -66,6 +66,8 @@ QUERY_NAMESPACES = {
 # codes of the query protocol that are the caller's fault (Type Sender); others are the service's
 QUERY_SERVER_CODES = frozenset({"InternalFailure", "ServiceUnavailable", "InternalError"})
 
+SERVICES = frozenset({"dynamodb", "events", "sts", "cloudformation"})
+
 _installed = False
 
 
@@ -106,6 +108,8 @@ def _jwks_with_faults(faults: FaultInjector, serve: Callable[..., Any]) -> Calla
 
 def _fault_answer(faults: FaultInjector, handler: Any, call: Callable[[], Any]) -> Answer | None:
     service = handler.service_name or ""
+    if service not in SERVICES:  # the other services' calls pass untouched
+        return None
     action = handler._get_action() or ""
     if service == "dynamodb":
         return _dynamodb(faults, action, _json_params(handler))
