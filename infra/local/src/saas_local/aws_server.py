@@ -47,6 +47,7 @@ def main() -> None:
     from moto.server import ThreadedMotoServer
 
     from saas_local.faults import serve_on_moto
+    from saas_local.faults_aws import install as install_aws_faults
     from saas_local.moto_gaps import (
         cache_event_path_parsing,
         cognito_revoke_token,
@@ -63,6 +64,7 @@ def main() -> None:
     enforce_assumed_role_policies()  # before serializing: its table lookups run under the lock
     serve_authorizer_cache_flushes()
     serve_on_moto(os.environ)
+    install_aws_faults()  # the AWS APIs' faults: one wrapper of moto's dispatch
 
     _serialize_dynamodb()
 

@@ -13,9 +13,10 @@ stream feeds the outbox relay. Items as docs/conventions.md's table says:
 from __future__ import annotations
 
 import json
+import random
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from order_service.adapters.dynamodb_order_repository import (
     item_key,
@@ -33,6 +34,11 @@ from tenant_context import Cause, OutboxMessage, TenantContext
 OUTBOX_TTL_SECONDS = 24 * 3600
 # SQS keeps a message at most 14 days, so no redelivery comes later; one day of margin.
 MARKER_TTL_SECONDS = 15 * 24 * 3600
+# A transaction cancelled only by TransactionConflict (another transaction held one of its items)
+# is sent again, up to this many times in all, after a jittered backoff; AWS's SDKs leave that
+# retry to the caller.
+CONFLICT_ATTEMPTS = 4
+CONFLICT_BACKOFF_SECONDS = 0.02
 
 
 class DynamoDBUnitOfWork(TrackingUnitOfWork):
@@ -42,10 +48,12 @@ class DynamoDBUnitOfWork(TrackingUnitOfWork):
         ctx: TenantContext,
         cause: Cause,
         clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         super().__init__(ctx, cause)
         self._tables = tables
         self._clock = clock
+        self._sleep = sleep
 
     def _load(self, order_id: str) -> Order | None:
         response = self._tables.client(self.ctx).get_item(
@@ -118,20 +126,36 @@ class DynamoDBUnitOfWork(TrackingUnitOfWork):
 
     def _transact(self, items: list[dict[str, Any]], *, marker_index: int | None) -> None:
         client = self._tables.client(self.ctx)
-        try:
-            client.transact_write_items(TransactItems=items)
-        except client.exceptions.TransactionCanceledException as exc:
-            reasons = exc.response.get("CancellationReasons") or []
-            codes = [r.get("Code") for r in reasons]
-            if (
-                marker_index is not None
-                and len(codes) > marker_index
-                and codes[marker_index] == "ConditionalCheckFailed"
-            ):
-                raise EventAlreadyProcessed("the event was already processed") from None
-            if "ConditionalCheckFailed" in codes or "TransactionConflict" in codes:
-                raise ConcurrentUpdate("the order changed since it was read") from None
-            raise
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            try:
+                client.transact_write_items(TransactItems=items)
+                return
+            except client.exceptions.TransactionCanceledException as exc:
+                codes = [r.get("Code") for r in exc.response.get("CancellationReasons") or []]
+                if attempt == CONFLICT_ATTEMPTS or not _only_conflicts(codes):
+                    self._refused(exc, codes, marker_index)
+                # Another transaction held an item: nothing was written and nothing refused,
+                # the same writes (conditional as they are) are tried again, as AWS advises.
+                self._sleep(random.uniform(0, CONFLICT_BACKOFF_SECONDS * 2**attempt))
+
+    @staticmethod
+    def _refused(exc: Exception, codes: list[Any], marker_index: int | None) -> NoReturn:
+        if (
+            marker_index is not None
+            and len(codes) > marker_index
+            and codes[marker_index] == "ConditionalCheckFailed"
+        ):
+            raise EventAlreadyProcessed("the event was already processed") from None
+        if "ConditionalCheckFailed" in codes or "TransactionConflict" in codes:
+            raise ConcurrentUpdate("the order changed since it was read") from None
+        raise exc
+
+
+def _only_conflicts(codes: list[Any]) -> bool:
+    """Cancelled because another transaction held an item, nothing else refused."""
+    return "TransactionConflict" in codes and all(
+        code in (None, "None", "TransactionConflict") for code in codes
+    )
 
 
 class DynamoDBUnitOfWorkFactory:

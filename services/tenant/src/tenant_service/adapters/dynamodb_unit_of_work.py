@@ -14,9 +14,11 @@ The repository's reads skip tombstones; the same username may be created again o
 from __future__ import annotations
 
 import json
+import random
 import time
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
@@ -31,6 +33,11 @@ from tenant_service.ports.unit_of_work import EventAlreadyProcessed
 SOURCE = "saas.tenant"
 OUTBOX_TTL_SECONDS = 24 * 3600
 MARKER_TTL_SECONDS = 15 * 24 * 3600
+# A transaction cancelled only by TransactionConflict (another transaction held one of its items)
+# is sent again, up to this many times in all, after a jittered backoff; AWS's SDKs leave that
+# retry to the caller.
+CONFLICT_ATTEMPTS = 4
+CONFLICT_BACKOFF_SECONDS = 0.02
 REMOVED_USER_TTL_SECONDS = 24 * 3600
 _LIVE_USER = "attribute_exists(pk) AND attribute_not_exists(removed)"
 
@@ -136,8 +143,10 @@ class DynamoDBUnitOfWork:
         service_table: str,
         ctx: TenantContext,
         cause: Cause,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._client = client
+        self._sleep = sleep
         self._service_table = service_table
         self._ctx = ctx
         self._cause = cause
@@ -172,20 +181,31 @@ class DynamoDBUnitOfWork:
         self._discard()
 
     def _transact(self, writes: list[tuple[dict[str, Any], Exception]]) -> None:
-        try:
-            self._client.transact_write_items(TransactItems=[w for w, _ in writes])
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            reasons = exc.response.get("CancellationReasons") or []
-            failed = [
-                error
-                for (_, error), reason in zip(writes, reasons, strict=False)
-                if reason.get("Code") == "ConditionalCheckFailed"
-            ]
-            # A duplicate event first: its marker says why everything else failed too.
-            failed.sort(key=lambda e: not isinstance(e, EventAlreadyProcessed))
-            raise (failed[0] if failed else ConcurrentModification(self._ctx.tenant_id)) from None
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            try:
+                self._client.transact_write_items(TransactItems=[w for w, _ in writes])
+                return
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                reasons = exc.response.get("CancellationReasons") or []
+                if attempt == CONFLICT_ATTEMPTS or not _only_conflicts(reasons):
+                    self._refused(writes, reasons)
+                # Another transaction held an item: nothing was written and nothing refused,
+                # the same writes (conditional as they are) are tried again, as AWS advises.
+                self._sleep(random.uniform(0, CONFLICT_BACKOFF_SECONDS * 2**attempt))
+
+    def _refused(
+        self, writes: list[tuple[dict[str, Any], Exception]], reasons: list[Any]
+    ) -> NoReturn:
+        failed = [
+            error
+            for (_, error), reason in zip(writes, reasons, strict=False)
+            if reason.get("Code") == "ConditionalCheckFailed"
+        ]
+        # A duplicate event first: its marker says why everything else failed too.
+        failed.sort(key=lambda e: not isinstance(e, EventAlreadyProcessed))
+        raise (failed[0] if failed else ConcurrentModification(self._ctx.tenant_id)) from None
 
     def _discard(self) -> None:
         self._changes.writes.clear()
@@ -201,6 +221,14 @@ class DynamoDBUnitOfWork:
         traceback: TracebackType | None,
     ) -> None:
         self._discard()
+
+
+def _only_conflicts(reasons: list[Any]) -> bool:
+    """Cancelled because another transaction held an item, nothing else refused."""
+    codes = [reason.get("Code") for reason in reasons]
+    return "TransactionConflict" in codes and all(
+        code in (None, "None", "TransactionConflict") for code in codes
+    )
 
 
 class DynamoDBUnitOfWorkFactory:
