@@ -248,13 +248,24 @@ def test_through_the_platform_a_crashed_sqs_batch_comes_back_after_the_visibilit
         sqs.send_message(QueueUrl=url, MessageBody="crash-once")
         platform.wait_until(lambda: platform.platform.faults.counts().get("lambda.crash"), 60)
         platform.platform.set_faults(FaultPlan())
-        # Then the message is processed by a later invocation (after the visibility timeout)
-        platform.wait_until(
-            lambda: (
-                "Item" in table.get_item(TableName=table_name, Key={"pk": {"S": "OK#crash-once"}})
-            ),
-            60,
-        )
+
+        # Then the message comes back after the visibility timeout, to a new environment,
+        # which processes it: the queue is empty, nothing reached the dead-letter queue
+        def settled():
+            attributes = sqs.get_queue_attributes(
+                QueueUrl=url,
+                AttributeNames=[
+                    "ApproximateNumberOfMessages",
+                    "ApproximateNumberOfMessagesNotVisible",
+                ],
+            )["Attributes"]
+            return runtime.cold_starts >= 2 and set(attributes.values()) == {"0"}
+
+        platform.wait_until(settled, 60)
+        item = table.get_item(TableName=table_name, Key={"pk": {"S": "OK#crash-once"}})
+        assert "Item" in item
+        dead = stack_output(platform, "saas-shop", "PoisonDeadLetterQueueUrl")
+        assert "Messages" not in sqs.receive_message(QueueUrl=dead, WaitTimeSeconds=0)
         assert platform.platform.faults.counts() == {"lambda.crash": 1}
         assert runtime.cold_starts >= 2  # the crashed environment was replaced
     finally:
