@@ -308,3 +308,67 @@ def _physical(platform, logical_id: str) -> str:
         for r in resources["StackResources"]
         if r["LogicalResourceId"] == logical_id
     )
+
+
+def test_a_stream_batch_that_crashes_is_bisected_then_retried_then_sent_to_the_destination():
+    # Given a stream consumer (BisectBatchOnFunctionError, MaximumRetryAttempts 1) whose
+    # environment dies whenever its batch holds record 5
+    from saas_local.pumps import StreamPump
+
+    from .test_event_sources import STREAM_ARN, _Sqs, _stream_record
+
+    batches: list[list[str]] = []
+
+    def invoke(event):
+        sequences = [r["dynamodb"]["SequenceNumber"] for r in event["Records"]]
+        batches.append(sequences)
+        if "5" in sequences:
+            raise InvocationError("Runtime.ExitError", "Error: Runtime exited: signal: killed")
+        return {"batchItemFailures": []}
+
+    sqs = _Sqs()
+    pump = StreamPump(
+        name="bisect",
+        clients=lambda service: sqs,
+        stream_arn=STREAM_ARN,
+        invoke=invoke,
+        function_arn="arn:aws:lambda:us-east-1:123456789012:function:f",
+        batch_size=10,
+        report_batch_item_failures=True,
+        maximum_retry_attempts=1,
+        bisect_batch_on_function_error=True,
+        on_failure_arn="arn:aws:sqs:us-east-1:123456789012:failures",
+        retry_backoff=0,
+    )
+    buffer = [_stream_record(i, f"OUT#{i}") for i in range(1, 11)]
+    # When the shard is worked through
+    attempts = 0
+    for _ in range(50):
+        if not buffer:
+            break
+        attempts = pump._deliver("shard-1", buffer, attempts)
+    # Then the crashing batch is split in two until record 5 is alone, retried once, and its
+    # position goes to the destination; every other record is delivered, in order
+    assert [len(b) for b in batches[:3]] == [10, 5, 3]
+    assert batches.count(["5"]) == 2
+    [(_, record)] = sqs.sent
+    assert record["responseContext"]["functionError"] == "Runtime.ExitError"
+    info = record["DDBStreamBatchInfo"]
+    assert (info["startSequenceNumber"], info["endSequenceNumber"]) == ("5", "5")
+    delivered = [s for b in batches if "5" not in b for s in b]
+    assert delivered == [str(i) for i in range(1, 11) if i != 5]
+    # and once past the bisected batch, full batches again
+    assert pump._splits == {}
+
+
+def test_bisect_batch_on_function_error_is_read_from_the_event_source_mapping():
+    from saas_local import templates
+
+    tally = templates.load_template(FIXTURES / "tally/template.yaml")
+    sources = templates.event_sources(templates.translate(tally, "us-east-1"))
+    stream = next(s for s in sources if s.kind == "dynamodb")
+    queues = [s for s in sources if s.kind == "sqs"]
+
+    assert stream.bisect_batch_on_function_error is True
+    assert stream.maximum_retry_attempts == 2
+    assert queues and not any(s.bisect_batch_on_function_error for s in queues)

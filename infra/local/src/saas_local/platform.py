@@ -742,6 +742,7 @@ class LocalPlatform:
                 report_batch_item_failures=source.report_batch_item_failures,
                 filters=source.filters,
                 maximum_retry_attempts=source.maximum_retry_attempts,
+                bisect_batch_on_function_error=source.bisect_batch_on_function_error,
                 on_failure_arn=on_failure,
                 starting_position=source.starting_position,
                 faults=self.faults,

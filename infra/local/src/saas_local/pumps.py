@@ -257,7 +257,9 @@ def _received_again(record: Mapping[str, Any]) -> dict[str, Any]:
 class StreamPump(_Poller):
     """Lambda's DynamoDB-stream poller: in order per shard; a failed batch is retried from its
     first failed record (so per-key order holds) up to MaximumRetryAttempts, then its position
-    goes to the on-failure destination and the shard moves on."""
+    goes to the on-failure destination and the shard moves on. With BisectBatchOnFunctionError,
+    a batch the function failed as a whole (an error, a crash, a timeout) is split in two and
+    its first half retried, down to one record; a split is not counted as a retry."""
 
     def __init__(
         self,
@@ -271,6 +273,7 @@ class StreamPump(_Poller):
         report_batch_item_failures: bool,
         filters: Sequence[Mapping[str, Any]] = (),
         maximum_retry_attempts: int = -1,
+        bisect_batch_on_function_error: bool = False,
         on_failure_arn: str | None = None,
         starting_position: str = "TRIM_HORIZON",
         poll_interval: float = 0.2,
@@ -290,6 +293,9 @@ class StreamPump(_Poller):
         self._report = report_batch_item_failures
         self._filter = EventFilter(filters)
         self._max_retries = maximum_retry_attempts
+        self._bisect = bisect_batch_on_function_error
+        # Per shard, while a bisected batch is worked through: [batch size, its records left].
+        self._splits: dict[str, list[int]] = {}
         self._on_failure = on_failure_arn
         self._starting_position = starting_position
         self._poll_interval = poll_interval
@@ -356,7 +362,8 @@ class StreamPump(_Poller):
 
     def _deliver(self, shard: str, buffer: list[dict[str, Any]], attempts: int) -> int:
         """Invoke with the head of the buffer; drop what is done. Returns the attempts so far."""
-        batch = buffer[: self._batch_size]
+        split = self._splits.get(shard)
+        batch = buffer[: split[0] if split else self._batch_size]
         error = ""
         try:
             result = self._invoke({"Records": batch})
@@ -376,6 +383,7 @@ class StreamPump(_Poller):
                     error = "BatchItemFailures"
         self._refuse("delivery.reorder", self.table_name, "a stream shard keeps its order")
         del buffer[:first_failed]  # checkpoint: everything before the first failure is done
+        self._split_done(shard, first_failed)
         if not error:
             # An injected duplicate: as if the checkpoint was not saved, delivered again from
             # the record hit on, in order.
@@ -383,14 +391,27 @@ class StreamPump(_Poller):
             return 0
         if self._stop.is_set():  # failed because the platform is stopping: not the records' fault
             return attempts
+        if self._bisect and error != "BatchItemFailures" and len(batch) > 1:
+            self._splits.setdefault(shard, [0, len(batch)])[0] = (len(batch) + 1) // 2
+            log.info("%s: batch of %d failed (%s), split in two", self.name, len(batch), error)
+            return attempts
         attempts += 1
         if 0 <= self._max_retries < attempts:
             failed_batch = batch[first_failed:]
             self._send_to_destination(shard, failed_batch, attempts, error)
             del buffer[: len(failed_batch)]
+            self._split_done(shard, len(failed_batch))
             return 0
         self._stop.wait(min(self._backoff * 2 ** (attempts - 1), 2.0))
         return attempts
+
+    def _split_done(self, shard: str, count: int) -> None:
+        """`count` records of a bisected batch are behind: once all are, full batches again."""
+        split = self._splits.get(shard)
+        if split is not None:
+            split[1] -= count
+            if split[1] <= 0:
+                del self._splits[shard]
 
     def _duplicated(self, done: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         """An injected duplicate: the records from the first one hit on, to deliver again."""
