@@ -371,4 +371,5 @@ def test_bisect_batch_on_function_error_is_read_from_the_event_source_mapping():
 
     assert stream.bisect_batch_on_function_error is True
     assert stream.maximum_retry_attempts == 2
-    assert queues and not any(s.bisect_batch_on_function_error for s in queues)
+    assert queues
+    assert not any(s.bisect_batch_on_function_error for s in queues)
