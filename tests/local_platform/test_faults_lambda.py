@@ -231,6 +231,28 @@ def test_through_the_platform_an_api_crash_is_502_and_a_timeout_of_a_short_funct
         platform.platform.set_faults(FaultPlan())
 
 
+def test_through_the_platform_a_crashed_authorizer_is_a_500_and_never_lets_the_request_in(
+    faulty_shop,
+):
+    # Given every invocation of the API's authorizer crashes
+    platform = faulty_shop
+    authorizer = _function_name(platform, "AuthorizerFunction")
+    try:
+        platform.platform.set_faults(_plan("lambda.crash", function=authorizer))
+        platform.platform.faults.reset_counts()
+        token = f"allow:tenant-{time.monotonic_ns()}"  # a token no answer is cached for
+        response = platform.api("GET", "/items/1", headers={"Authorization": f"Bearer {token}"})
+        # Then API Gateway answers 500 (AuthorizerConfigurationException), the handler never runs
+        assert (response.status, response.json()) == (500, {"message": None})
+        assert response.headers["x-amzn-ErrorType"] == "AuthorizerConfigurationException"
+        assert platform.platform.faults.counts() == {"lambda.crash": 1}
+        platform.platform.set_faults(FaultPlan())
+        again = platform.api("GET", "/items/1", headers={"Authorization": f"Bearer {token}"})
+        assert again.status == 200
+    finally:
+        platform.platform.set_faults(FaultPlan())
+
+
 def test_through_the_platform_a_crashed_sqs_batch_comes_back_after_the_visibility_timeout(
     faulty_shop,
 ):
