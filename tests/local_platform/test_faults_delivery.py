@@ -182,12 +182,20 @@ def test_a_stream_duplicate_redelivers_in_order_from_the_record_hit_and_never_re
 # --- through the platform ----------------------------------------------------------------------
 
 
+# The plan the tally platform starts with (`start_platform(faults=...)`): the standard queue's
+# messages are delivered twice (its generated name holds its logical id; the FIFO queue's not).
+STARTING_PLAN = _plan("delivery.duplicate", source="*TallyQueue*")
+
+
 @pytest.fixture(scope="module")
 def tally():
     from saas_local.testing import start_platform
 
     with start_platform(
-        ROOT, [FIXTURES / "tally/template.yaml"], region_map={"us": "us-east-1"}
+        ROOT,
+        [FIXTURES / "tally/template.yaml"],
+        region_map={"us": "us-east-1"},
+        faults=STARTING_PLAN,
     ) as platform:
         yield platform
 
@@ -217,8 +225,9 @@ def test_through_the_platform_duplicated_messages_reach_the_consumer_twice(tally
     queue = url.rsplit("/", 1)[-1]
     sqs = platform.client("sqs")
     try:
-        # Given every message of the standard queue is delivered twice
-        platform.platform.set_faults(_plan("delivery.duplicate", source=queue))
+        # Given the platform started with a plan that delivers the standard queue's messages twice
+        assert platform.platform.faults.plan == STARTING_PLAN
+        assert platform.platform.faults.fault("delivery.duplicate", source=queue) is not None
         platform.platform.faults.reset_counts()
         bodies = [f"dup-{n}" for n in range(6)]
         for body in bodies:
@@ -293,6 +302,7 @@ def test_the_tally_fixture_counts_what_it_is_given(tally):
     platform = tally
     table = stack_output(platform, "saas-tally", "TallyTableName")
     url = stack_output(platform, "saas-tally", "TallyQueueUrl")
+    platform.platform.set_faults(FaultPlan())
     platform.platform.faults.reset_counts()
     platform.client("sqs").send_message(QueueUrl=url, MessageBody="once")
     platform.wait_until(lambda: _counts(platform, table).get("once") == 1, timeout=60)
