@@ -183,6 +183,31 @@ def test_the_gateway_answers_504_when_its_integration_timeout_comes_first():
     assert time.monotonic() - started < 1.0
 
 
+@pytest.mark.parametrize(
+    ("function_timeout", "integration_timeout", "status", "message"),
+    [
+        (1, 2.5, 502, "Internal server error"),  # Lambda's Timeout comes first (tenant, product)
+        (2, 1.0, 504, "Endpoint request timed out"),  # the integration's comes first (order: 29)
+    ],
+)
+def test_an_injected_timeout_is_a_502_or_a_504_whichever_timeout_comes_first(
+    tmp_path, function_timeout, integration_timeout, status, message
+):
+    # Given a function whose invocations run past its Timeout, behind a gateway route
+    faults = FaultInjector(_plan("lambda.timeout"))
+    runtime = _runtime(tmp_path, faults, timeout=function_timeout)
+    log = str(tmp_path / "steps.log")
+    try:
+        gateway = _route(lambda event: runtime.invoke({"n": 1, "log": log}), integration_timeout)
+        # When it is called through the gateway
+        response = gateway.handle("GET", "/slow", [], b"")
+        # Then the caller gets what API Gateway answers when that timeout comes first
+        assert (response.status, json.loads(response.body)) == (status, {"message": message})
+        assert faults.counts() == {"lambda.timeout": 1}
+    finally:
+        runtime.close()
+
+
 def _shop_templates():
     return [FIXTURES / "gatekeeper/template.yaml", FIXTURES / "shop/template.yaml"]
 
