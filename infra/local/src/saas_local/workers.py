@@ -37,9 +37,9 @@ INIT_TIMEOUT_SECONDS = 60.0
 # How long a running invocation may go on once the platform stops.
 STOP_GRACE_SECONDS = 3.0
 
-# An injected crash kills the environment this long after the event reached it (drawn from the
-# plan's seed): from before the handler did anything to after it finished (answer lost), as the
-# real services' consumers take 20-400 ms per batch here.
+# An injected crash kills the environment at most this long after the event reached it (the
+# delay drawn from the plan's seed), so it lands before, during or after a batch's work (then the
+# answer is lost): tests/local_platform/test_faults_lambda.py shows each.
 CRASH_WINDOW_SECONDS = 0.5
 
 
