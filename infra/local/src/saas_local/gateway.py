@@ -35,6 +35,10 @@ from saas_local.workers import InvocationError
 Invoke = Callable[[Any], Any]
 log = logging.getLogger("saas_local.gateway")
 
+# API Gateway's REST integration timeout (its default and, for edge APIs, its ceiling): past it
+# the caller gets 504 "Endpoint request timed out" while the function runs on.
+INTEGRATION_TIMEOUT_SECONDS = 29.0
+
 
 @dataclass
 class RouteAuthorizer:
@@ -57,7 +61,7 @@ class ApiResponses:
     templates: Mapping[str, str] = field(default_factory=dict)
 
     def error_headers(self, status: int, error_type: str) -> Mapping[str, str]:
-        kind = GATEWAY_RESPONSE_TYPES.get(error_type)
+        kind = "INTEGRATION_TIMEOUT" if status == 504 else GATEWAY_RESPONSE_TYPES.get(error_type)
         default = "DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"
         for candidate in (kind, default):
             if candidate is not None and candidate in self.gateway_responses:
@@ -90,6 +94,7 @@ class GatewayRoute:
     responses: ApiResponses | None = None  # its API's own answers (CORS, gateway responses)
     # The stage's usage plans, when the method requires an API key (the authorizer's).
     usage: UsagePlanEnforcer | None = None
+    integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS
     pattern: re.Pattern[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -265,9 +270,18 @@ class Gateway:
         with self._count_lock:
             self.invocations[usage_key] += 1
         try:
-            result = route.invoke(event)
+            result = _invoke_within(route, event)
+        except TimeoutError:
+            log.warning(
+                "%s %s -> 504: no answer within the integration timeout (%.0f s)",
+                method,
+                route.resource,
+                route.integration_timeout,
+            )
+            return _gateway_error(504, "Endpoint request timed out", "InternalServerErrorException")
         except InvocationError as exc:
-            # What CloudWatch would show for the 502: the function's error or its timeout.
+            # What CloudWatch would show for the 502: the function's error (a crash: Runtime.
+            # ExitError) or its own timeout (Sandbox.Timedout) when that came first.
             log.warning("%s %s -> 502: %s", method, route.resource, exc)
             return _gateway_error(502, "Internal server error", "InternalServerErrorException")
         response = _proxy_response(result)
@@ -354,6 +368,28 @@ class Gateway:
         if template is not None:
             denied.body = _render(template, answer.context).encode()
         return denied  # the gateway response's headers: handle() adds them
+
+
+def _invoke_within(route: GatewayRoute, event: dict[str, Any]) -> Any:
+    """The integration's answer, or TimeoutError past the route's integration timeout (the
+    invocation goes on in its thread, as the function runs on in Lambda)."""
+    outcome: dict[str, Any] = {}
+    answered = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome["result"] = route.invoke(event)
+        except BaseException as exc:  # handed to the request's thread
+            outcome["error"] = exc
+        finally:
+            answered.set()
+
+    threading.Thread(target=run, name="saas-integration", daemon=True).start()
+    if not answered.wait(route.integration_timeout):
+        raise TimeoutError
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
 
 
 def _render(template: str, authorizer_context: Mapping[str, Any]) -> str:

@@ -696,7 +696,7 @@ class LocalPlatform:
                 aws_endpoint_url=self.aws_endpoint_url,
                 log_file=self.config.function_log,
             )
-            self.functions[key] = FunctionRuntime(config, self.config.max_concurrency)
+            self.functions[key] = FunctionRuntime(config, self.config.max_concurrency, self.faults)
         return self.functions[key]
 
     def _runtime_by_arn(self, arn: str) -> FunctionRuntime:
@@ -728,6 +728,7 @@ class LocalPlatform:
                 report_batch_item_failures=source.report_batch_item_failures,
                 filters=source.filters,
                 concurrency=min(source.maximum_concurrency, self.config.max_concurrency),
+                faults=self.faults,
             )
         else:
             on_failure = stack.deployed.resolve(source.on_failure) if source.on_failure else None
@@ -741,8 +742,10 @@ class LocalPlatform:
                 report_batch_item_failures=source.report_batch_item_failures,
                 filters=source.filters,
                 maximum_retry_attempts=source.maximum_retry_attempts,
+                bisect_batch_on_function_error=source.bisect_batch_on_function_error,
                 on_failure_arn=on_failure,
                 starting_position=source.starting_position,
+                faults=self.faults,
             )
         pump.start()
         self.pumps.append(pump)

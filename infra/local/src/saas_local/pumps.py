@@ -1,16 +1,27 @@
 """Event source mappings as Lambda runs them: pollers that feed SQS messages and DynamoDB-stream
 records to a function in Lambda's event shapes, with its batching, filtering, partial batch
-failures, retries and on-failure destinations."""
+failures, retries and on-failure destinations.
+
+Injected faults (the platform's FaultInjector, selector `source`: the queue's name, or the table
+whose stream is read): `delivery.duplicate` delivers a message again in a later batch (SQS) or
+re-delivers a stream batch from a record on, in order, as when a checkpoint was not saved;
+`delivery.reorder` shuffles a batch of a standard queue and is ignored, with a log line, for a
+FIFO queue and a stream shard, whose order AWS keeps. A function that crashes or times out fails
+its batch as any function error does: SQS messages come back after the queue's visibility
+timeout, a stream batch is retried up to MaximumRetryAttempts, then goes to the destination.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import random
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from saas_local import lambda_events, moto_gaps
+from saas_local.faults import FaultInjector
 from saas_local.workers import InvocationError
 
 log = logging.getLogger("saas_local.pumps")
@@ -54,10 +65,31 @@ def failed_item_ids(result: Any) -> set[str] | None:
 
 
 class _Poller:
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, faults: FaultInjector | None = None) -> None:
         self.name = name
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._faults = faults
+        self._draws = 0  # the index of the next seeded draw (reorder shuffles)
+        self._refused: set[str] = set()  # fault kinds this source cannot take, already logged
+
+    def _fault(self, kind: str, source: str) -> bool:
+        faults = self._faults
+        return faults is not None and bool(faults.plan) and faults.fault(kind, source=source)
+
+    def _refuse(self, kind: str, source: str, why: str) -> None:
+        """Log once that a planned fault is not injected here, and why (AWS keeps the order)."""
+        faults = self._faults
+        if faults is None or kind in self._refused:
+            return
+        if any(r.kind == kind and r.matches({"source": source}) for r in faults.plan.rules):
+            self._refused.add(kind)
+            log.warning("%s: %s is not injected into %s: %s", self.name, kind, source, why)
+
+    def _random(self, purpose: str) -> random.Random:
+        seed = self._faults.plan.seed if self._faults is not None else 0
+        self._draws += 1
+        return random.Random(f"{seed}|{self.name}|{purpose}|{self._draws}")
 
     def _start_threads(self, count: int) -> None:
         for index in range(count):
@@ -103,10 +135,12 @@ class SqsPump(_Poller):
         filters: Sequence[Mapping[str, Any]] = (),
         concurrency: int = 2,
         wait_seconds: int = 1,
+        faults: FaultInjector | None = None,
     ) -> None:
-        super().__init__(name)
+        super().__init__(name, faults)
         self._clients = clients
         self.queue_arn = queue_arn
+        self.queue_name = queue_arn.rsplit(":", 1)[-1]
         self._invoke = invoke
         self._batch_size = max(1, min(batch_size, 10))
         self._report = report_batch_item_failures
@@ -173,27 +207,59 @@ class SqsPump(_Poller):
             else:  # Lambda deletes messages its filters drop
                 dropped.append(message["ReceiptHandle"])
         done = list(dropped)
+        duplicates = [r for r in records if self._fault("delivery.duplicate", self.queue_name)]
         if records:
-            try:
-                result = self._invoke({"Records": records})
-            except InvocationError as exc:
-                log.warning("%s: batch of %d failed: %s", self.name, len(records), exc)
-                result = None
-            else:
-                failed = failed_item_ids(result) if self._report else set()
-                if failed is not None:
-                    done += [r["receiptHandle"] for r in records if r["messageId"] not in failed]
+            done += self._deliver(self._reordered(records))
         if done:
             sqs.delete_message_batch(
                 QueueUrl=self._url,
                 Entries=[{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(done)],
             )
+        if duplicates:  # the same messages received once more, as at-least-once delivery allows
+            log.info("%s: %d messages delivered again (injected)", self.name, len(duplicates))
+            self._deliver([_received_again(r) for r in duplicates])
+
+    def _deliver(self, records: list[dict[str, Any]]) -> list[str]:
+        """Invoke with the batch; the receipt handles of the messages that are done."""
+        try:
+            result = self._invoke({"Records": records})
+        except InvocationError as exc:
+            log.warning("%s: batch of %d failed: %s", self.name, len(records), exc)
+            return []
+        failed = failed_item_ids(result) if self._report else set()
+        if failed is None:
+            return []
+        return [r["receiptHandle"] for r in records if r["messageId"] not in failed]
+
+    def _reordered(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if self.queue_name.endswith(".fifo"):
+            self._refuse("delivery.reorder", self.queue_name, "a FIFO queue keeps its order")
+            return records
+        if len(records) < 2 or not self._fault("delivery.reorder", self.queue_name):
+            return records
+        shuffled = list(records)
+        self._random("reorder").shuffle(shuffled)
+        if shuffled == records:  # a shuffle that changed nothing: still another order
+            shuffled = shuffled[1:] + shuffled[:1]
+        log.info("%s: batch of %d delivered in another order (injected)", self.name, len(records))
+        return shuffled
+
+
+def _received_again(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The record of a message received a second time: one more receive, a new receipt handle
+    (the message itself, its id and body, are the same)."""
+    attributes = dict(record.get("attributes") or {})
+    count = int(attributes.get("ApproximateReceiveCount", "1"))
+    attributes["ApproximateReceiveCount"] = str(count + 1)
+    return {**record, "attributes": attributes, "receiptHandle": f"{record['receiptHandle']}+1"}
 
 
 class StreamPump(_Poller):
     """Lambda's DynamoDB-stream poller: in order per shard; a failed batch is retried from its
     first failed record (so per-key order holds) up to MaximumRetryAttempts, then its position
-    goes to the on-failure destination and the shard moves on."""
+    goes to the on-failure destination and the shard moves on. With BisectBatchOnFunctionError,
+    a batch the function failed as a whole (an error, a crash, a timeout) is split in two and
+    its first half retried, down to one record; a split is not counted as a retry."""
 
     def __init__(
         self,
@@ -207,20 +273,29 @@ class StreamPump(_Poller):
         report_batch_item_failures: bool,
         filters: Sequence[Mapping[str, Any]] = (),
         maximum_retry_attempts: int = -1,
+        bisect_batch_on_function_error: bool = False,
         on_failure_arn: str | None = None,
         starting_position: str = "TRIM_HORIZON",
         poll_interval: float = 0.2,
         retry_backoff: float = 0.05,
+        faults: FaultInjector | None = None,
     ) -> None:
-        super().__init__(name)
+        super().__init__(name, faults)
         self._clients = clients
         self.stream_arn = stream_arn
+        # arn:aws:dynamodb:<region>:<account>:table/<table>/stream/<label>
+        self.table_name = stream_arn.split(":table/", 1)[-1].split("/", 1)[0]
+        # Records re-delivered by an injected duplicate, not drawn again when they come back.
+        self._redelivered: set[str] = set()
         self._invoke = invoke
         self._function_arn = function_arn
         self._batch_size = max(1, batch_size)
         self._report = report_batch_item_failures
         self._filter = EventFilter(filters)
         self._max_retries = maximum_retry_attempts
+        self._bisect = bisect_batch_on_function_error
+        # Per shard, while a bisected batch is worked through: [batch size, its records left].
+        self._splits: dict[str, list[int]] = {}
         self._on_failure = on_failure_arn
         self._starting_position = starting_position
         self._poll_interval = poll_interval
@@ -287,7 +362,8 @@ class StreamPump(_Poller):
 
     def _deliver(self, shard: str, buffer: list[dict[str, Any]], attempts: int) -> int:
         """Invoke with the head of the buffer; drop what is done. Returns the attempts so far."""
-        batch = buffer[: self._batch_size]
+        split = self._splits.get(shard)
+        batch = buffer[: split[0] if split else self._batch_size]
         error = ""
         try:
             result = self._invoke({"Records": batch})
@@ -305,19 +381,56 @@ class StreamPump(_Poller):
                     first_failed = 0
                 if first_failed < len(batch):
                     error = "BatchItemFailures"
+        self._refuse("delivery.reorder", self.table_name, "a stream shard keeps its order")
         del buffer[:first_failed]  # checkpoint: everything before the first failure is done
+        self._split_done(shard, first_failed)
         if not error:
+            # An injected duplicate: as if the checkpoint was not saved, delivered again from
+            # the record hit on, in order.
+            buffer[:0] = self._duplicated(batch)
             return 0
         if self._stop.is_set():  # failed because the platform is stopping: not the records' fault
+            return attempts
+        if self._bisect and error != "BatchItemFailures" and len(batch) > 1:
+            self._splits.setdefault(shard, [0, len(batch)])[0] = (len(batch) + 1) // 2
+            log.info("%s: batch of %d failed (%s), split in two", self.name, len(batch), error)
             return attempts
         attempts += 1
         if 0 <= self._max_retries < attempts:
             failed_batch = batch[first_failed:]
             self._send_to_destination(shard, failed_batch, attempts, error)
             del buffer[: len(failed_batch)]
+            self._split_done(shard, len(failed_batch))
             return 0
         self._stop.wait(min(self._backoff * 2 ** (attempts - 1), 2.0))
         return attempts
+
+    def _split_done(self, shard: str, count: int) -> None:
+        """`count` records of a bisected batch are behind: once all are, full batches again."""
+        split = self._splits.get(shard)
+        if split is not None:
+            split[1] -= count
+            if split[1] <= 0:
+                del self._splits[shard]
+
+    def _duplicated(self, done: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """An injected duplicate: the records from the first one hit on, to deliver again."""
+        for index, record in enumerate(done):
+            sequence = str(record["dynamodb"].get("SequenceNumber"))
+            if sequence in self._redelivered:
+                self._redelivered.discard(sequence)
+                continue
+            if self._fault("delivery.duplicate", self.table_name):
+                replay = list(done[index:])
+                self._redelivered.update(str(r["dynamodb"].get("SequenceNumber")) for r in replay)
+                log.info(
+                    "%s: %d records delivered again from %s (injected)",
+                    self.name,
+                    len(replay),
+                    sequence,
+                )
+                return replay
+        return []
 
     def _send_to_destination(
         self, shard: str, records: Sequence[Mapping[str, Any]], attempts: int, error: str

@@ -152,6 +152,7 @@ class EventSource:
     report_batch_item_failures: bool
     filters: tuple[dict[str, Any], ...] = ()
     maximum_retry_attempts: int = -1
+    bisect_batch_on_function_error: bool = False
     on_failure: Any = None  # an intrinsic for the destination ARN
     starting_position: str = "TRIM_HORIZON"
     maximum_concurrency: int = 2
@@ -345,6 +346,7 @@ def event_sources(cfn: dict[str, Any]) -> list[EventSource]:
                 in (props.get("FunctionResponseTypes") or []),
                 filters=filters,
                 maximum_retry_attempts=int(props.get("MaximumRetryAttempts", -1)),
+                bisect_batch_on_function_error=bool(props.get("BisectBatchOnFunctionError")),
                 on_failure=destination,
                 starting_position=str(props.get("StartingPosition", "TRIM_HORIZON")),
                 maximum_concurrency=int(scaling),

@@ -4,6 +4,11 @@ then runs the events its parent sends over a pipe, one at a time, until the pipe
 Protocol: each message is a 4-byte big-endian length and a JSON document, on stdin (requests)
 and on the descriptor that was stdout at start (responses). The handler's own prints and logs
 go to stderr. Kept to the standard library: this module is part of every cold start.
+
+A request may carry an injected fault (saas_local.faults, decided by the platform): `crash_after`
+seconds (the process kills itself with SIGKILL then, or before answering if the handler was
+quicker: its work may be half done, never answered) or `hold` (the handler runs, then the answer
+is held past the deadline, so the platform's timeout stops the environment).
 """
 
 from __future__ import annotations
@@ -60,6 +65,31 @@ def _error(exc: BaseException) -> dict[str, Any]:
     }
 
 
+def _arm(fault: dict[str, Any] | None) -> None:
+    """Start the injected crash's clock (the handler runs meanwhile)."""
+    if fault and fault.get("crash_after") is not None:
+        import threading
+
+        timer = threading.Timer(float(fault["crash_after"]), _die)
+        timer.daemon = True
+        timer.start()
+
+
+def _die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _before_answer(fault: dict[str, Any] | None, deadline: float) -> None:
+    """What an injected fault does once the handler returned: a crash dies before answering;
+    a hold waits past the deadline (the platform kills the environment at its timeout)."""
+    if not fault:
+        return
+    if fault.get("crash_after") is not None:
+        _die()
+    if fault.get("hold"):
+        time.sleep(max(0.0, deadline - time.time()) + 60.0)
+
+
 def main() -> None:
     # Ctrl-C reaches the whole process group: the platform stops its children itself, in order.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -79,12 +109,16 @@ def main() -> None:
             write_message(responses, {"error": init_error})
             continue
         context = LambdaContext(request["request_id"], request["deadline"])
+        fault = request.get("fault")
+        _arm(fault)
         try:
             result = handler(request["event"], context)  # type: ignore[misc]
-            write_message(responses, {"result": result})
+            answer = {"result": result}
         except Exception as exc:
             traceback.print_exc()
-            write_message(responses, {"error": _error(exc)})
+            answer = {"error": _error(exc)}
+        _before_answer(fault, request["deadline"])
+        write_message(responses, answer)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,21 @@
 """Functions run as Lambda runs them: one worker process per execution environment, with the
 function's own environment variables; a worker is reused while warm, and more are started (up
-to a limit) when invocations overlap."""
+to a limit) when invocations overlap.
+
+Injected faults (the platform's FaultInjector, selector `function`: the deployed name):
+`lambda.crash` kills the environment in the middle of the invocation (Runtime.ExitError,
+"signal: killed"), `lambda.timeout` holds the answer past the function's Timeout
+(Sandbox.Timedout). Either way the environment is discarded: the next invocation is a cold start.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import random
 import select
+import signal
 import subprocess
 import sys
 import threading
@@ -16,7 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from saas_local.faults import FaultInjector
 from saas_local.worker import read_message, write_message
+
+log = logging.getLogger("saas_local.workers")
 
 # Lambda gives a function's init (its imports) 10 s; a loaded laptop or CI runner needs more.
 INIT_TIMEOUT_SECONDS = 60.0
@@ -24,6 +36,11 @@ INIT_TIMEOUT_SECONDS = 60.0
 
 # How long a running invocation may go on once the platform stops.
 STOP_GRACE_SECONDS = 3.0
+
+# An injected crash kills the environment at most this long after the event reached it (the
+# delay drawn from the plan's seed), so it lands before, during or after a batch's work (then the
+# answer is lost): tests/local_platform/test_faults_lambda.py shows each.
+CRASH_WINDOW_SECONDS = 0.5
 
 
 class InvocationError(RuntimeError):
@@ -149,8 +166,15 @@ class _Retired(Exception):
 class FunctionRuntime:
     """Invokes one deployed function; thread-safe. At most `max_concurrency` workers."""
 
-    def __init__(self, config: FunctionConfig, max_concurrency: int = 4) -> None:
+    def __init__(
+        self,
+        config: FunctionConfig,
+        max_concurrency: int = 4,
+        faults: FaultInjector | None = None,
+    ) -> None:
         self.config = config
+        self._faults = faults
+        self._crashes = 0  # injected so far: the index of the next crash's delay draw
         self._idle: list[_Worker] = []
         self._all: list[_Worker] = []
         self._slots = threading.BoundedSemaphore(max_concurrency)
@@ -170,26 +194,46 @@ class FunctionRuntime:
             assert self._successor is not None
             return self._successor.invoke(event)
 
+    def _injected_fault(self) -> dict[str, Any] | None:
+        """The fault the plan injects into this invocation, as the worker reads it."""
+        faults = self._faults
+        if faults is None or not faults.plan:
+            return None
+        if faults.fault("lambda.crash", function=self.config.name):
+            with self._lock:
+                draw = self._crashes
+                self._crashes += 1
+            seed = f"{faults.plan.seed}|{self.config.name}|crash|{draw}"
+            window = min(CRASH_WINDOW_SECONDS, float(self.config.timeout))
+            return {"crash_after": round(random.Random(seed).uniform(0.0, window), 3)}
+        if faults.fault("lambda.timeout", function=self.config.name):
+            return {"hold": True}
+        return None
+
     def _invoke_here(self, event: Any) -> Any:
         with self._slots:
             worker = self._acquire()
             request_id = str(uuid.uuid4())
             deadline = time.time() + self.config.timeout
+            message = {"event": event, "request_id": request_id, "deadline": deadline}
+            fault = self._injected_fault()
+            if fault is not None:
+                message["fault"] = fault
+                log.info("%s %s: injected %s", self.config.name, request_id, fault)
             try:
-                response = worker.call(
-                    {"event": event, "request_id": request_id, "deadline": deadline},
-                    timeout=self.config.timeout,
-                )
+                response = worker.call(message, timeout=self.config.timeout)
             except TimeoutError:
                 self._discard(worker)
                 raise InvocationError(
                     "Sandbox.Timedout",
+                    f"RequestId: {request_id} Error: "
                     f"Task timed out after {self.config.timeout:.2f} seconds",
                 ) from None
             except (EOFError, OSError, ValueError):
-                self._discard(worker)
+                status = self._discard(worker, exited=True)
                 raise InvocationError(
-                    "Runtime.ExitError", f"{self.config.name}: the runtime exited"
+                    "Runtime.ExitError",
+                    f"RequestId: {request_id} Error: Runtime exited with error: {status}",
                 ) from None
             self._release(worker)
         if "error" in response:
@@ -235,12 +279,18 @@ class FunctionRuntime:
             else:
                 self._idle.append(worker)
 
-    def _discard(self, worker: _Worker) -> None:
+    def _discard(self, worker: _Worker, exited: bool = False) -> str:
+        """Kill the environment; how it ended, as Lambda words it ("signal: killed")."""
+        code = None
+        if exited:  # its pipe closed: it is dying, let it be reaped to read how
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                code = worker.process.wait(timeout=2.0)
         worker.process.kill()
         worker.stop()
         with self._lock:
             if worker in self._all:
                 self._all.remove(worker)
+        return _exit_status(code if code is not None else worker.process.returncode)
 
     def signal_close(self) -> None:
         """Refuse new invocations and let every worker exit (see `close` to wait for them)."""
@@ -259,3 +309,12 @@ class FunctionRuntime:
             workers, self._all, self._idle = self._all, [], []
         for worker in workers:
             worker.stop(deadline)
+
+
+def _exit_status(code: int | None) -> str:
+    if code is not None and code < 0:
+        name = {signal.SIGKILL: "killed", signal.SIGTERM: "terminated"}.get(
+            signal.Signals(-code), signal.Signals(-code).name
+        )
+        return f"signal: {name}"
+    return f"exit status {code}"
