@@ -2,17 +2,32 @@
 (moto keeps its state per process), and moto's work runs beside the gateway and the pumps
 instead of competing with them for one interpreter lock.
 
-Protocol: prints one JSON line {"host", "port"} when serving; stops when stdin closes.
+Protocol: prints one JSON line {"host", "port"} when serving; stops when stdin closes. Its AWS
+state can be kept: started with ENV_STATE naming a snapshot that exists, it serves that state;
+the line `save <path>` on stdin writes a snapshot there (every request waits while it is taken)
+and answers one JSON line {"path", "bytes", "seconds"} (or {"error"}).
 """
 
 from __future__ import annotations
 
+import contextlib
+import copyreg
+import importlib
 import json
 import logging
 import os
+import pickle
 import signal
 import sys
 import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+# The snapshot moto's server starts from, when the file exists (LocalPlatform sets it).
+ENV_STATE = "SAAS_LOCAL_AWS_STATE"
+SNAPSHOT_FORMAT = 1
 
 
 def _warm_up() -> None:
@@ -37,6 +52,178 @@ def _serialize_dynamodb() -> None:
             return call_action(self)
 
     DynamoHandler.call_action = serialized  # type: ignore[method-assign]
+
+
+class RequestGate:
+    """Requests share the gate; a snapshot takes it alone, so it sees no half-done request and
+    no request changes a dict while it is pickled."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._active = 0
+        self._exclusive = False
+
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._condition:
+            while self._exclusive:
+                self._condition.wait()
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._active -= 1
+                self._condition.notify_all()
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._condition:
+            while self._exclusive:
+                self._condition.wait()
+            self._exclusive = True  # new requests wait from now on
+            while self._active:
+                self._condition.wait()
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._exclusive = False
+                self._condition.notify_all()
+
+
+def _gate_requests(gate: RequestGate) -> None:
+    """Every request to moto's server passes the gate (its whole work is done before the WSGI
+    call returns: moto's Flask views build the full answer)."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    call = DomainDispatcherApplication.__call__
+
+    def gated(self: DomainDispatcherApplication, environ: Any, start_response: Any) -> Any:
+        with gate.shared():
+            return call(self, environ, start_response)
+
+    DomainDispatcherApplication.__call__ = gated  # type: ignore[method-assign]
+
+
+_LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
+
+
+def _fresh_lock(lock: Any) -> tuple[Any, tuple[()]]:
+    # A lock is not state: the restored object gets a new one, unlocked.
+    return (threading.RLock if isinstance(lock, _LOCK_TYPES[1]) else threading.Lock), ()
+
+
+def _import_key(document: dict[str, Any]) -> Any:
+    from joserfc import jwk
+
+    return jwk.RSAKey.import_key(document)
+
+
+def _portable_key(key: Any) -> tuple[Any, tuple[dict[str, Any]]]:
+    # Cognito's signing key (the same key file for every pool): pickled as its JWK, so tokens
+    # issued before a restart still verify after it.
+    return _import_key, (key.as_dict(private=True),)
+
+
+def _dispatch_table() -> dict[Any, Any]:
+    from joserfc import jwk
+
+    table: dict[Any, Any] = copyreg.dispatch_table.copy()
+    for lock_type in _LOCK_TYPES:
+        table[lock_type] = _fresh_lock
+    table[jwk.RSAKey] = _portable_key
+    return table
+
+
+def _backend_key(backends: Any) -> str:
+    return f"{backends.backend.__module__}:{backends.backend.__qualname__}"
+
+
+def snapshot(path: Path) -> dict[str, Any]:
+    """Every backend moto has loaded (every account and region of every service used), and the
+    session tags moto_gaps keeps beside them, pickled to `path` (written whole, then renamed).
+    Call with no request running (RequestGate.exclusive)."""
+    import moto
+    from moto.core.base_backend import BackendDict
+
+    from saas_local import moto_gaps
+
+    started = time.monotonic()
+    state = {
+        "format": SNAPSHOT_FORMAT,
+        "moto": moto.__version__,
+        "backends": {_backend_key(b): b for b in BackendDict._instances},  # type: ignore[misc]
+        "session_tags": dict(moto_gaps.SESSION_TAGS),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    with partial.open("wb") as file:
+        pickler = pickle.Pickler(file, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.dispatch_table = _dispatch_table()  # type: ignore[assignment]
+        pickler.dump(state)
+        file.flush()
+        os.fsync(file.fileno())
+    partial.replace(path)
+    return {
+        "path": str(path),
+        "bytes": path.stat().st_size,
+        "seconds": round(time.monotonic() - started, 3),
+    }
+
+
+class SnapshotError(RuntimeError):
+    """The snapshot cannot be loaded (another moto version, another format, damaged)."""
+
+
+def restore(path: Path) -> int:
+    """Load a snapshot into this process's moto before it serves; the number of backends."""
+    import moto
+    from moto.core.base_backend import BackendDict, backend_lock
+
+    from saas_local import moto_gaps
+
+    try:
+        with path.open("rb") as file:
+            state = pickle.load(file)
+    except Exception as exc:
+        raise SnapshotError(f"{path}: not a snapshot this platform can load ({exc})") from exc
+    if state.get("format") != SNAPSHOT_FORMAT or state.get("moto") != moto.__version__:
+        raise SnapshotError(
+            f"{path}: written by moto {state.get('moto')} (format {state.get('format')}), "
+            f"this is moto {moto.__version__}: start fresh (make run FRESH=1)"
+        )
+    with backend_lock:
+        for key, saved in state["backends"].items():
+            module_name, _, class_name = key.partition(":")
+            module = importlib.import_module(module_name)
+            live = next(
+                value
+                for value in vars(module).values()
+                if isinstance(value, BackendDict)
+                and value.backend.__qualname__ == class_name
+            )
+            dict.clear(live)
+            dict.update(live, saved)
+            if live not in BackendDict._instances:  # type: ignore[misc]
+                BackendDict._instances.append(live)  # type: ignore[misc]
+    moto_gaps.SESSION_TAGS.update(state["session_tags"])
+    return len(state["backends"])
+
+
+def _serve_commands(gate: RequestGate) -> None:
+    """stdin's lines until it closes: `save <path>` snapshots the state there."""
+    for line in sys.stdin:
+        command, _, argument = line.strip().partition(" ")
+        if command != "save" or not argument:
+            answer: dict[str, Any] = {"error": f"unknown command {line.strip()!r}"}
+        else:
+            try:
+                with gate.exclusive():
+                    answer = snapshot(Path(argument))
+            except Exception as exc:  # the server goes on serving; the platform reports it
+                answer = {"error": f"{type(exc).__name__}: {exc}"}
+        print(json.dumps(answer), flush=True)
 
 
 def main() -> None:
@@ -65,13 +252,27 @@ def main() -> None:
     serve_on_moto(os.environ)
 
     _serialize_dynamodb()
+    gate = RequestGate()
+    _gate_requests(gate)
+    saved = Path(os.environ.get(ENV_STATE) or os.devnull)
+    restored = 0
+    if saved.is_file():
+        _warm_up()  # the models a snapshot holds are moto's: import them before loading it
+        try:
+            restored = restore(saved)
+        except SnapshotError as exc:
+            print(json.dumps({"error": str(exc)}), flush=True)
+            return
 
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     bound_host, bound_port = server.get_host_and_port()
-    threading.Thread(target=_warm_up, daemon=True).start()
-    print(json.dumps({"host": bound_host, "port": bound_port}), flush=True)
-    sys.stdin.read()  # until the parent closes the pipe (or dies)
+    if not restored:
+        threading.Thread(target=_warm_up, daemon=True).start()
+    print(
+        json.dumps({"host": bound_host, "port": bound_port, "restored": restored}), flush=True
+    )
+    _serve_commands(gate)  # until the parent closes the pipe (or dies)
     server.stop()
 
 
