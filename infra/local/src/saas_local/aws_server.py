@@ -160,7 +160,7 @@ def snapshot(path: Path) -> dict[str, Any]:
     partial = path.with_name(path.name + ".partial")
     with partial.open("wb") as file:
         pickler = pickle.Pickler(file, protocol=pickle.HIGHEST_PROTOCOL)
-        pickler.dispatch_table = _dispatch_table()  # type: ignore[assignment]
+        pickler.dispatch_table = _dispatch_table()
         pickler.dump(state)
         file.flush()
         os.fsync(file.fileno())
@@ -200,8 +200,7 @@ def restore(path: Path) -> int:
             live = next(
                 value
                 for value in vars(module).values()
-                if isinstance(value, BackendDict)
-                and value.backend.__qualname__ == class_name
+                if isinstance(value, BackendDict) and value.backend.__qualname__ == class_name
             )
             dict.clear(live)
             dict.update(live, saved)
@@ -269,9 +268,7 @@ def main() -> None:
     bound_host, bound_port = server.get_host_and_port()
     if not restored:
         threading.Thread(target=_warm_up, daemon=True).start()
-    print(
-        json.dumps({"host": bound_host, "port": bound_port, "restored": restored}), flush=True
-    )
+    print(json.dumps({"host": bound_host, "port": bound_port, "restored": restored}), flush=True)
     _serve_commands(gate)  # until the parent closes the pipe (or dies)
     server.stop()
 
