@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import copyreg
+import functools
 import importlib
 import json
 import logging
@@ -21,6 +22,8 @@ import signal
 import sys
 import threading
 import time
+import weakref
+from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -126,6 +129,58 @@ def _portable_key(key: Any) -> tuple[Any, tuple[dict[str, Any]]]:
     return _import_key, (key.as_dict(private=True),)
 
 
+def _weak_values(values: dict[Any, Any]) -> weakref.WeakValueDictionary[Any, Any]:
+    return weakref.WeakValueDictionary(values)
+
+
+def _portable_weak_values(
+    mapping: weakref.WeakValueDictionary[Any, Any],
+) -> tuple[Any, tuple[dict[Any, Any]]]:
+    # An index of objects held elsewhere (Lambda's functions by ARN): pickled as the objects,
+    # which the restored backend holds again.
+    return _weak_values, (dict(mapping.items()),)
+
+
+def _portable_factory(factory: Any) -> Any:
+    """A default factory that pickles for one that does not (a local lambda) and makes the same
+    empty value: a builtin container type, or a defaultdict of such."""
+    if factory is None or "<locals>" not in getattr(factory, "__qualname__", "<locals>"):
+        return factory
+    sample = factory()
+    if isinstance(sample, defaultdict) and not sample:
+        return functools.partial(defaultdict, _portable_factory(sample.default_factory))
+    if type(sample) not in (dict, list, set, int, str) or sample:
+        raise pickle.PicklingError(f"a defaultdict's default cannot be kept: {factory!r}")
+    return type(sample)
+
+
+def _portable_defaultdict(mapping: defaultdict[Any, Any]) -> Any:
+    # moto's defaultdicts made with a local lambda (`defaultdict(lambda: {})`).
+    factory = _portable_factory(mapping.default_factory)
+    return defaultdict, (factory,), None, None, iter(mapping.items())
+
+
+def _defaultdict_subclass(cls: type[Any], factory: Any, state: dict[str, Any]) -> Any:
+    mapping = defaultdict.__new__(cls)
+    defaultdict.__init__(mapping, factory)
+    mapping.__dict__.update(state)
+    return mapping
+
+
+def _portable_defaultdict_subclass(mapping: defaultdict[Any, Any]) -> Any:
+    # A defaultdict subclass with its own __init__ (SSM's ParameterDict): made without calling
+    # it, its attributes set back.
+    factory = _portable_factory(mapping.default_factory)
+    state = dict(vars(mapping))
+    return _defaultdict_subclass, (type(mapping), factory, state), None, None, iter(mapping.items())
+
+
+def _subclasses(cls: type[Any]) -> Iterator[type[Any]]:
+    for subclass in cls.__subclasses__():
+        yield subclass
+        yield from _subclasses(subclass)
+
+
 def _dispatch_table() -> dict[Any, Any]:
     from joserfc import jwk
 
@@ -133,6 +188,10 @@ def _dispatch_table() -> dict[Any, Any]:
     for lock_type in _LOCK_TYPES:
         table[lock_type] = _fresh_lock
     table[jwk.RSAKey] = _portable_key
+    table[weakref.WeakValueDictionary] = _portable_weak_values
+    table[defaultdict] = _portable_defaultdict
+    for subclass in _subclasses(defaultdict):
+        table.setdefault(subclass, _portable_defaultdict_subclass)
     return table
 
 
@@ -158,13 +217,16 @@ def snapshot(path: Path) -> dict[str, Any]:
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    with partial.open("wb") as file:
-        pickler = pickle.Pickler(file, protocol=pickle.HIGHEST_PROTOCOL)
-        pickler.dispatch_table = _dispatch_table()
-        pickler.dump(state)
-        file.flush()
-        os.fsync(file.fileno())
-    partial.replace(path)
+    try:
+        with partial.open("wb") as file:
+            pickler = pickle.Pickler(file, protocol=pickle.HIGHEST_PROTOCOL)
+            pickler.dispatch_table = _dispatch_table()
+            pickler.dump(state)
+            file.flush()
+            os.fsync(file.fileno())
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
     return {
         "path": str(path),
         "bytes": path.stat().st_size,

@@ -272,6 +272,8 @@ class LocalPlatform:
         self._authorizer_caches: dict[str, AuthorizerCache] = {}
         self._moto_lock = threading.Lock()  # one command at a time on moto's stdin
         self._stream_positions: dict[str, dict[str, list[str]]] = {}  # restored, until used
+        self._digests: dict[tuple[str, str], str] = {}  # (stack, region): as deployed
+        self._locations: dict[tuple[str, str], str] = {}  # (stack, region): its template
         self._running = False  # started completely: a stop then saves the state
         self._snapshots_stop = threading.Event()
         self._snapshots: threading.Thread | None = None
@@ -556,6 +558,8 @@ class LocalPlatform:
         apis = moto_gaps.create_rest_apis(cfn, apigateway, name)
         moto_gaps.create_usage_plans(cfn, apigateway, apis, deployed.resolve)
         self.stacks.append(_Stack(service, region, sam, cfn, deployed, path.parent, apis))
+        self._digests[(name, region)] = self._template_digest(path, service)
+        self._locations[(name, region)] = self._location(path)
         log.info("deployed %s in %s", name, region)
 
     def _translate(
@@ -677,6 +681,8 @@ class LocalPlatform:
             reason = f"{status['StackStatus']} {status.get('StackStatusReason', '')}"
             raise DeployRefused(f"{name} ({region}): {reason}; the previous version serves")
         deployed = DeployedStack(name, region, deployable, self._region_clients(region))
+        if template is None:
+            self._digests[(name, region)] = self._template_digest(path, stack.service)
         return _Stack(stack.service, region, sam, cfn, deployed, stack.base, stack.apis)
 
     def _swap_functions_and_pumps(self, stacks: Sequence[_Stack]) -> None:
@@ -955,16 +961,14 @@ class LocalPlatform:
     def _template_digest(self, path: Path, service: str) -> str:
         """What decides whether a kept stack is deployed as its template is now: the template,
         the parameters the platform gives it (its permission file, this start's overrides, the
-        CORS origin)."""
-        sam = templates.load_template(path)
-        declared = sam.get("Parameters") or {}
-        digest = hashlib.sha256(path.read_bytes())
-        parameters = {
-            "file": file_parameters(path, sam),
-            "given": dict(self.config.parameters.get(service, {})),
-            "origin": self.cors_origin if CONSOLE_ORIGIN_PARAMETER in declared else None,
-        }
-        digest.update(json.dumps(parameters, sort_keys=True).encode())
+        CORS origin). Taken when the stack is deployed: a save keeps what runs."""
+        text = path.read_bytes()
+        digest = hashlib.sha256(text)
+        for permissions in sorted(path.parent.glob(ROUTE_PERMISSIONS_FILES)):
+            digest.update(permissions.read_bytes())
+        given = dict(self.config.parameters.get(service, {}))
+        origin = self.cors_origin if CONSOLE_ORIGIN_PARAMETER.encode() in text else None
+        digest.update(json.dumps([given, origin], sort_keys=True).encode())
         return digest.hexdigest()
 
     def _template_paths(self) -> list[tuple[Path, str, str]]:
@@ -1003,6 +1007,8 @@ class LocalPlatform:
             stack = _Stack(
                 service, region, kept["sam"], kept["cfn"], deployed, path.parent, kept["apis"]
             )
+            self._digests[(name, region)] = kept["digest"]
+            self._locations[(name, region)] = kept["template_path"]
             if self._template_digest(path, service) != kept["digest"]:
                 try:
                     stack = self._update_stack(path, stack)
@@ -1034,25 +1040,16 @@ class LocalPlatform:
             }
             folder.mkdir(parents=True, exist_ok=True)
             aws = self._tell_moto(f"save {folder / AWS_STATE_FILE}")
-            paths = {
-                (name, service): self._location(path)
-                for path, name, service in self._template_paths()
-            }
             stacks = []
             for stack in self.stacks:
-                template_path = paths.get(
-                    (stack.deployed.name, stack.service),
-                    self._location(stack.base / "template.yaml"),
-                )
+                key = (stack.deployed.name, stack.region)
                 stacks.append(
                     {
                         "name": stack.deployed.name,
                         "service": stack.service,
                         "region": stack.region,
-                        "template_path": template_path,
-                        "digest": self._template_digest(
-                            self.config.root / template_path, stack.service
-                        ),
+                        "template_path": self._locations[key],
+                        "digest": self._digests[key],
                         "sam": stack.sam,
                         "cfn": stack.cfn,
                         "template": stack.deployed.template,
