@@ -341,7 +341,6 @@ class LocalPlatform:
             self.control_server.start()
             self.info["control_url"] = self.control_server.url
             self.info["startup_seconds"] = round(time.monotonic() - started, 2)
-            self._running = True
             if self.config.state_dir is not None:
                 self.save_state()  # from now on a start finds the stacks, whatever happens
                 if self.config.snapshot_seconds > 0:
@@ -349,6 +348,7 @@ class LocalPlatform:
                         target=self._snapshot_periodically, name="snapshots", daemon=True
                     )
                     self._snapshots.start()
+            self._running = True
             if self.config.write_state:
                 path = self.config.state_file or self.config.root / ".local" / "platform.json"
                 path.parent.mkdir(parents=True, exist_ok=True)
