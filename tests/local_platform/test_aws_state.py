@@ -80,6 +80,8 @@ def _populate(aws: Any) -> dict[str, Any]:
     aws("cloudformation").create_stack(
         StackName="tenant-1", TemplateBody=json.dumps({"Resources": {"Queue": queue}})
     )
+    made["topic"] = aws("sns").create_topic(Name="alerts")["TopicArn"]  # a signing key
+    made["kms"] = aws("kms").create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
     made["api_key"] = aws("apigateway").create_api_key(name="tenant-1", enabled=True)["id"]
     return made
 
@@ -111,6 +113,9 @@ def test_a_snapshot_restores_every_resource_with_its_ids(aws: Any, tmp_path: Pat
     assert aws("events").describe_event_bus(Name="saas")["Name"] == "saas"
     stack = aws("cloudformation").describe_stacks(StackName="tenant-1")["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert aws("sns").get_topic_attributes(TopicArn=made["topic"])["Attributes"]
+    public = aws("kms").get_public_key(KeyId=made["kms"]["KeyId"])["PublicKey"]
+    assert public
     assert aws("apigateway").get_api_key(apiKey=made["api_key"])["name"] == "tenant-1"
     # and the restored state takes new writes
     dynamodb.put_item(TableName="orders", Item={"pk": {"S": "order-2"}})

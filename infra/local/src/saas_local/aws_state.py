@@ -99,6 +99,39 @@ def _portable_key(key: Any) -> tuple[Any, tuple[dict[str, Any]]]:
     return _import_key, (key.as_dict(private=True),)
 
 
+def _private_key(pem: bytes) -> Any:
+    from cryptography.hazmat.primitives import serialization
+
+    return serialization.load_pem_private_key(pem, password=None)
+
+
+def _public_key(pem: bytes) -> Any:
+    from cryptography.hazmat.primitives import serialization
+
+    return serialization.load_pem_public_key(pem)
+
+
+def _portable_private_key(key: Any) -> tuple[Any, tuple[bytes]]:
+    # Keys moto makes (SNS's signing key, KMS's, ACM's): pickled as PEM, the same key restored.
+    from cryptography.hazmat.primitives import serialization
+
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return _private_key, (pem,)
+
+
+def _portable_public_key(key: Any) -> tuple[Any, tuple[bytes]]:
+    from cryptography.hazmat.primitives import serialization
+
+    pem = key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return _public_key, (pem,)
+
+
 def _weak_values(values: dict[Any, Any]) -> weakref.WeakValueDictionary[Any, Any]:
     return weakref.WeakValueDictionary(values)
 
@@ -158,6 +191,12 @@ def _dispatch_table() -> dict[Any, Any]:
     for lock_type in _LOCK_TYPES:
         table[lock_type] = _fresh_lock
     table[jwk.RSAKey] = _portable_key
+    from cryptography.hazmat.bindings._rust import openssl
+
+    for private in (openssl.rsa.RSAPrivateKey, openssl.ec.ECPrivateKey):
+        table[private] = _portable_private_key
+    for public in (openssl.rsa.RSAPublicKey, openssl.ec.ECPublicKey):
+        table[public] = _portable_public_key
     table[weakref.WeakValueDictionary] = _portable_weak_values
     table[defaultdict] = _portable_defaultdict
     for subclass in _subclasses(defaultdict):
