@@ -14,8 +14,8 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 from moto.core.base_backend import BackendDict
+from moto.server import ThreadedMotoServer
 
 from saas_local import aws_state, cli
 
@@ -25,8 +25,24 @@ PASSWORD = "Passw0rd!state"
 
 @pytest.fixture
 def aws() -> Iterator[Any]:
-    with mock_aws():
-        yield lambda service: boto3.client(service, region_name=REGION)
+    """moto's server in this process (its backends are this process's, as in aws_server)."""
+    BackendDict.reset()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+
+    def client(service: str) -> Any:
+        return boto3.client(
+            service,
+            region_name=REGION,
+            endpoint_url=f"http://{host}:{port}",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    yield client
+    server.stop()
+    BackendDict.reset()
 
 
 def _populate(aws: Any) -> dict[str, Any]:
@@ -178,3 +194,76 @@ def test_fresh_comes_from_the_flag_or_the_environment(monkeypatch: pytest.Monkey
     assert cli._arguments([]).fresh is True
     monkeypatch.setenv("FRESH", "0")
     assert cli._arguments([]).fresh is False
+
+
+def _pump(aws: Any, stream_arn: str, invoke: Any) -> Any:
+    from saas_local.pumps import StreamPump
+
+    return StreamPump(
+        name="orders-relay",
+        clients=aws,
+        stream_arn=stream_arn,
+        invoke=invoke,
+        function_arn="arn:aws:lambda:us-east-1:123456789012:function:relay",
+        batch_size=1,
+        report_batch_item_failures=True,
+        maximum_retry_attempts=-1,
+        retry_backoff=0.01,
+    )
+
+
+def _keys(event: dict[str, Any]) -> list[str]:
+    return [r["dynamodb"]["Keys"]["pk"]["S"] for r in event["Records"]]
+
+
+def test_a_stream_poller_started_again_goes_on_where_it_stood(aws: Any) -> None:
+    made = _populate(aws)  # the table holds order-1 already
+    dynamodb = aws("dynamodb")
+    for key in ("order-2", "order-3"):
+        dynamodb.put_item(TableName="orders", Item={"pk": {"S": key}})
+    before: list[str] = []
+
+    def fails_at_order_3(event: dict[str, Any]) -> dict[str, Any]:
+        if _keys(event) == ["order-3"]:
+            return {
+                "batchItemFailures": [
+                    {"itemIdentifier": event["Records"][0]["dynamodb"]["SequenceNumber"]}
+                ]
+            }
+        before.extend(_keys(event))
+        return {"batchItemFailures": []}
+
+    pump = _pump(aws, made["stream"], fails_at_order_3)
+    pump.start()
+    try:
+        deadline = time.monotonic() + 10
+        while before != ["order-1", "order-2"] and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.1)  # order-3 failing, retried
+    finally:
+        pump.signal_stop()
+        pump.join()
+    positions = pump.positions()
+    assert before == ["order-1", "order-2"]
+    assert [kind for kind, _ in positions.values()] == ["AT_SEQUENCE_NUMBER"]
+
+    dynamodb.put_item(TableName="orders", Item={"pk": {"S": "order-4"}})  # while it was down
+    after: list[str] = []
+
+    def succeeds(event: dict[str, Any]) -> dict[str, Any]:
+        after.extend(_keys(event))
+        return {"batchItemFailures": []}
+
+    again = _pump(aws, made["stream"], succeeds)
+    again.start(positions)
+    try:
+        deadline = time.monotonic() + 10
+        while len(after) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.1)
+    finally:
+        again.signal_stop()
+        again.join()
+    # what was done is not delivered again; what was not (and what came meanwhile) is
+    assert after == ["order-3", "order-4"]
+    assert [kind for kind, _ in again.positions().values()] == ["AFTER_SEQUENCE_NUMBER"]
