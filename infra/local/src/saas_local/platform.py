@@ -342,7 +342,10 @@ class LocalPlatform:
             self.info["control_url"] = self.control_server.url
             self.info["startup_seconds"] = round(time.monotonic() - started, 2)
             if self.config.state_dir is not None:
-                self.save_state()  # from now on a start finds the stacks, whatever happens
+                # From now on a start finds the stacks, whatever happens (a restore that changed
+                # nothing finds them already).
+                if saved is None or (self.restored_from or {}).get("updated"):
+                    self.save_state()
                 if self.config.snapshot_seconds > 0:
                     self._snapshots = threading.Thread(
                         target=self._snapshot_periodically, name="snapshots", daemon=True
