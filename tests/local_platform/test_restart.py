@@ -245,3 +245,48 @@ def test_a_fresh_start_is_empty(state_dir: Path, kept: Kept) -> None:
 def _no_leftover(state_dir: Path) -> Iterator[None]:
     yield
     assert not list(state_dir.glob("*.partial"))  # every save was written whole
+
+
+def test_a_template_changed_while_stopped_is_updated_at_the_start(tmp_path: Path) -> None:
+    import shutil
+    import urllib.error
+    import urllib.request
+
+    from saas_local.testing import start_platform
+
+    fixtures = Path(__file__).parent / "fixture_services"
+    shop = tmp_path / "shop"
+    shutil.copytree(fixtures / "shop", shop)
+    templates = [fixtures / "gatekeeper/template.yaml", shop / "template.yaml"]
+    options: dict[str, Any] = {"region_map": REGIONS, "console": False}
+    options["state_dir"] = tmp_path / "state"
+
+    def status(url: str) -> int:
+        try:
+            with urllib.request.urlopen(url, timeout=30) as answer:
+                return int(answer.status)
+        except urllib.error.HTTPError as error:
+            with error:
+                return int(error.code)
+
+    with start_platform(ROOT, templates, **options) as platform:
+        assert status(platform.api_url + "/broken") == 401  # declared, behind the authorizer
+        queues = {u.rsplit("/", 1)[1] for u in platform.client("sqs").list_queues()["QueueUrls"]}
+    template = shop / "template.yaml"
+    source = template.read_text()
+    removed = source.replace(
+        "        Broken:\n          Type: Api\n"
+        "          Properties: {RestApiId: !Ref ShopApi, Path: /broken, Method: GET}\n",
+        "",
+    )
+    assert removed != source
+    template.write_text(removed)
+    with start_platform(ROOT, templates, **options) as platform:
+        assert platform.info["state"]["restored"] is True
+        assert platform.info["state"]["updated"] == ["saas-shop (us-east-1)"]
+        assert status(platform.api_url + "/broken") == 404  # the route is gone
+        assert status(platform.api_url + "/public") == 200
+        urls = platform.client("sqs").list_queues()["QueueUrls"]
+        assert {u.rsplit("/", 1)[1] for u in urls} == queues
+    with start_platform(ROOT, templates, **options) as platform:  # saved as updated
+        assert platform.info["state"]["updated"] == []
