@@ -35,6 +35,10 @@ class Restart:
     fresh_start_s: float  # the first start: every stack deployed
     stop_s: float  # the stop, the data saved last
     restart_s: float  # the start on the kept data, until it serves
+    aws_restore_s: float  # of which moto's process loading the snapshot
+    running_save_s: float  # a snapshot while it runs (periodic or save_state())
+    running_hold_s: float  # of which AWS requests were held (the pickling)
+    stop_save_s: float  # the save at stop
     aws_bytes: int
     platform_bytes: int
     active_after: int
@@ -97,13 +101,16 @@ def measure(tenants: int = DEFAULT_TENANTS) -> Restart:
             ids = _onboard(platform, tenants)
             onboarding_s = time.monotonic() - began
             print(f"  {tenants} tenants ACTIVE in {onboarding_s:.0f} s", file=sys.stderr)
+            running_save = platform.platform.save_state()
             stopping = time.monotonic()
         stop_s = time.monotonic() - stopping
+        stop_save = platform.platform.last_save
         aws_bytes = (state / "aws.pickle").stat().st_size
         platform_bytes = (state / "platform.pickle").stat().st_size
         started = time.monotonic()
         with start_platform(**options) as platform:
             restart_s = time.monotonic() - started
+            aws_restore_s = platform.info["state"].get("aws_restore_seconds", 0.0)
             if not platform.info["state"]["restored"]:
                 raise RuntimeError("the second start did not restore the kept data")
             active = _statuses(platform, ids)["ACTIVE"]
@@ -115,6 +122,10 @@ def measure(tenants: int = DEFAULT_TENANTS) -> Restart:
         fresh_start_s=fresh_start_s,
         stop_s=stop_s,
         restart_s=restart_s,
+        aws_restore_s=aws_restore_s,
+        running_save_s=running_save["seconds"],
+        running_hold_s=running_save["aws_held_seconds"],
+        stop_save_s=stop_save["seconds"],
         aws_bytes=aws_bytes,
         platform_bytes=platform_bytes,
         active_after=active,
@@ -134,8 +145,10 @@ def rows(result: Restart) -> list[Row]:
             met=result.active_after == result.tenants == result.stacks_after,
             note=(
                 f"kept data {result.aws_bytes / 1e6:.1f} MB AWS + "
-                f"{result.platform_bytes / 1e6:.1f} MB platform; stop with save "
-                f"{result.stop_s:.1f} s"
+                f"{result.platform_bytes / 1e6:.1f} MB platform; moto loads it in "
+                f"{result.aws_restore_s:.1f} s; a snapshot while running "
+                f"{result.running_save_s:.2f} s (AWS requests held {result.running_hold_s:.2f} s); "
+                f"stop {result.stop_s:.1f} s, of which the save {result.stop_save_s:.2f} s"
             ),
         )
     ]
@@ -153,7 +166,8 @@ def main(argv: list[str]) -> int:
     print(
         f"{result.tenants} tenants (onboarded in {result.onboarding_s:.0f} s): fresh start "
         f"{result.fresh_start_s:.1f} s, stop {result.stop_s:.1f} s, start on kept data "
-        f"{result.restart_s:.1f} s; kept {result.aws_bytes:,} bytes (AWS) + "
+        f"{result.restart_s:.1f} s (moto loading {result.aws_restore_s:.1f} s); "
+        f"kept {result.aws_bytes:,} bytes (AWS) + "
         f"{result.platform_bytes:,} bytes (platform); after it {result.active_after} ACTIVE, "
         f"{result.stacks_after} stacks"
     )

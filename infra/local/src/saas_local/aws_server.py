@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +58,10 @@ def _serve_commands(gate: RequestGate) -> None:
             answer: dict[str, Any] = {"error": f"unknown command {line.strip()!r}"}
         else:
             try:
-                with gate.exclusive():
+                began = time.monotonic()
+                with gate.exclusive():  # new requests wait from here: held_seconds
                     answer = snapshot(Path(argument))
+                answer["held_seconds"] = round(time.monotonic() - began, 3)
             except Exception as exc:  # the server goes on serving; the platform reports it
                 answer = {"error": f"{type(exc).__name__}: {exc}"}
         print(json.dumps(answer), flush=True)
@@ -93,10 +96,12 @@ def main() -> None:
     gate = RequestGate()
     gate_requests(gate)
     saved = Path(os.environ.get(ENV_STATE) or os.devnull)
-    restored = 0
+    restored, restore_seconds = 0, 0.0
     if saved.is_file():  # loading imports the models it holds; the rest warm up after
+        began = time.monotonic()
         try:
             restored = restore(saved)
+            restore_seconds = round(time.monotonic() - began, 2)
         except SnapshotError as exc:
             print(json.dumps({"error": str(exc)}), flush=True)
             return
@@ -105,7 +110,8 @@ def main() -> None:
     server.start()
     bound_host, bound_port = server.get_host_and_port()
     threading.Thread(target=_warm_up, daemon=True).start()
-    print(json.dumps({"host": bound_host, "port": bound_port, "restored": restored}), flush=True)
+    address = {"host": bound_host, "port": bound_port}
+    print(json.dumps({**address, "restored": restored, "seconds": restore_seconds}), flush=True)
     _serve_commands(gate)  # until the parent closes the pipe (or dies)
     server.stop()
 

@@ -278,6 +278,8 @@ class LocalPlatform:
         self._snapshots_stop = threading.Event()
         self._snapshots: threading.Thread | None = None
         self.restored_from: dict[str, Any] | None = None  # the saved state this start resumed
+        self.last_save: dict[str, Any] | None = None  # what the last save_state() wrote
+        self._aws_restore_seconds = 0.0
         plan = config.faults
         # The gateway's, the pumps' and the function runtimes' faults; the AWS APIs' are decided
         # in moto's process (faults.moto_injector), told each plan by set_faults.
@@ -505,6 +507,7 @@ class LocalPlatform:
         if "error" in address:
             raise LocalPlatformError(f"moto's server did not start: {address['error']}")
         self._aws_endpoint_url = f"http://{address['host']}:{address['port']}"
+        self._aws_restore_seconds = float(address.get("seconds") or 0.0)
 
     def _stop_moto(self) -> None:
         process, self._moto = self._moto, None
@@ -1024,7 +1027,11 @@ class LocalPlatform:
             self._deploy(path, name, service, region)
             updated.append(f"{name} ({region}, new)")
         self._stream_positions = dict(saved["positions"])
-        self.restored_from = {"saved_at": saved["saved_at"], "updated": updated}
+        self.restored_from = {
+            "saved_at": saved["saved_at"],
+            "updated": updated,
+            "aws_restore_seconds": self._aws_restore_seconds,
+        }
 
     def save_state(self) -> dict[str, Any]:
         """Save the platform's data now (config.state_dir): the stream pollers' positions first,
@@ -1072,13 +1079,15 @@ class LocalPlatform:
             partial = target.with_name(target.name + ".partial")
             partial.write_bytes(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
             partial.replace(target)
-        return {
+        self.last_save = {
             "dir": str(folder),
             "aws_bytes": aws["bytes"],
             "platform_bytes": target.stat().st_size,
-            "aws_seconds": aws["seconds"],
+            "aws_seconds": aws["seconds"],  # pickling
+            "aws_held_seconds": aws["held_seconds"],  # new AWS requests waited (at most)
             "seconds": round(time.monotonic() - started, 3),
         }
+        return self.last_save
 
     def _snapshot_periodically(self) -> None:
         while not self._snapshots_stop.wait(self.config.snapshot_seconds):
