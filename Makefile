@@ -158,10 +158,10 @@ bench: sync ## every benchmark: one table, then onboarding at 100 and 1000 tenan
 bench-onboarding: sync ## tenants through the local platform and back out (SIZES="100 1000"): tenants/s, growth, no stack left
 	$(BIN)/python -m bench.onboarding $(SIZES)
 
-run: sync ## the whole platform on this machine, in the foreground (API_PORT=8080, CONSOLE_PORT=8081, REGION_MAP='{"us":"us-east-1",...}', FAULTS=dynamodb.throttle=0.1 FAULT_SEED=7); Ctrl-C stops it
+run: sync ## the whole platform on this machine, in the foreground (API_PORT=8080, CONSOLE_PORT=8081, REGION_MAP='{"us":"us-east-1",...}', FAULTS=dynamodb.throttle=0.1 FAULT_SEED=7); Ctrl-C stops it; its data is kept in .local/state for the next run (FRESH=1 starts empty)
 	# The console (web/) is built first when its sources changed; without npm it is left out.
 	$(BIN)/saas-local --root $(CURDIR) build-console
-	$(BIN)/saas-local --root $(CURDIR)
+	$(BIN)/saas-local --root $(CURDIR) $(if $(filter-out 0,$(FRESH)),--fresh)
 
 faults: sync ## the running platform's faults: FAULTS='kind=share,...' (or JSON, or a file) replaces them, FAULTS= turns them off, none given prints them and the counts
 	$(BIN)/saas-local --root $(CURDIR) faults

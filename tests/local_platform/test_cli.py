@@ -69,6 +69,7 @@ def test_ctrl_c_stops_the_platform_and_everything_it_started(tmp_path):
         sys.executable, "-m", "saas_local.cli", "--root", str(ROOT), "--port", "0",
         "--region-map", '{"us": "us-east-1"}', "--state-file", str(state),
         "--template", str(FIXTURES / "gatekeeper/template.yaml"),
+        "--state-dir", str(tmp_path / "state"),
     ]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
@@ -98,6 +99,10 @@ def test_ctrl_c_stops_the_platform_and_everything_it_started(tmp_path):
     assert "SaaS platform running locally" in printed
     assert not state.exists()  # it no longer describes a running platform
     assert info["api_url"] in printed
+    # and its data was saved on the way out, for the next start
+    assert "started empty (fresh); kept in" in printed
+    assert (tmp_path / "state" / "aws.pickle").stat().st_size > 0
+    assert (tmp_path / "state" / "platform.pickle").stat().st_size > 0
 
 
 def _parent(proc: Path) -> int:

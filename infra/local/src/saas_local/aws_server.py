@@ -2,7 +2,10 @@
 (moto keeps its state per process), and moto's work runs beside the gateway and the pumps
 instead of competing with them for one interpreter lock.
 
-Protocol: prints one JSON line {"host", "port"} when serving; stops when stdin closes.
+Protocol: prints one JSON line {"host", "port"} when serving; stops when stdin closes. Its AWS
+state can be kept: started with ENV_STATE naming a snapshot that exists, it serves that state;
+the line `save <path>` on stdin writes a snapshot there (every request waits while it is taken)
+and answers one JSON line {"path", "bytes", "seconds"} (or {"error"}).
 """
 
 from __future__ import annotations
@@ -13,6 +16,14 @@ import os
 import signal
 import sys
 import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from saas_local.aws_state import RequestGate, SnapshotError, gate_requests, restore, snapshot
+
+# The snapshot moto's server starts from, when the file exists (LocalPlatform sets it).
+ENV_STATE = "SAAS_LOCAL_AWS_STATE"
 
 
 def _warm_up() -> None:
@@ -37,6 +48,23 @@ def _serialize_dynamodb() -> None:
             return call_action(self)
 
     DynamoHandler.call_action = serialized  # type: ignore[method-assign]
+
+
+def _serve_commands(gate: RequestGate) -> None:
+    """stdin's lines until it closes: `save <path>` snapshots the state there."""
+    for line in sys.stdin:
+        command, _, argument = line.strip().partition(" ")
+        if command != "save" or not argument:
+            answer: dict[str, Any] = {"error": f"unknown command {line.strip()!r}"}
+        else:
+            try:
+                began = time.monotonic()
+                with gate.exclusive():  # new requests wait from here: held_seconds
+                    answer = snapshot(Path(argument))
+                answer["held_seconds"] = round(time.monotonic() - began, 3)
+            except Exception as exc:  # the server goes on serving; the platform reports it
+                answer = {"error": f"{type(exc).__name__}: {exc}"}
+        print(json.dumps(answer), flush=True)
 
 
 def main() -> None:
@@ -67,13 +95,26 @@ def main() -> None:
     install_aws_faults()  # the AWS APIs' faults: one wrapper of moto's dispatch
 
     _serialize_dynamodb()
+    gate = RequestGate()
+    gate_requests(gate)
+    saved = Path(os.environ.get(ENV_STATE) or os.devnull)
+    restored, restore_seconds = 0, 0.0
+    if saved.is_file():  # loading imports the models it holds; the rest warm up after
+        began = time.monotonic()
+        try:
+            restored = restore(saved)
+            restore_seconds = round(time.monotonic() - began, 2)
+        except SnapshotError as exc:
+            print(json.dumps({"error": str(exc)}), flush=True)
+            return
 
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     bound_host, bound_port = server.get_host_and_port()
     threading.Thread(target=_warm_up, daemon=True).start()
-    print(json.dumps({"host": bound_host, "port": bound_port}), flush=True)
-    sys.stdin.read()  # until the parent closes the pipe (or dies)
+    address = {"host": bound_host, "port": bound_port}
+    print(json.dumps({**address, "restored": restored, "seconds": restore_seconds}), flush=True)
+    _serve_commands(gate)  # until the parent closes the pipe (or dies)
     server.stop()
 
 

@@ -86,6 +86,25 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         default=int(os.environ["FAULT_SEED"]) if os.environ.get("FAULT_SEED") else None,
         help="the faults' seed (env FAULT_SEED): the same seed repeats a run's faults",
     )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        default=os.environ.get("FRESH", "") not in ("", "0"),
+        help="run: start empty, replacing the data kept from the last run (env FRESH=1)",
+    )
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        help="run: where the platform keeps its data across a stop and a start (default: "
+        "<root>/.local/state)",
+    )
+    parser.add_argument(
+        "--snapshot-seconds",
+        type=float,
+        default=float(os.environ.get("SNAPSHOT_SECONDS", "60")),
+        help="run: save the data this often while running, besides at stop (env "
+        "SNAPSHOT_SECONDS; default 60; 0: only at stop)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every deployment step")
     parser.add_argument(
         "command",
@@ -178,6 +197,18 @@ def build_console(args: argparse.Namespace) -> int:
     return 0
 
 
+def state_line(info: dict[str, Any]) -> str:
+    """What the banner says of the data: resumed from the last run, or started empty."""
+    state: dict[str, Any] = info.get("state") or {}
+    if not state.get("kept"):
+        return "not kept (started empty)"
+    if state.get("restored"):
+        updated = state.get("updated") or []
+        changed = f"; updated: {', '.join(updated)}" if updated else ""
+        return f"restored from {state['dir']} (saved {state.get('saved_at')}){changed}"
+    return f"started empty (fresh); kept in {state['dir']}"
+
+
 def banner(info: dict[str, Any], console_note: str = "") -> str:
     admin: dict[str, str] = info.get("system_admin") or {}
     console = info.get("console_url") or f"(none: the console is {console_note or 'not served'})"
@@ -185,6 +216,7 @@ def banner(info: dict[str, Any], console_note: str = "") -> str:
         [
             "",
             "SaaS platform running locally (Ctrl-C stops it)",
+            f"  data               {state_line(info)}",
             f"  console_url        {console}",
             f"  api_url            {info['api_url']}",
             f"  aws_endpoint_url   {info['aws_endpoint_url']}",
@@ -232,6 +264,9 @@ def main(argv: list[str] | None = None) -> int:
         state_file=args.state_file,
         function_log=args.function_log.resolve() if args.function_log else None,
         faults=fault_plan,
+        state_dir=(args.state_dir or args.root / ".local" / "state").resolve(),
+        fresh=args.fresh,
+        snapshot_seconds=args.snapshot_seconds,
     )
     stopping = threading.Event()
 

@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import os
+import pickle
 import secrets
 import string
 import subprocess
@@ -54,6 +55,13 @@ CONSOLE_DIST = Path("web") / "dist"
 
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
+
+# The platform's kept data, in its state_dir: moto's AWS state (written by moto's process) and
+# what the platform deployed there (its stacks as deployed, user pools, SystemAdmin, the stream
+# pollers' positions). Both or neither: a start restores from the two.
+AWS_STATE_FILE = "aws.pickle"
+PLATFORM_STATE_FILE = "platform.pickle"
+STATE_FORMAT = 1
 
 
 def _source_arn(pump: Any) -> str:
@@ -172,6 +180,14 @@ class PlatformConfig:
     # Faults injected on purpose (saas_local.faults): a plan, or its text (JSON, a file, or
     # `kind=share,...`). None: no faults.
     faults: faults.FaultPlan | str | None = None
+    # Where the platform keeps its data across a stop and a start (`make run`: <root>/.local/
+    # state): saved at stop (after the gateway, the pollers and the functions stopped), every
+    # `snapshot_seconds` while it runs (0: only at stop) and by save_state(); a start restores
+    # it. None: nothing kept (tests, unless they ask). fresh: start empty even when state is
+    # there (it is replaced).
+    state_dir: Path | None = None
+    fresh: bool = False
+    snapshot_seconds: float = 60.0
 
     @property
     def home_region(self) -> str:
@@ -254,6 +270,16 @@ class LocalPlatform:
         self._deploy_lock = threading.Lock()
         self._usage: UsagePlanEnforcer | None = None
         self._authorizer_caches: dict[str, AuthorizerCache] = {}
+        self._moto_lock = threading.Lock()  # one command at a time on moto's stdin
+        self._stream_positions: dict[str, dict[str, list[str]]] = {}  # restored, until used
+        self._digests: dict[tuple[str, str], str] = {}  # (stack, region): as deployed
+        self._locations: dict[tuple[str, str], str] = {}  # (stack, region): its template
+        self._running = False  # started completely: a stop then saves the state
+        self._snapshots_stop = threading.Event()
+        self._snapshots: threading.Thread | None = None
+        self.restored_from: dict[str, Any] | None = None  # the saved state this start resumed
+        self.last_save: dict[str, Any] | None = None  # what the last save_state() wrote
+        self._aws_restore_seconds = 0.0
         plan = config.faults
         # The gateway's, the pumps' and the function runtimes' faults; the AWS APIs' are decided
         # in moto's process (faults.moto_injector), told each plan by set_faults.
@@ -294,22 +320,40 @@ class LocalPlatform:
         started = time.monotonic()
         try:
             self._bind_console()
-            self._start_moto()
+            saved = self._saved_state()
+            self._start_moto(restore=saved is not None)
             log.info(
                 "moto's server at %s (%.1f s)", self.aws_endpoint_url, time.monotonic() - started
             )
-            for region in self.config.regions:
-                self._deploy_region(region)
-            log.info("stacks deployed (%.1f s)", time.monotonic() - started)
+            if saved is None:
+                for region in self.config.regions:
+                    self._deploy_region(region)
+                log.info("stacks deployed (%.1f s)", time.monotonic() - started)
+            else:
+                self._restore_stacks(saved)
+                log.info("stacks restored (%.1f s)", time.monotonic() - started)
             self._start_functions_and_pumps()
+            self._stream_positions = {}
             self._start_gateway()
             log.info("pumps and gateway started (%.1f s)", time.monotonic() - started)
-            self.info = self._create_system_admin()
+            self.info = self._create_system_admin(saved["system_admin"] if saved else None)
+            self.info["state"] = self._state_note(saved)
             self._start_console()
             self.control_server = ControlServer(self.redeploy, self.set_faults)
             self.control_server.start()
             self.info["control_url"] = self.control_server.url
             self.info["startup_seconds"] = round(time.monotonic() - started, 2)
+            if self.config.state_dir is not None:
+                # From now on a start finds the stacks, whatever happens (a restore that changed
+                # nothing finds them already).
+                if saved is None or (self.restored_from or {}).get("updated"):
+                    self.save_state()
+                if self.config.snapshot_seconds > 0:
+                    self._snapshots = threading.Thread(
+                        target=self._snapshot_periodically, name="snapshots", daemon=True
+                    )
+                    self._snapshots.start()
+            self._running = True
             if self.config.write_state:
                 path = self.config.state_file or self.config.root / ".local" / "platform.json"
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -323,7 +367,12 @@ class LocalPlatform:
     def stop(self) -> None:
         """Stop everything started. Functions first: queued invocations are refused and running
         ones get a few seconds, so no gateway request or poller waits out a function timeout;
-        each step is started everywhere before it is waited for."""
+        each step is started everywhere before it is waited for. With a state_dir, the state is
+        saved last, when nothing runs any more: all a client was answered is in it."""
+        self._snapshots_stop.set()
+        if self._snapshots is not None:
+            self._snapshots.join()
+            self._snapshots = None
         if self.control_server is not None:
             self.control_server.stop()
             self.control_server = None
@@ -346,6 +395,12 @@ class LocalPlatform:
             self.console_server = None
         for pump in self.pumps:
             pump.join()
+        if self._running and self.config.state_dir is not None:
+            try:
+                self.save_state()
+            except Exception:  # the platform still stops; the previous snapshot is kept
+                log.exception("the state could not be saved at stop")
+        self._running = False
         self.pumps = []
         for client in self._clients.values():
             client.close()
@@ -423,9 +478,14 @@ class LocalPlatform:
             counts[kind] = counts.get(kind, 0) + count
         return {"plan": self.faults.plan.to_json(), "counts": counts}
 
-    def _start_moto(self) -> None:
+    def _start_moto(self, restore: bool = False) -> None:
+        from saas_local.aws_server import ENV_STATE
+
         environment = dict(os.environ)
         environment[faults.ENV_MOTO_PLAN] = json.dumps(self.faults.plan.to_json())
+        environment.pop(ENV_STATE, None)
+        if restore and self.config.state_dir is not None:
+            environment[ENV_STATE] = str(self.config.state_dir / AWS_STATE_FILE)
         self._moto = subprocess.Popen(
             [
                 sys.executable,
@@ -444,7 +504,10 @@ class LocalPlatform:
         if not line:
             raise LocalPlatformError("moto's server did not start (see its output above)")
         address = json.loads(line)
+        if "error" in address:
+            raise LocalPlatformError(f"moto's server did not start: {address['error']}")
         self._aws_endpoint_url = f"http://{address['host']}:{address['port']}"
+        self._aws_restore_seconds = float(address.get("seconds") or 0.0)
 
     def _stop_moto(self) -> None:
         process, self._moto = self._moto, None
@@ -501,6 +564,8 @@ class LocalPlatform:
         apis = moto_gaps.create_rest_apis(cfn, apigateway, name)
         moto_gaps.create_usage_plans(cfn, apigateway, apis, deployed.resolve)
         self.stacks.append(_Stack(service, region, sam, cfn, deployed, path.parent, apis))
+        self._digests[(name, region)] = self._template_digest(path, service)
+        self._locations[(name, region)] = self._location(path)
         log.info("deployed %s in %s", name, region)
 
     def _translate(
@@ -622,6 +687,8 @@ class LocalPlatform:
             reason = f"{status['StackStatus']} {status.get('StackStatusReason', '')}"
             raise DeployRefused(f"{name} ({region}): {reason}; the previous version serves")
         deployed = DeployedStack(name, region, deployable, self._region_clients(region))
+        if template is None:
+            self._digests[(name, region)] = self._template_digest(path, stack.service)
         return _Stack(stack.service, region, sam, cfn, deployed, stack.base, stack.apis)
 
     def _swap_functions_and_pumps(self, stacks: Sequence[_Stack]) -> None:
@@ -747,7 +814,10 @@ class LocalPlatform:
                 starting_position=source.starting_position,
                 faults=self.faults,
             )
-        pump.start()
+        if isinstance(pump, StreamPump):  # where it was at the last save, when restored
+            pump.start(self._stream_positions.get(f"{name}|{arn}"))
+        else:
+            pump.start()
         self.pumps.append(pump)
 
     def _routes(self) -> list[GatewayRoute]:
@@ -809,7 +879,9 @@ class LocalPlatform:
         )
         self.flush_watcher.start()
 
-    def _create_system_admin(self) -> dict[str, Any]:
+    def _create_system_admin(self, restored: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """What clients need (.local/platform.json); the SystemAdmin created in the user pool,
+        or the one `restored` (already in the restored pool)."""
         home = self.config.home_region
         info: dict[str, Any] = {
             "api_url": f"http://{self.config.host}:{self.gateway_server.port}"
@@ -828,6 +900,9 @@ class LocalPlatform:
         if not pools:
             return info
         info["user_pool_id"], info["user_pool_client_id"] = pools[0], (clients or [None])[0]
+        if restored is not None:
+            info["system_admin"] = dict(restored)
+            return info
         username, password = self.config.system_admin_username, _password()
         cognito = self.client("cognito-idp", home)
         cognito.admin_create_user(
@@ -844,3 +919,196 @@ class LocalPlatform:
         )
         info["system_admin"] = {"username": username, "password": password}
         return info
+
+    # -- the data kept across a stop and a start ---------------------------------------------
+    def _saved_state(self) -> dict[str, Any] | None:
+        """The state this start resumes: None when none is kept, none was saved, or the start is
+        fresh (then what was saved goes)."""
+        folder = self.config.state_dir
+        if folder is None:
+            return None
+        files = [folder / AWS_STATE_FILE, folder / PLATFORM_STATE_FILE]
+        if self.config.fresh or not all(f.is_file() for f in files):
+            for stale in files:
+                stale.unlink(missing_ok=True)
+            return None
+        try:
+            with files[1].open("rb") as file:
+                saved: dict[str, Any] = pickle.load(file)
+        except Exception as exc:
+            raise LocalPlatformError(
+                f"{files[1]}: cannot be read ({exc}): start fresh (make run FRESH=1)"
+            ) from exc
+        if saved.get("format") != STATE_FORMAT:
+            raise LocalPlatformError(
+                f"{files[1]}: format {saved.get('format')}, this platform reads {STATE_FORMAT}: "
+                "start fresh (make run FRESH=1)"
+            )
+        if saved["regions"] != self.config.regions:
+            raise LocalPlatformError(
+                f"{folder}: saved with the regions {saved['regions']}, started with "
+                f"{self.config.regions}: use the same REGION_MAP or start fresh (make run FRESH=1)"
+            )
+        return saved
+
+    def _state_note(self, saved: Mapping[str, Any] | None) -> dict[str, Any]:
+        folder = self.config.state_dir
+        if folder is None:
+            return {"kept": False, "restored": False}
+        note: dict[str, Any] = {"kept": True, "dir": str(folder), "restored": saved is not None}
+        if saved is not None and self.restored_from is not None:
+            note.update(self.restored_from)
+        return note
+
+    def _location(self, path: Path) -> str:
+        """A template's place as kept: relative to the root when under it (a moved checkout)."""
+        try:
+            return str(path.resolve().relative_to(self.config.root.resolve()))
+        except ValueError:
+            return str(path.resolve())
+
+    def _template_digest(self, path: Path, service: str) -> str:
+        """What decides whether a kept stack is deployed as its template is now: the template,
+        the parameters the platform gives it (its permission file, this start's overrides, the
+        CORS origin). Taken when the stack is deployed: a save keeps what runs."""
+        text = path.read_bytes()
+        digest = hashlib.sha256(text)
+        for permissions in sorted(path.parent.glob(ROUTE_PERMISSIONS_FILES)):
+            digest.update(permissions.read_bytes())
+        given = dict(self.config.parameters.get(service, {}))
+        origin = self.cors_origin if CONSOLE_ORIGIN_PARAMETER.encode() in text else None
+        digest.update(json.dumps([given, origin], sort_keys=True).encode())
+        return digest.hexdigest()
+
+    def _template_paths(self) -> list[tuple[Path, str, str]]:
+        """(template, stack name, service) of every stack the configuration deploys."""
+        platform_template = (
+            self.config.platform_template or self.config.root / "infra/platform.yaml"
+        )
+        found = [(platform_template, PLATFORM_STACK, "platform")]
+        for template in (
+            self.config.service_templates
+            if self.config.service_templates is not None
+            else service_templates(self.config.root)
+        ):
+            found.append((template, stack_name(template), template.parent.name))
+        return found
+
+    def _restore_stacks(self, saved: Mapping[str, Any]) -> None:
+        """The stacks as they were deployed (no redeploy: moto's restored state has them); one
+        whose template or parameters changed since is updated as `make deploy` does, one whose
+        template is new is deployed, one whose template is gone is left as it is, not run."""
+        self.cognito = dict(saved["cognito"])
+        wanted = {
+            (self._location(path), region): (path, name, service)
+            for region in self.config.regions
+            for path, name, service in self._template_paths()
+        }
+        updated: list[str] = []
+        for kept in saved["stacks"]:
+            key = (kept["template_path"], kept["region"])
+            if key not in wanted:
+                log.warning("%s (%s): its template is gone; not run", kept["name"], kept["region"])
+                continue
+            path, name, service = wanted.pop(key)
+            region = kept["region"]
+            deployed = DeployedStack(name, region, kept["template"], self._region_clients(region))
+            stack = _Stack(
+                service, region, kept["sam"], kept["cfn"], deployed, path.parent, kept["apis"]
+            )
+            self._digests[(name, region)] = kept["digest"]
+            self._locations[(name, region)] = kept["template_path"]
+            if self._template_digest(path, service) != kept["digest"]:
+                try:
+                    stack = self._update_stack(path, stack)
+                except DeployRefused as exc:
+                    raise LocalPlatformError(str(exc)) from exc
+                updated.append(f"{name} ({region})")
+                log.info("%s (%s): changed since the state was saved: updated", name, region)
+            self.stacks.append(stack)
+        for (_, region), (path, name, service) in wanted.items():  # in deploy order
+            self._deploy(path, name, service, region)
+            updated.append(f"{name} ({region}, new)")
+        self._stream_positions = dict(saved["positions"])
+        self.restored_from = {
+            "saved_at": saved["saved_at"],
+            "updated": updated,
+            "aws_restore_seconds": self._aws_restore_seconds,
+        }
+
+    def save_state(self) -> dict[str, Any]:
+        """Save the platform's data now (config.state_dir): the stream pollers' positions first,
+        then moto's state (no AWS request runs while it is taken), then the stacks as deployed.
+        A poller's position is never ahead of the AWS state saved after it: after a restore a
+        record is delivered again at most, never skipped. Size and seconds."""
+        folder = self.config.state_dir
+        if folder is None:
+            raise LocalPlatformError("this platform keeps no state (no state_dir)")
+        started = time.monotonic()
+        with self._deploy_lock:
+            positions = {
+                f"{pump.name}|{_source_arn(pump)}": pump.positions()
+                for pump in self.pumps
+                if isinstance(pump, StreamPump)
+            }
+            folder.mkdir(parents=True, exist_ok=True)
+            aws = self._tell_moto(f"save {folder / AWS_STATE_FILE}")
+            stacks = []
+            for stack in self.stacks:
+                key = (stack.deployed.name, stack.region)
+                stacks.append(
+                    {
+                        "name": stack.deployed.name,
+                        "service": stack.service,
+                        "region": stack.region,
+                        "template_path": self._locations[key],
+                        "digest": self._digests[key],
+                        "sam": stack.sam,
+                        "cfn": stack.cfn,
+                        "template": stack.deployed.template,
+                        "apis": dict(stack.apis),
+                    }
+                )
+            state = {
+                "format": STATE_FORMAT,
+                "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "regions": self.config.regions,
+                "stacks": stacks,
+                "cognito": self.cognito,
+                "system_admin": (self.info or {}).get("system_admin"),
+                "positions": positions,
+            }
+            target = folder / PLATFORM_STATE_FILE
+            partial = target.with_name(target.name + ".partial")
+            partial.write_bytes(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+            partial.replace(target)
+        self.last_save = {
+            "dir": str(folder),
+            "aws_bytes": aws["bytes"],
+            "platform_bytes": target.stat().st_size,
+            "aws_seconds": aws["seconds"],  # pickling
+            "aws_held_seconds": aws["held_seconds"],  # new AWS requests waited (at most)
+            "seconds": round(time.monotonic() - started, 3),
+        }
+        return self.last_save
+
+    def _snapshot_periodically(self) -> None:
+        while not self._snapshots_stop.wait(self.config.snapshot_seconds):
+            try:
+                self.save_state()
+            except Exception:
+                log.exception("periodic snapshot failed (the previous one is kept)")
+
+    def _tell_moto(self, command: str) -> dict[str, Any]:
+        """One command to moto's server process (see aws_server) and its answer."""
+        with self._moto_lock:
+            process = self._moto
+            if process is None or process.stdin is None or process.stdout is None:
+                raise LocalPlatformError("moto's server is not running")
+            process.stdin.write(command + "\n")
+            process.stdin.flush()
+            line = process.stdout.readline()
+        answer: dict[str, Any] = json.loads(line) if line else {"error": "no answer"}
+        if "error" in answer:
+            raise LocalPlatformError(f"moto's server: {command.split()[0]}: {answer['error']}")
+        return answer

@@ -307,14 +307,33 @@ class StreamPump(_Poller):
         self._attempts: dict[str, int] = {}
         self._last_sequence: dict[str, str] = {}
 
-    def start(self) -> None:
+    def positions(self) -> dict[str, list[str]]:
+        """Where a pump started again goes on, per shard it has read: [iterator type, sequence
+        number] - at the first record not yet done, or after the last one read when all are."""
+        found: dict[str, list[str]] = {}
+        for shard, buffer in list(self._buffers.items()):
+            last = self._last_sequence.get(shard)  # read before the buffer: never past it
+            head = buffer[:1]
+            if head:
+                found[shard] = ["AT_SEQUENCE_NUMBER", head[0]["dynamodb"]["SequenceNumber"]]
+            elif last is not None:
+                found[shard] = ["AFTER_SEQUENCE_NUMBER", last]
+        return found
+
+    def start(self, positions: Mapping[str, Sequence[str]] | None = None) -> None:
+        """Reads each shard from `positions` (what positions() gave before a restart) or, for
+        a shard not in them, from the source's starting position."""
         streams = self._clients("dynamodbstreams")
         shards = streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
         for shard in shards:  # positioned now, so LATEST means "from when the platform started"
+            kind, sequence = (positions or {}).get(shard["ShardId"]) or (None, None)
+            where = {"ShardIteratorType": self._starting_position}
+            if kind and sequence:
+                where = {"ShardIteratorType": kind, "SequenceNumber": sequence}
+                if kind == "AFTER_SEQUENCE_NUMBER":
+                    self._last_sequence[shard["ShardId"]] = sequence
             self._iterators[shard["ShardId"]] = streams.get_shard_iterator(
-                StreamArn=self.stream_arn,
-                ShardId=shard["ShardId"],
-                ShardIteratorType=self._starting_position,
+                StreamArn=self.stream_arn, ShardId=shard["ShardId"], **where
             )["ShardIterator"]
             self._buffers[shard["ShardId"]] = []
             self._attempts[shard["ShardId"]] = 0

@@ -205,7 +205,12 @@ def start_platform(
     """A local platform on free ports; stopped (nothing left running) when the block ends.
 
     The web console is served (`console_url`) when web/dist is built; `console=True` requires it
-    (an error when it is not built), `console=False` leaves it out."""
+    (an error when it is not built), `console=False` leaves it out.
+
+    It starts empty and keeps nothing, unless the test asks for state: `state_dir=<folder>` saves
+    the platform's data there at stop (and every `snapshot_seconds`), and a start on a folder
+    holding saved data resumes it (`info["state"]["restored"]`); `fresh=True` starts empty
+    anyway."""
     from saas_local.platform import DEFAULT_REGION_MAP, LocalPlatform, PlatformConfig
 
     settings: dict[str, Any] = {
