@@ -109,7 +109,8 @@ def _tenant(platform: Any, tenant_id: str) -> dict[str, Any] | None:
     item = platform.client("dynamodb").get_item(
         TableName=TENANT_TABLE, Key={"tenant_id": {"S": tenant_id}}
     )
-    return item.get("Item")
+    found: dict[str, Any] | None = item.get("Item")
+    return found
 
 
 def test_a_dead_letter_is_redriven_once_its_cause_is_fixed(

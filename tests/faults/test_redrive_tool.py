@@ -170,7 +170,7 @@ class Streams:
             pass
 
     def __init__(self, keys: list[str]) -> None:
-        self.records = [
+        self.records: list[dict[str, Any]] = [
             {
                 "eventID": f"e{n}",
                 "eventName": "INSERT",
