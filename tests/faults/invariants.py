@@ -478,7 +478,6 @@ def check_events(
 ) -> EventCheck:
     """No event lost, none applied twice, for these tenants (see the module's docstring).
     `provisioning_runs`: tenant -> how many provisioning runs it had (1, or 2 after a retry)."""
-    check = EventCheck()
     ids = set(tenant_ids)
     deadline = time.monotonic() + bound
     while True:  # the event log's consumer may still be catching up
@@ -494,6 +493,22 @@ def check_events(
         if not unpublished or time.monotonic() > deadline:
             break
         time.sleep(1.0)
+    return judge_events(items, logged, provisioning_runs or {})
+
+
+def judge_events(
+    items: Sequence[tuple[str, dict[str, Any]]],
+    logged: Sequence[dict[str, Any]],
+    provisioning_runs: dict[str, int],
+) -> EventCheck:
+    """The promises about events, judged from the services' items ((table, item) of the
+    tenants') and the event log's events (EventBridge events)."""
+    check = EventCheck()
+    outbox = {
+        i["event_id"]["S"] for _, i in items if i.get("sk", {}).get("S", "").startswith("OUTBOX#")
+    }
+    logged_ids = Counter(_detail(e)["metadata"]["event_id"] for e in logged)
+    unpublished = sorted(outbox - set(logged_ids))
     check.outbox_items, check.logged_events = len(outbox), len(logged)
     check.unpublished = unpublished
     if unpublished:
@@ -534,7 +549,7 @@ def check_events(
             f"OrderPlaced without the product consumer's marker: {unmarked[:5]}"
         )
     _stock_never_below_zero(by_type, check)
-    for tenant_id, runs in (provisioning_runs or {}).items():
+    for tenant_id, runs in provisioning_runs.items():
         provisioned = [
             d for d in by_type.get("TenantProvisioned", []) if d["data"]["tenant_id"] == tenant_id
         ]
