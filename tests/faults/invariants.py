@@ -434,7 +434,6 @@ class EventCheck:
     logged_events: int = 0
     unpublished: list[str] = field(default_factory=list)
     decisions_per_order_placed: Counter[int] = field(default_factory=Counter)
-    duplicates_suppressed: int = 0  # markers that turned a second delivery away (count below)
     violations: list[str] = field(default_factory=list)
 
 

@@ -1,5 +1,6 @@
-"""saas-redrive: list the dead-letter queues and failure destinations of the templates, or move
-one's messages back to where they are processed.
+"""saas-redrive: a dead-letter queue's messages back to where they are processed.
+
+The dead-letter queues and failure destinations are those the templates declare (--list).
 
     saas-redrive --list                                  # each queue, its kind, its depth
     saas-redrive --queue saas-product-events-dlq         # back to saas-product-events
