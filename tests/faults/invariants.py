@@ -90,7 +90,9 @@ def call(
     timeout: float = 180.0,
 ) -> Any:
     """One request, retried while the answer is a 5xx or none came (a crashed or timed-out
-    function behind the gateway); a POST carries one Idempotency-Key across its retries."""
+    function behind the gateway), or a 409 saying the resource changed meanwhile (a DynamoDB
+    TransactionConflict is answered so: "changed concurrently; retry"); a POST carries one
+    Idempotency-Key across its retries."""
     headers = {"Idempotency-Key": str(uuid.uuid4())} if idempotent else None
     deadline = time.monotonic() + timeout
     while True:
@@ -98,7 +100,8 @@ def call(
             answer = platform.api(method, path, token=token, json=json_body, headers=headers)
         except OSError:
             answer = None
-        if answer is not None and answer.status < 500:
+        conflict = answer is not None and answer.status == 409 and "changed" in answer.text
+        if answer is not None and answer.status < 500 and not conflict:
             return answer
         if time.monotonic() > deadline:
             said = "no answer" if answer is None else f"{answer.status} {answer.text}"
