@@ -25,7 +25,7 @@ STACK_CODE_event-log := saas-devtools
 TEMPLATES := $(strip $(wildcard infra/*.yaml) $(wildcard services/*/template.yaml))
 TYPED := -p tenant_context $(foreach s,$(SERVICES),-p $(call package_of,$(s))) -p saas_devtools
 
-.PHONY: help uv sync lint test package deploy deploy-web run bench bench-onboarding contracts replay clean check-service check-deployable list-services new-service can-i-deploy workflows check-deploy-stage faults
+.PHONY: help uv sync lint test package deploy deploy-web run bench bench-onboarding contracts replay clean check-service check-deployable list-services new-service can-i-deploy workflows check-deploy-stage faults redrive
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -165,6 +165,9 @@ run: sync ## the whole platform on this machine, in the foreground (API_PORT=808
 
 faults: sync ## the running platform's faults: FAULTS='kind=share,...' (or JSON, or a file) replaces them, FAULTS= turns them off, none given prints them and the counts
 	$(BIN)/saas-local --root $(CURDIR) faults
+
+redrive: sync ## a dead-letter queue's messages back to where they are processed: ARGS="--queue saas-product-events-dlq" (--list, --dry-run, --aws; saas-redrive --help)
+	$(BIN)/saas-redrive --root $(CURDIR) $(ARGS)
 
 # The web console (web/): `npm ci` when package-lock.json changed, the build when a source did.
 WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) $(wildcard web/index.html web/*.json web/*.ts) \

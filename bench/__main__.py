@@ -15,6 +15,7 @@ ALL = [
     "noisy_neighbour",
     "console",
     "restart",
+    "faults",
 ]
 
 

@@ -48,6 +48,7 @@ def test_the_openapi_names_every_route() -> None:
         "/tenants/{tenant_id}",
         "/tenants/{tenant_id}/suspend",
         "/tenants/{tenant_id}/activate",
+        "/tenants/{tenant_id}/retry-provisioning",
         "/users",
         "/users/{username}",
         "/users/{username}/disable",
@@ -83,6 +84,11 @@ def every_event(api: Any, wiring: Wiring) -> list[Any]:
     call(api, "POST", f"/tenants/{tenant_id}/suspend", caller=SYSTEM_ADMIN)
     call(api, "POST", f"/tenants/{tenant_id}/activate", caller=SYSTEM_ADMIN)
     call(api, "DELETE", f"/tenants/{tenant_id}", caller=SYSTEM_ADMIN)
+    failed_id = call(api, "POST", "/tenants", caller=SYSTEM_ADMIN, body=body)[1]["id"]
+    wiring.container.reactions.provisioning_failed(
+        failed_id, Cause(event_id="e-2", correlation_id="c-2"), "stack limit reached"
+    )
+    call(api, "POST", f"/tenants/{failed_id}/retry-provisioning", caller=SYSTEM_ADMIN)
     return list(wiring.repository.outbox)
 
 

@@ -339,7 +339,9 @@ class LocalPlatform:
             self.info = self._create_system_admin(saved["system_admin"] if saved else None)
             self.info["state"] = self._state_note(saved)
             self._start_console()
-            self.control_server = ControlServer(self.redeploy, self.set_faults)
+            self.control_server = ControlServer(
+                self.redeploy, self.set_faults, invoke=self.invoke_function
+            )
             self.control_server.start()
             self.info["control_url"] = self.control_server.url
             self.info["startup_seconds"] = round(time.monotonic() - started, 2)
@@ -767,14 +769,20 @@ class LocalPlatform:
         return self.functions[key]
 
     def _runtime_by_arn(self, arn: str) -> FunctionRuntime:
-        region = arn.split(":")[3]
+        """The function of this ARN (or, given a name, of this name in the home region)."""
+        region = arn.split(":")[3] if arn.startswith("arn:") else self.config.home_region
         for stack in self.stacks:
             if stack.region != region:
                 continue
             for logical_id in templates.functions(stack.sam, stack.cfn, stack.base):
-                if stack.deployed.get_att(logical_id, "Arn") == arn:
+                known = str(stack.deployed.get_att(logical_id, "Arn"))
+                if arn in (known, known.rsplit(":", 1)[-1]):
                     return self._runtime(stack, logical_id)
-        raise LocalPlatformError(f"no deployed function has the ARN {arn}")
+        raise LocalPlatformError(f"no deployed function has the ARN or name {arn}")
+
+    def invoke_function(self, function: str, event: Any) -> Any:
+        """Lambda's Invoke, by name or ARN (the control endpoint serves it)."""
+        return self._runtime_by_arn(function).invoke(event)
 
     def _start_functions_and_pumps(self) -> None:
         for stack in self.stacks:

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib import error, request
+from urllib import error, parse, request
 
 if TYPE_CHECKING:
     from saas_local.faults import FaultPlan
@@ -40,11 +41,16 @@ class DeployRefused(RuntimeError):
 Redeploy = Callable[[str], dict[str, Any]]
 # Replace the fault plan (a plan) or read it (None): the plan and the counts injected so far.
 SetFaults = Callable[["FaultPlan | None"], dict[str, Any]]
+# Lambda's Invoke (a function's name or ARN, the event): the function's answer, or
+# InvocationError. Served here because moto cannot run functions (saas-redrive invokes through it).
+InvokeFunction = Callable[[str, Any], Any]
+INVOKE_PATH = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations$")
 
 
 class _ControlHandler(BaseHTTPRequestHandler):
     redeploy: Redeploy
     set_faults: SetFaults
+    invoke: InvokeFunction | None
 
     def do_GET(self) -> None:
         if self.path != FAULTS_PATH:
@@ -56,6 +62,10 @@ class _ControlHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         if self.path == FAULTS_PATH:
             self._post_faults(self.rfile.read(length))
+            return
+        invocation = INVOKE_PATH.match(self.path.split("?", 1)[0])
+        if invocation and self.invoke is not None:
+            self._invoke(parse.unquote(invocation.group(1)), self.rfile.read(length))
             return
         try:
             body = json.loads(self.rfile.read(length) or b"{}")
@@ -84,9 +94,35 @@ class _ControlHandler(BaseHTTPRequestHandler):
             return
         self._answer(200, self.set_faults(plan))
 
-    def _answer(self, status: int, document: dict[str, Any]) -> None:
+    def _invoke(self, function: str, body: bytes) -> None:
+        """As Lambda answers Invoke: 200 with the result, or with X-Amz-Function-Error."""
+        from saas_local.platform import LocalPlatformError
+        from saas_local.workers import InvocationError
+
+        assert self.invoke is not None
+        try:
+            event = json.loads(body or b"{}")
+        except ValueError as exc:
+            error = {"Type": "User", "message": f"the payload is not JSON: {exc}"}
+            self._answer(400, error, {"x-amzn-ErrorType": "InvalidRequestContentException"})
+            return
+        try:
+            result = self.invoke(function, event)
+        except LocalPlatformError as exc:
+            error = {"Type": "User", "message": str(exc)}
+            self._answer(404, error, {"x-amzn-ErrorType": "ResourceNotFoundException"})
+            return
+        except InvocationError as exc:
+            failed = {"errorType": exc.error_type, "errorMessage": exc.error_message}
+            self._answer(200, failed, {"X-Amz-Function-Error": "Unhandled"})
+            return
+        self._answer(200, result)
+
+    def _answer(self, status: int, document: Any, headers: dict[str, str] | None = None) -> None:
         payload = json.dumps(document).encode()
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
@@ -99,11 +135,21 @@ class _ControlHandler(BaseHTTPRequestHandler):
 class ControlServer:
     """The platform's control endpoint: 127.0.0.1 only, whatever host the gateway binds."""
 
-    def __init__(self, redeploy: Redeploy, set_faults: SetFaults, port: int = 0) -> None:
+    def __init__(
+        self,
+        redeploy: Redeploy,
+        set_faults: SetFaults,
+        port: int = 0,
+        invoke: InvokeFunction | None = None,
+    ) -> None:
         handler = type(
             "ControlHandler",
             (_ControlHandler,),
-            {"redeploy": staticmethod(redeploy), "set_faults": staticmethod(set_faults)},
+            {
+                "redeploy": staticmethod(redeploy),
+                "set_faults": staticmethod(set_faults),
+                "invoke": staticmethod(invoke) if invoke else None,
+            },
         )
         self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self._thread = threading.Thread(

@@ -144,6 +144,22 @@ def test_a_poison_message_fails_alone_with_the_reason_logged(
     assert status(memory_container, acme, placed).status is OrderStatus.CONFIRMED
 
 
+def test_an_infrastructure_error_fails_the_item_and_logs_its_message_id(
+    memory_container, lambda_context, acme, placed, logged, monkeypatch
+):
+    def throttled(*args, **kwargs):
+        raise RuntimeError("throttled (fake)")
+
+    monkeypatch.setitem(consumer.EVENT_HANDLERS, "StockReserved", throttled)
+
+    failures = run(sqs_event(reserved(placed, acme)), lambda_context)
+
+    assert failures == [{"itemIdentifier": "m-0"}]
+    [failure] = [r for r in logged if r.getMessage() == "event failed; SQS will deliver it again"]
+    assert failure.message_id == "m-0"  # what names the message should it reach the DLQ
+    assert status(memory_container, acme, placed).status is OrderStatus.PENDING
+
+
 def test_invalid_data_for_a_known_event_fails_with_the_field_named(
     memory_container, lambda_context, acme, placed, logged
 ):

@@ -217,7 +217,8 @@ class _BrokenUnitOfWork(MemoryUnitOfWork):
 def test_an_infrastructure_error_fails_the_item_for_a_retry_and_is_logged(
     wired: Callable[..., Any],
     who: TenantContext,
-    deliver: Callable[..., list[str]],
+    make_sqs_event: Callable[..., dict[str, Any]],
+    lambda_context: Any,
     make_eventbridge_event: Callable[..., dict[str, Any]],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -232,10 +233,16 @@ def test_an_infrastructure_error_fails_the_item_for_a_retry_and_is_logged(
         "OrderPlaced", {"order_id": "o-1", "lines": [{"product_id": pid, "quantity": 1}]}, who
     )
 
-    assert deliver(placed) == ["#0"]
+    event = make_sqs_event(placed)
+    response = consumer.handler(event, lambda_context)
 
+    [message_id] = [r["messageId"] for r in event["Records"]]
+    assert response["batchItemFailures"] == [{"itemIdentifier": message_id}]
     assert store.stock_of(who, [pid]) == {pid: 5}
-    assert any(r.getMessage() == "event failed; SQS will deliver it again" for r in caplog.records)
+    [failure] = [
+        r for r in caplog.records if r.getMessage() == "event failed; SQS will deliver it again"
+    ]
+    assert failure.message_id == message_id  # what names the message should it reach the DLQ
 
 
 def test_one_dispatch_table_names_a_handler_for_every_consumed_event() -> None:

@@ -198,6 +198,61 @@ def test_a_transition_the_lifecycle_forbids_is_a_conflict(api: Any, wiring: Wiri
     assert wiring.repository.tenants[tenant_id].status is TenantStatus.PROVISIONING
 
 
+def test_a_failed_provisioning_is_retried_by_a_system_admin(api: Any, wiring: Wiring) -> None:
+    # Given a tenant whose provisioning failed
+    tenant_id = _onboard(api, wiring)
+    tenant = wiring.repository.tenants[tenant_id]
+    wiring.repository.tenants[tenant_id] = replace(
+        tenant, status=TenantStatus.PROVISIONING_FAILED, status_reason="stack limit reached"
+    )
+    # When a SystemAdmin retries it
+    status, answer = call(
+        api, "POST", f"/tenants/{tenant_id}/retry-provisioning", caller=SYSTEM_ADMIN
+    )
+    # Then it is PROVISIONING again, and says so on the bus with the reason it had
+    assert (status, answer["status"]) == (202, "PROVISIONING")
+    assert wiring.repository.tenants[tenant_id].status is TenantStatus.PROVISIONING
+    assert _details(wiring) == ["TenantRegistered", "TenantProvisioningRetried"]
+    retried = wiring.repository.outbox[-1].detail["data"]
+    assert retried == {"tenant_id": tenant_id, "previous_reason": "stack limit reached"}
+
+
+@pytest.mark.parametrize(
+    "current",
+    [s for s in TenantStatus if s is not TenantStatus.PROVISIONING_FAILED],
+)
+def test_a_retry_from_any_other_status_is_a_conflict_that_says_why(
+    api: Any, wiring: Wiring, current: TenantStatus
+) -> None:
+    tenant_id = _onboard(api, wiring)
+    tenant = wiring.repository.tenants[tenant_id]
+    wiring.repository.tenants[tenant_id] = replace(tenant, status=current)
+
+    status, answer = call(
+        api, "POST", f"/tenants/{tenant_id}/retry-provisioning", caller=SYSTEM_ADMIN
+    )
+
+    assert status == 409
+    assert (
+        answer["message"] == f"tenant '{tenant_id}' is {current.value}: cannot retry provisioning"
+    )
+    assert wiring.repository.tenants[tenant_id].status is current
+    assert _details(wiring) == ["TenantRegistered"]
+
+
+def test_only_a_system_admin_retries_provisioning(api: Any, wiring: Wiring) -> None:
+    tenant_id = _onboard(api, wiring)
+    tenant = wiring.repository.tenants[tenant_id]
+    wiring.repository.tenants[tenant_id] = replace(tenant, status=TenantStatus.PROVISIONING_FAILED)
+
+    status, _ = call(
+        api, "POST", f"/tenants/{tenant_id}/retry-provisioning", caller=admin_of(tenant_id)
+    )
+
+    assert status == 403
+    assert wiring.repository.tenants[tenant_id].status is TenantStatus.PROVISIONING_FAILED
+
+
 def test_a_tenant_admin_creates_and_lists_users_of_its_tenant(api: Any, wiring: Wiring) -> None:
     tenant_id = _onboard(api, wiring)
     _activate(wiring, tenant_id)
@@ -503,6 +558,14 @@ def test_every_route_documents_each_status_it_answers(api: Any) -> None:
         ("PATCH", "/tenants/{tenant_id}"): {"200", "400", "401", "403", "404", "409", "415", "422"},
         ("POST", "/tenants/{tenant_id}/suspend"): {"200", "401", "403", "404", "409", "422"},
         ("POST", "/tenants/{tenant_id}/activate"): {"200", "401", "403", "404", "409", "422"},
+        ("POST", "/tenants/{tenant_id}/retry-provisioning"): {
+            "202",
+            "401",
+            "403",
+            "404",
+            "409",
+            "422",
+        },
         ("DELETE", "/tenants/{tenant_id}"): {"202", "401", "403", "404", "409", "422"},
         ("POST", "/users"): {"201", "400", "401", "403", "409", "415", "422"},
         ("GET", "/users"): {"200", "400", "401", "403", "422"},

@@ -8,7 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tenant_service.domain.errors import TransitionNotAllowed
-from tenant_service.domain.events import PUBLISHED, TenantOffboardingRequested, TenantRegistered
+from tenant_service.domain.events import (
+    PUBLISHED,
+    TenantOffboardingRequested,
+    TenantProvisioningRetried,
+    TenantRegistered,
+)
 from tenant_service.domain.tenant import (
     RegionGroup,
     Tenant,
@@ -61,8 +66,10 @@ COMMANDS = {
     "suspend": lambda t: t.suspend(LATER),
     "activate": lambda t: t.activate(LATER),
     "offboard": lambda t: t.request_offboarding(LATER),
+    "retry provisioning": lambda t: t.retry_provisioning(LATER),
 }
 ALLOWED = {
+    ("retry provisioning", S.PROVISIONING_FAILED): S.PROVISIONING,
     ("suspend", S.ACTIVE): S.SUSPENDED,
     ("activate", S.SUSPENDED): S.ACTIVE,
     **{
@@ -119,6 +126,20 @@ def test_a_failure_keeps_its_reason() -> None:
 
     assert changed is not None
     assert changed.status_reason == "quota exceeded"
+
+
+def test_a_retry_clears_the_failure_and_records_what_it_was() -> None:
+    failed = _tenant(S.PROVISIONING).provisioning_failed("stack limit reached", LATER)
+    assert failed is not None
+
+    retried, event = failed.retry_provisioning(LATER)
+
+    assert (retried.status, retried.status_reason) == (S.PROVISIONING, None)
+    assert event == TenantProvisioningRetried(tenant_id="t1", previous_reason="stack limit reached")
+    # The provisioner's answer to the new run applies again
+    provisioned = retried.provisioned(LATER)
+    assert provisioned is not None
+    assert provisioned.status is S.ACTIVE
 
 
 def test_an_update_keeps_what_it_was_not_given() -> None:

@@ -143,6 +143,10 @@ def record_handler(record: SQSRecord) -> None:
     except (UnprocessableEvent, OutsideTheTenant) as exc:  # never handled as it is
         logger.error("event left for the DLQ", reason=str(exc), message_id=record.message_id)
         raise
+    except Exception:
+        # The message id names it in the DLQ, should every delivery fail (its reason, then).
+        logger.exception("event failed; SQS will deliver it again", message_id=record.message_id)
+        raise
     logger.info("event processed", detail_type=detail_type, event_id=cause.event_id)
 
 

@@ -167,7 +167,12 @@ def record_handler(record: SQSRecord) -> None:
         _left_for_the_dlq(str(exc), record)
         raise
     except Exception:
-        logger.exception("event failed; SQS will deliver it again", detail_type=event.detail_type)
+        # The message id names it in the DLQ, should every delivery fail (its reason, then).
+        logger.exception(
+            "event failed; SQS will deliver it again",
+            detail_type=event.detail_type,
+            message_id=record.message_id,
+        )
         raise
     if outcome is None:
         return

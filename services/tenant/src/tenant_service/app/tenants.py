@@ -117,6 +117,14 @@ class TenantUseCases:
         self._save(changed, event)
         return changed
 
+    def retry_provisioning(self, caller: Principal, tenant_id: str) -> Tenant:
+        """PROVISIONING_FAILED -> PROVISIONING; TransitionNotAllowed from any other status."""
+        require_system_admin(caller)
+        tenant = self._load(tenant_id)
+        changed, event = tenant.retry_provisioning(self._clock.now())
+        self._save(changed, event)
+        return changed
+
     def offboard(self, caller: Principal, tenant_id: str) -> Tenant:
         """Idempotent, as DELETE is: a tenant already leaving (or gone) is returned as it is,
         with no second TenantOffboardingRequested; so is one whose offboarding a concurrent

@@ -40,6 +40,13 @@ class TenantActivated(TenantEvent):
     pass
 
 
+class TenantProvisioningRetried(TenantEvent):
+    """A SystemAdmin asked for another provisioning run after PROVISIONING_FAILED; the tenant is
+    PROVISIONING again (the provisioner reads the change from the tenant table's stream)."""
+
+    previous_reason: str | None = None
+
+
 class TenantOffboardingRequested(TenantEvent):
     tier: Literal["basic", "premium"]
     region_group: Literal["us", "eu", "global"]
@@ -75,6 +82,7 @@ PUBLISHED: dict[str, type[BaseModel]] = {
         TenantUpdated,
         TenantSuspended,
         TenantActivated,
+        TenantProvisioningRetried,
         TenantOffboardingRequested,
         TenantUserCreated,
         TenantUserDisabled,

@@ -1,6 +1,7 @@
 """The Tenant aggregate and its lifecycle.
 
-PROVISIONING -> ACTIVE | PROVISIONING_FAILED; ACTIVE <-> SUSPENDED;
+PROVISIONING -> ACTIVE | PROVISIONING_FAILED; PROVISIONING_FAILED -> PROVISIONING (a retry);
+ACTIVE <-> SUSPENDED;
 any status but OFFBOARDED -> OFFBOARDING -> OFFBOARDED. Anything else is TransitionNotAllowed.
 Each change returns the event it causes; the use case commits both through a unit of work.
 """
@@ -16,6 +17,7 @@ from tenant_service.domain.errors import TransitionNotAllowed
 from tenant_service.domain.events import (
     TenantActivated,
     TenantOffboardingRequested,
+    TenantProvisioningRetried,
     TenantRegistered,
     TenantSuspended,
     TenantUpdated,
@@ -129,6 +131,13 @@ class Tenant:
     def activate(self, now: datetime) -> tuple[Tenant, TenantActivated]:
         self._require("activate", TenantStatus.SUSPENDED)
         return self._moved(TenantStatus.ACTIVE, now), TenantActivated(tenant_id=self.id)
+
+    def retry_provisioning(self, now: datetime) -> tuple[Tenant, TenantProvisioningRetried]:
+        """Back to PROVISIONING after a failed run: the provisioner provisions it as a new one."""
+        self._require("retry provisioning", TenantStatus.PROVISIONING_FAILED)
+        return self._moved(TenantStatus.PROVISIONING, now), TenantProvisioningRetried(
+            tenant_id=self.id, previous_reason=self.status_reason
+        )
 
     @property
     def leaving(self) -> bool:

@@ -340,6 +340,15 @@ def activate_tenant(tenant_id: TenantId) -> TenantOut:
     return TenantOut.of(container().tenants.activate(_caller(), tenant_id))
 
 
+@app.post(
+    "/tenants/<tenant_id>/retry-provisioning",
+    responses=_responses(202, "Accepted: the tenant is PROVISIONING again", TenantOut, 404, 409),
+)
+def retry_provisioning(tenant_id: TenantId) -> Response[TenantOut]:
+    tenant = container().tenants.retry_provisioning(_caller(), tenant_id)
+    return Response(HTTPStatus.ACCEPTED, content_types.APPLICATION_JSON, TenantOut.of(tenant))
+
+
 @app.delete(
     "/tenants/<tenant_id>",
     responses=_responses(
