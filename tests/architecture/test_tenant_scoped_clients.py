@@ -126,7 +126,7 @@ def test_one_sts_call_per_tenant_per_credential_lifetime_never_one_per_request(
     now = [1_000_000.0]
     aws = CountingAws(now)
     clients = adapter.StsTenantScopedClients(
-        aws,  # type: ignore[arg-type]
+        aws,
         role_arn=ROLE,
         sts_region="us-east-1",
         region_map=REGION_MAP,
@@ -162,7 +162,7 @@ def test_the_cache_is_bounded_least_recently_used_first_out(adapter: Any) -> Non
     now = [0.0]
     aws = CountingAws(now)
     clients = adapter.StsTenantScopedClients(
-        aws,  # type: ignore[arg-type]
+        aws,
         role_arn=ROLE,
         sts_region="us-east-1",
         region_map=REGION_MAP,
