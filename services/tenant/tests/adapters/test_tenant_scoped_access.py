@@ -153,7 +153,8 @@ def test_every_item_of_a_tenant_is_reached_with_that_tenants_scoped_client(clien
         work.users.remove(user)
         work.commit()
 
-    assert tenant is not None and tenant.id == "t-a"
+    assert tenant is not None
+    assert tenant.id == "t-a"
     assert repository.user("t-a", "u-1") is None  # removed: a tombstone the reads skip
     assert repository.user_by_email("t-a", "u@a.test") is None
     assert repository.list_users("t-a", limit=10, next_token=None).items == []

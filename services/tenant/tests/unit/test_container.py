@@ -103,9 +103,10 @@ def test_the_tenant_serving_function_reaches_tenant_items_only_with_scoped_clien
         c.repository.get("t-a")
     with pytest.raises(_Asked, match="t-a"):
         c.repository.list_users("t-a", limit=1, next_token=None)
-    with c.unit_of_work(ctx, Cause()) as uow, pytest.raises(_Asked, match="t-a"):
+    with c.unit_of_work(ctx, Cause()) as uow:
         uow.emit(TenantUserDisabled(tenant_id="t-a", username="u-1"))
-        uow.commit()
+        with pytest.raises(_Asked, match="t-a"):
+            uow.commit()
 
 
 def test_the_control_plane_uses_its_own_role_and_has_no_scoped_clients(
