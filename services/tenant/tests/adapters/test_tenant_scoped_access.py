@@ -27,7 +27,7 @@ from tenant_service.domain.tenant import RegionGroup, Tenant, TenantStatus, Tier
 from tenant_service.domain.users import TenantUser, UserRole
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)
-TABLES = {"tenant_table": "saas-tenants", "service_table": "saas-tenant-service"}
+TABLES: dict[str, Any] = {"tenant_table": "saas-tenants", "service_table": "saas-tenant-service"}
 
 
 class OwnRoleClient:
