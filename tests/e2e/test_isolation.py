@@ -663,7 +663,9 @@ def test_tenant_api_with_the_planted_bug_answers_404_never_bs_record_or_users(
         f"user {b_username!r} not found",
         "no such item in the caller's tenant",
     ]
-    assert not any(b_email in a["body"] for a in answers)
+    # Nothing of B's comes back (the disable's 404 names only the username A asked for).
+    assert not any(b_email in a["body"] for a in (answers[0], answers[2]))
+    assert set(json.loads(answers[1]["body"])) == {"statusCode", "message", "detail"}
     (after,) = [i for i in _users_of(platform, b) if i["username"]["S"] == b_username]
     assert after == bs_user  # B's user is as it was: not disabled
     assert not [i for i in _users_of(platform, b) if i.get("email", {}).get("S") == new_email]
@@ -748,11 +750,14 @@ def test_no_tenant_serving_role_reads_a_tenant_record_or_user(
             aws_secret_access_key=credentials["SecretAccessKey"],
             aws_session_token=credentials["SessionToken"],
         )
+        # <package>.<logical id> (a deployed name is <stack>-<logical id>-<suffix>)
+        name = f"{function['Handler'].split('.')[0]}.{function['FunctionName'].split('-')[-2]}"
         for table, key in reads:
             if _reads(dynamodb, table, key):
-                readers.setdefault(function["Handler"], []).append(table)
+                readers.setdefault(name, []).append(table)
         if function["FunctionName"] == scoped_role["FunctionName"]:
-            assert function["Handler"] not in readers  # the scoped function's role: nothing
+            assert name == "tenant_service.TenantScopedApiFunction"
+            assert name not in readers  # the scoped function's role: nothing
             with pytest.raises(ClientError, match="AccessDeniedException"):
                 dynamodb.query(
                     TableName="saas-tenant-service",
@@ -763,7 +768,7 @@ def test_no_tenant_serving_role_reads_a_tenant_record_or_user(
     # The control plane: the authorizer (both, one item each), the control-plane API (the
     # record, never a user item) and the consumer (both).
     assert readers == {
-        "tenant_service.entrypoints.authorizer.handler": ["saas-tenants", "saas-tenant-service"],
-        "tenant_service.entrypoints.api.handler": ["saas-tenants"],
-        "tenant_service.entrypoints.consumer.handler": ["saas-tenants", "saas-tenant-service"],
+        "tenant_service.AuthorizerFunction": ["saas-tenants", "saas-tenant-service"],
+        "tenant_service.ApiFunction": ["saas-tenants"],
+        "tenant_service.ConsumerFunction": ["saas-tenants", "saas-tenant-service"],
     }
