@@ -1,7 +1,9 @@
 """Credentials scoped to a tenant, in every service that serves one tenant's data from DynamoDB:
 one STS call per tenant per container per credential lifetime, renewed before they expire, never
 one per request. Each service owns its adapter (docs/conventions.md); this one test holds them
-all to the same behaviour."""
+all to the same behaviour. The order and product services scope a client per tenant and region
+(the tenant's region group); the tenant service's tables live in its own region, so its adapter
+takes a tenant id and its one region."""
 
 from __future__ import annotations
 
@@ -25,13 +27,45 @@ PACKAGES = sorted(
 ROLE = "arn:aws:iam::123456789012:role/saas-shop-tenant-access-us-east-1"
 
 
+# Adapters whose clients are per tenant id in the service's one region (not per region group).
+ONE_REGION = {"tenant_service"}
+
+
+class Adapter:
+    """One service's adapter module, built and asked as that service does."""
+
+    def __init__(self, package: str) -> None:
+        self.package = package
+        self.module = importlib.import_module(f"{package}.adapters.sts_tenant_scoped_clients")
+        self.SESSION_SECONDS = self.module.SESSION_SECONDS
+        self.RENEW_BEFORE_SECONDS = self.module.RENEW_BEFORE_SECONDS
+
+    def StsTenantScopedClients(self, aws: Any, **options: Any) -> Any:
+        if self.package in ONE_REGION:
+            del options["region_map"]
+            options["region"] = options.pop("sts_region")
+        return _Asking(self.package, self.module.StsTenantScopedClients(aws, **options))
+
+    def region(self, ctx: TenantContext) -> str:
+        return "us-east-1" if self.package in ONE_REGION else REGION_MAP[ctx.region_group.value]
+
+
+class _Asking:
+    def __init__(self, package: str, clients: Any) -> None:
+        self._one_region = package in ONE_REGION
+        self._clients = clients
+
+    def dynamodb(self, ctx: TenantContext) -> Any:
+        return self._clients.dynamodb(ctx.tenant_id if self._one_region else ctx)
+
+
 @pytest.fixture(params=PACKAGES)
-def adapter(request: pytest.FixtureRequest) -> Any:
-    return importlib.import_module(f"{request.param}.adapters.sts_tenant_scoped_clients")
+def adapter(request: pytest.FixtureRequest) -> Adapter:
+    return Adapter(request.param)
 
 
 def test_every_service_serving_tenant_items_has_its_scoped_clients() -> None:
-    assert {"order_service", "product_service"} <= set(PACKAGES)
+    assert {"order_service", "product_service", "tenant_service"} <= set(PACKAGES)
 
 
 REGION_MAP = {"us": "us-east-1", "eu": "eu-west-1", "global": "us-east-1"}
@@ -92,7 +126,7 @@ def test_one_sts_call_per_tenant_per_credential_lifetime_never_one_per_request(
     now = [1_000_000.0]
     aws = CountingAws(now)
     clients = adapter.StsTenantScopedClients(
-        aws,  # type: ignore[arg-type]
+        aws,
         role_arn=ROLE,
         sts_region="us-east-1",
         region_map=REGION_MAP,
@@ -111,9 +145,9 @@ def test_one_sts_call_per_tenant_per_credential_lifetime_never_one_per_request(
         ("tenant-t-acme", [{"Key": "tenant_id", "Value": "t-acme"}]),
     ]
     assert {c["RoleArn"] for c in aws.assume_role_calls} == {ROLE}
-    assert sorted(aws.scoped) == [
-        ("dynamodb", "eu-west-1", "ASIA1"),
-        ("dynamodb", "us-east-1", "ASIA2"),
+    assert sorted(aws.scoped, key=lambda s: s[2]) == [
+        ("dynamodb", adapter.region(globex), "ASIA1"),
+        ("dynamodb", adapter.region(acme), "ASIA2"),
     ]
 
     # Within RENEW_BEFORE_SECONDS of expiry, the next request renews: one more call per tenant
@@ -128,7 +162,7 @@ def test_the_cache_is_bounded_least_recently_used_first_out(adapter: Any) -> Non
     now = [0.0]
     aws = CountingAws(now)
     clients = adapter.StsTenantScopedClients(
-        aws,  # type: ignore[arg-type]
+        aws,
         role_arn=ROLE,
         sts_region="us-east-1",
         region_map=REGION_MAP,

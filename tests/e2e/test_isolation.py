@@ -2,12 +2,13 @@
 
 Its AWS server evaluates the policies of assumed-role sessions on DynamoDB as AWS does
 (saas_local.moto_gaps, ASSUMED_ROLE_POLICIES). Each tenant-serving function (the product and
-order APIs and consumers) is run here with its deployed environment, through its real adapters
-and the credentials scoped to the caller's tenant, with a bug planted in its keys: a request or
-event of tenant A that asks for a key of tenant B. AWS refuses it: the API answers 404, the
-consumer leaves the message for the DLQ with the reason, and B's data never comes back. With
-the same bug and credentials that are not scoped, B's data does come back: the credentials are
-what stops it. And no function's own role reads a tenant item at all."""
+order APIs and consumers, the tenant service's TenantScopedApiFunction) is run here with its
+deployed environment, through its real adapters and the credentials scoped to the caller's
+tenant, with a bug planted in its keys: a request or event of tenant A that asks for a key of
+tenant B. AWS refuses it: the API answers 404, the consumer leaves the message for the DLQ with
+the reason, and B's data never comes back. With the same bug and credentials that are not
+scoped, B's data does come back: the credentials are what stops it. And no function's own role
+reads a tenant item at all (the tenant service's control plane excepted, as the README lists)."""
 
 from __future__ import annotations
 
@@ -107,19 +108,30 @@ def _functions(platform: Any) -> list[dict[str, Any]]:
     return functions
 
 
-def _deployed(platform: Any, handler: str) -> dict[str, Any]:
-    (function,) = [f for f in _functions(platform) if f["Handler"] == handler]
+def _deployed(platform: Any, handler: str, *, scoped: bool | None = None) -> dict[str, Any]:
+    """The function deployed with `handler`; `scoped` tells apart two functions of one handler
+    (the tenant API's): the one given a tenant-access role, or the one without."""
+    (function,) = [
+        f
+        for f in _functions(platform)
+        if f["Handler"] == handler
+        and (
+            scoped is None
+            or scoped == ("TENANT_ACCESS_ROLE_ARN" in f.get("Environment", {}).get("Variables", {}))
+        )
+    ]
     return function
 
 
 @pytest.fixture
-def run_as_deployed(platform: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[[str, Any], Any]:
+def run_as_deployed(platform: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
     """Install a container built from a deployed function's environment, as its worker builds
     it (the service's `container` module is given); returns that container."""
 
-    def install(handler: str, container_module: Any) -> Any:
+    def install(handler: str, container_module: Any, *, scoped: bool | None = None) -> Any:
+        deployed = _deployed(platform, handler, scoped=scoped)
         environment = {
-            **_deployed(platform, handler).get("Environment", {}).get("Variables", {}),
+            **deployed.get("Environment", {}).get("Variables", {}),
             "AWS_ENDPOINT_URL": platform.aws_endpoint_url,
             "AWS_REGION": platform.region,
             "AWS_DEFAULT_REGION": platform.region,
@@ -164,13 +176,22 @@ def _tenant(tenant: Tenant) -> Any:
     )
 
 
-def _api_event(path: str, resource: str, parameters: dict[str, str], tenant: Tenant) -> Any:
+def _api_event(
+    path: str,
+    resource: str,
+    parameters: dict[str, str] | None,
+    tenant: Tenant,
+    *,
+    method: str = "GET",
+    body: dict[str, Any] | None = None,
+) -> Any:
     ctx = _tenant(tenant)
+    content = {"Content-Type": "application/json"} if body is not None else {}
     return {
         "resource": resource,
         "path": path,
-        "httpMethod": "GET",
-        "headers": {"X-Correlation-Id": "corr-isolation"},
+        "httpMethod": method,
+        "headers": {"X-Correlation-Id": "corr-isolation", **content},
         "multiValueHeaders": {},
         "queryStringParameters": None,
         "multiValueQueryStringParameters": None,
@@ -178,7 +199,7 @@ def _api_event(path: str, resource: str, parameters: dict[str, str], tenant: Ten
         "stageVariables": None,
         "requestContext": {
             "resourcePath": resource,
-            "httpMethod": "GET",
+            "httpMethod": method,
             "path": f"/prod{path}",
             "stage": "prod",
             "requestId": "req-isolation",
@@ -187,7 +208,7 @@ def _api_event(path: str, resource: str, parameters: dict[str, str], tenant: Ten
             "identity": {"sourceIp": "127.0.0.1"},
             "authorizer": {**ctx.to_authorizer(), "principalId": ctx.user_id},
         },
-        "body": None,
+        "body": None if body is None else json.dumps(body),
         "isBase64Encoded": False,
     }
 
@@ -380,7 +401,7 @@ def test_product_consumer_with_the_planted_bug_leaves_the_event_for_the_dlq(
     # Imported in the deployed environment: its Metrics read their namespace from it.
     from product_service.entrypoints import consumer
 
-    events = [
+    events: list[tuple[str, dict[str, Any]]] = [
         (
             "OrderPlaced",
             {"order_id": "o-planted", "lines": [{"product_id": planted.product_id, "quantity": 3}]},
@@ -547,3 +568,207 @@ def test_a_premium_tenant_works_in_its_own_table_which_no_other_tenant_reaches(
     )
     with pytest.raises(OutsideTheTenant, match=f"table/{table}"):
         scoped.dynamodb(_tenant(planted.a)).get_item(TableName=table, Key=key)
+
+
+# --- the tenant service: a TenantAdmin's routes on TenantScopedApiFunction --------------------
+
+
+def _users_of(platform: Any, tenant_id: str) -> list[dict[str, Any]]:
+    """The tenant's user items, read with the platform's own keys (what is really there)."""
+    items: list[dict[str, Any]] = platform.client("dynamodb").query(
+        TableName="saas-tenant-service",
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :user)",
+        ExpressionAttributeValues={":pk": {"S": f"TENANT#{tenant_id}"}, ":user": {"S": "USER#"}},
+    )["Items"]
+    return items
+
+
+@pytest.fixture(scope="module")
+def bs_user(platform: Any, planted: Planted) -> dict[str, Any]:
+    """A user B's admin created through the API (so through TenantScopedApiFunction, on B's
+    scoped credentials): the user item A's requests will ask for."""
+    email = f"b-secret-{uuid.uuid4().hex[:6]}@isolation.test"
+    created = platform.api(
+        "POST", "/users", token=planted.b.admin, json={"email": email, "role": "TenantUser"}
+    )
+    assert created.status == 201, created.text
+    (item,) = [i for i in _users_of(platform, planted.b.tenant_id) if i["email"]["S"] == email]
+    return item
+
+
+def _plant_tenant_keys_of(monkeypatch: pytest.MonkeyPatch, victim: str) -> None:
+    """The planted bug in the tenant service: the tenant record's key names `victim`."""
+    from tenant_service.adapters import dynamodb_tenant_repository
+
+    monkeypatch.setattr(
+        dynamodb_tenant_repository, "tenant_key", lambda _tenant_id: {"tenant_id": {"S": victim}}
+    )
+
+
+def test_tenant_api_with_the_planted_bug_answers_404_never_bs_record_or_users(
+    platform: Any,
+    planted: Planted,
+    bs_user: dict[str, Any],
+    run_as_deployed: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tenant_service import container as tenant_container
+    from tenant_service.adapters import dynamodb_tenant_repository, dynamodb_unit_of_work
+
+    a, b = planted.a.tenant_id, planted.b.tenant_id
+    b_username, b_email = bs_user["username"]["S"], bs_user["email"]["S"]
+    b_name = platform.client("dynamodb").get_item(
+        TableName="saas-tenants", Key={"tenant_id": {"S": b}}
+    )["Item"]["name"]["S"]
+    handler = "tenant_service.entrypoints.api.handler"
+    get_tenant = _api_event(f"/tenants/{a}", "/tenants/{tenant_id}", {"tenant_id": a}, planted.a)
+    list_users = _api_event("/users", "/users", None, planted.a)
+    disable = _api_event(
+        f"/users/{b_username}/disable",
+        "/users/{username}/disable",
+        {"username": b_username},
+        planted.a,
+        method="POST",
+    )
+    new_email = f"a-new-{uuid.uuid4().hex[:6]}@isolation.test"
+    create = _api_event(
+        "/users",
+        "/users",
+        None,
+        planted.a,
+        method="POST",
+        body={"email": new_email, "role": "TenantUser"},
+    )
+
+    # The tenant record's key taken from the wrong place: A's admin reading A's tenant
+    _plant_tenant_keys_of(monkeypatch, b)
+    run_as_deployed(handler, tenant_container, scoped=True)
+    from tenant_service.entrypoints import api  # in the deployed environment (Metrics)
+
+    answer = api.handler(get_tenant, _Context())
+    assert answer["statusCode"] == 404, answer
+    assert json.loads(answer["body"])["message"] == f"tenant {a!r} not found"
+    assert b not in answer["body"]
+    assert b_name not in answer["body"]
+    monkeypatch.undo()
+
+    # The service table's keys taken from the wrong place: A's users are B's partition
+    _plant_keys_of(monkeypatch, [dynamodb_tenant_repository, dynamodb_unit_of_work], b)
+    run_as_deployed(handler, tenant_container, scoped=True)
+    answers = [api.handler(event, _Context()) for event in (list_users, disable, create)]
+
+    assert [a["statusCode"] for a in answers] == [404, 404, 404], answers
+    assert [json.loads(a["body"])["message"] for a in answers] == [
+        "no such item in the caller's tenant",
+        f"user {b_username!r} not found",
+        "no such item in the caller's tenant",
+    ]
+    # Nothing of B's comes back (the disable's 404 names only the username A asked for).
+    assert not any(b_email in a["body"] for a in (answers[0], answers[2]))
+    assert set(json.loads(answers[1]["body"])) == {"statusCode", "message", "detail"}
+    (after,) = [i for i in _users_of(platform, b) if i["username"]["S"] == b_username]
+    assert after == bs_user  # B's user is as it was: not disabled
+    assert not [i for i in _users_of(platform, b) if i.get("email", {}).get("S") == new_email]
+
+    # The control: the same bug with credentials not scoped to the tenant leaks B's users.
+    run_as_deployed(handler, tenant_container, scoped=True).tenant_clients = _Unscoped(platform)
+    leaked = api.handler(list_users, _Context())
+    assert leaked["statusCode"] == 200
+    assert b_email in leaked["body"]
+
+
+def test_a_systemadmins_read_of_a_tenant_is_scoped_to_that_tenant(
+    platform: Any, planted: Planted, run_as_deployed: Callable[..., Any]
+) -> None:
+    """GET /tenants/{id} serves a SystemAdmin too, on the same scoped function: its session is
+    tagged with the tenant it reads, which it gets, and nothing else."""
+    from tenant_service import container as tenant_container
+
+    run_as_deployed("tenant_service.entrypoints.api.handler", tenant_container, scoped=True)
+    from tenant_service.entrypoints import api
+
+    b = planted.b.tenant_id
+    event = _api_event(f"/tenants/{b}", "/tenants/{tenant_id}", {"tenant_id": b}, planted.a)
+    event["requestContext"]["authorizer"] = {
+        "role": "SystemAdmin",
+        "user_id": "root",
+        "tenant_id": "",
+        "principalId": "root",
+    }
+    answer = api.handler(event, _Context())
+    assert answer["statusCode"] == 200, answer
+    assert json.loads(answer["body"])["id"] == b
+
+    scoped = tenant_container.container().tenant_clients
+    with pytest.raises(Exception, match="not authorized to perform: dynamodb:GetItem"):
+        scoped.dynamodb(b).get_item(
+            TableName="saas-tenants", Key={"tenant_id": {"S": planted.a.tenant_id}}
+        )
+    with pytest.raises(Exception, match="not authorized to perform: dynamodb:Scan"):
+        scoped.dynamodb(b).scan(TableName="saas-tenants")
+
+
+def _reads(dynamodb: Any, table: str, key: dict[str, Any]) -> bool:
+    """Whether the client may read the item (False: AWS refused it, AccessDenied)."""
+    try:
+        dynamodb.get_item(TableName=table, Key=key)
+    except ClientError as refused:
+        if refused.response["Error"]["Code"] != "AccessDeniedException":
+            raise
+        return False
+    return True
+
+
+def test_no_tenant_serving_role_reads_a_tenant_record_or_user(
+    platform: Any, planted: Planted, bs_user: dict[str, Any]
+) -> None:
+    """The tenant service's items, read with each function's own role: only the control plane
+    the README lists reaches them (the authorizer, the control-plane API and the consumer); the
+    scoped API function's role, and every other function's, is refused."""
+    import boto3
+
+    b = planted.b.tenant_id
+    reads = [
+        ("saas-tenants", {"tenant_id": {"S": b}}),
+        ("saas-tenant-service", {"pk": {"S": f"TENANT#{b}"}, "sk": bs_user["sk"]}),
+    ]
+    root = platform.client("dynamodb")
+    for table, key in reads:  # the items are there: a denial is the role's doing
+        assert "Item" in root.get_item(TableName=table, Key=key)
+    sts = platform.client("sts")
+    readers: dict[str, list[str]] = {}
+    scoped_role = _deployed(platform, "tenant_service.entrypoints.api.handler", scoped=True)
+    for function in _functions(platform):
+        credentials = sts.assume_role(RoleArn=function["Role"], RoleSessionName="role-alone")[
+            "Credentials"
+        ]
+        dynamodb = boto3.client(
+            "dynamodb",
+            region_name=platform.region,
+            endpoint_url=platform.aws_endpoint_url,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
+        # <package>.<logical id> (a deployed name is <stack>-<logical id>-<suffix>)
+        name = f"{function['Handler'].split('.')[0]}.{function['FunctionName'].split('-')[-2]}"
+        for table, key in reads:
+            if _reads(dynamodb, table, key):
+                readers.setdefault(name, []).append(table)
+        if function["FunctionName"] == scoped_role["FunctionName"]:
+            assert name == "tenant_service.TenantScopedApiFunction"
+            assert name not in readers  # the scoped function's role: nothing
+            with pytest.raises(ClientError, match="AccessDeniedException"):
+                dynamodb.query(
+                    TableName="saas-tenant-service",
+                    KeyConditionExpression="pk = :pk",
+                    ExpressionAttributeValues={":pk": {"S": f"TENANT#{b}"}},
+                )
+
+    # The control plane: the authorizer (both, one item each), the control-plane API (the
+    # record, never a user item) and the consumer (both).
+    assert readers == {
+        "tenant_service.AuthorizerFunction": ["saas-tenants", "saas-tenant-service"],
+        "tenant_service.ApiFunction": ["saas-tenants"],
+        "tenant_service.ConsumerFunction": ["saas-tenants", "saas-tenant-service"],
+    }

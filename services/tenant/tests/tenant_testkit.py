@@ -114,6 +114,7 @@ def rest_event(
     query: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
     resource: str | None = None,
+    path_parameters: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """An API Gateway REST proxy event as the authorizer would let it through."""
     return {
@@ -124,7 +125,7 @@ def rest_event(
         "multiValueHeaders": {},
         "queryStringParameters": query,
         "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
-        "pathParameters": None,
+        "pathParameters": path_parameters,
         "stageVariables": None,
         "requestContext": {
             "resourcePath": resource or path,

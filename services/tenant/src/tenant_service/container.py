@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from tenant_service.ports.route_permissions import RoutePermissionsSource
     from tenant_service.ports.tenant_directory import TenantDirectory, UserDirectory
     from tenant_service.ports.tenant_repository import TenantRepository
+    from tenant_service.ports.tenant_scoped_clients import TenantScopedClients
     from tenant_service.ports.token_verifier import TokenVerifier
     from tenant_service.ports.unit_of_work import UnitOfWorkFactory
 
@@ -55,6 +56,11 @@ class Settings(BaseModel):
     service_table_name: str = Field("saas-tenant-service", alias="SERVICE_TABLE_NAME")
     idempotency_table_name: str = Field("saas-tenant-idempotency", alias="IDEMPOTENCY_TABLE_NAME")
     dlq_name: str = Field("saas-tenant-events-dlq", alias="DLQ_NAME")
+    # Set on the tenant-serving function alone (TenantScopedApiFunction): every tenant item is
+    # then reached as this role, in a session tagged with the one tenant, never with the
+    # function's own role (which has no DynamoDB permission). Unset: the control plane, whose
+    # own role may touch every tenant (README, "Tenant isolation").
+    tenant_access_role_arn: str | None = Field(None, alias="TENANT_ACCESS_ROLE_ARN")
     user_pool_id: str = Field("", alias="USER_POOL_ID")
     # Comma-separated app client ids whose ID tokens are accepted (the token's `aud`).
     user_pool_client_ids: str = Field("", alias="USER_POOL_CLIENT_IDS")
@@ -165,6 +171,7 @@ class Container:
             self.aws.client("dynamodb"),
             tenant_table=self.settings.tenant_table_name,
             service_table=self.settings.service_table_name,
+            scoped=self._scoped,
         )
 
     @cached_property
@@ -179,7 +186,26 @@ class Container:
             self.aws.client("dynamodb"),
             tenant_table=self.settings.tenant_table_name,
             service_table=self.settings.service_table_name,
+            scoped=self._scoped,
         )
+
+    @cached_property
+    def tenant_clients(self) -> TenantScopedClients:
+        """DynamoDB clients scoped to one tenant each (the tenant-serving function)."""
+        from tenant_service.adapters.sts_tenant_scoped_clients import StsTenantScopedClients
+
+        role_arn = self.settings.tenant_access_role_arn
+        if not role_arn:
+            raise ValueError(
+                "scoped clients need TENANT_ACCESS_ROLE_ARN: the tenant-access role whose "
+                "sessions reach one tenant's items"
+            )
+        return StsTenantScopedClients(self.aws, role_arn=role_arn, region=self.settings.region)
+
+    @property
+    def _scoped(self) -> TenantScopedClients | None:
+        """The tenant-serving function's scoped clients; None for the control plane."""
+        return self.tenant_clients if self.settings.tenant_access_role_arn else None
 
     @cached_property
     def tenant_directory(self) -> TenantDirectory:

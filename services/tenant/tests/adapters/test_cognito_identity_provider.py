@@ -22,7 +22,7 @@ from tenant_service.adapters.memory_route_permissions import MemoryRoutePermissi
 from tenant_service.adapters.pyjwt_token_verifier import PyJwtTokenVerifier
 from tenant_service.adapters.system_clock import SystemClock
 from tenant_service.app.authorize import Authorizer, RouteTable
-from tenant_service.domain.errors import UserAlreadyExists
+from tenant_service.domain.errors import UserAlreadyExists, UserNotFound
 from tenant_service.domain.users import UserRole
 from tenant_service.ports.tenant_directory import TenantStanding
 from tenant_service.ports.token_verifier import InvalidToken
@@ -240,7 +240,7 @@ def test_a_disabled_user_cannot_log_in_until_enabled(cognito: Any, pool: dict[st
     username = _active_user(identity, cognito, pool)
     session = _login(cognito, pool["client_id"], username, "Chosen-Passw0rd")
 
-    identity.disable(username)
+    identity.disable("t-a", username)
 
     with pytest.raises(cognito.exceptions.NotAuthorizedException):
         _login(cognito, pool["client_id"], username, "Chosen-Passw0rd")
@@ -250,7 +250,7 @@ def test_a_disabled_user_cannot_log_in_until_enabled(cognito: Any, pool: dict[st
             AuthFlow="REFRESH_TOKEN_AUTH",
             AuthParameters={"REFRESH_TOKEN": session["AuthenticationResult"]["RefreshToken"]},
         )
-    identity.enable(username)
+    identity.enable("t-a", username)
     assert "AuthenticationResult" in _login(cognito, pool["client_id"], username, "Chosen-Passw0rd")
 
 
@@ -259,14 +259,14 @@ def test_a_deleted_user_is_gone_and_deleting_again_is_nothing(
 ) -> None:
     identity = CognitoIdentityProvider(cognito, user_pool_id=pool["pool_id"], send_invitation=False)
     username = _active_user(identity, cognito, pool)
-    assert identity.subject(username)
+    assert identity.subject("t-a", username)
 
-    identity.delete(username)
-    identity.delete(username)
-    identity.disable(username)
-    identity.enable(username)
+    identity.delete("t-a", username)
+    identity.delete("t-a", username)
+    identity.disable("t-a", username)
+    identity.enable("t-a", username)
 
-    assert identity.subject(username) is None
+    assert identity.subject("t-a", username) is None
     with pytest.raises(cognito.exceptions.UserNotFoundException):
         cognito.admin_get_user(UserPoolId=pool["pool_id"], Username=username)
 
@@ -281,4 +281,25 @@ def test_the_subject_is_the_sub_of_the_users_tokens(cognito: Any, pool: dict[str
         token["AuthenticationResult"]["IdToken"], options={"verify_signature": False}
     )
 
-    assert identity.subject(username) == claims["sub"]
+    assert identity.subject("t-a", username) == claims["sub"]
+
+
+def test_no_admin_action_reaches_another_tenants_user(cognito: Any, pool: dict[str, str]) -> None:
+    """One pool holds every tenant: IAM cannot keep them apart there, the adapter does. A user
+    of tenant B asked for in tenant A's name is not found, and nothing is done to it."""
+    identity = CognitoIdentityProvider(cognito, user_pool_id=pool["pool_id"], send_invitation=False)
+    username = _active_user(identity, cognito, pool)  # tenant t-a's
+    calls: list[str] = []
+    cognito.meta.events.register(
+        "before-call.cognito-idp.*", lambda model, **_: calls.append(model.name)
+    )
+
+    for act in (identity.disable, identity.enable, identity.delete, identity.subject):
+        with pytest.raises(UserNotFound):
+            act("t-b", username)
+
+    # Each asked who the user is, and no Admin* call that changes anything was made.
+    assert calls == ["AdminGetUser"] * 4
+    user = cognito.admin_get_user(UserPoolId=pool["pool_id"], Username=username)
+    assert user["Enabled"] is True
+    assert "AuthenticationResult" in _login(cognito, pool["client_id"], username, "Chosen-Passw0rd")

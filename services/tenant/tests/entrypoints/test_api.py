@@ -567,8 +567,8 @@ def test_every_route_documents_each_status_it_answers(api: Any) -> None:
             "422",
         },
         ("DELETE", "/tenants/{tenant_id}"): {"202", "401", "403", "404", "409", "422"},
-        ("POST", "/users"): {"201", "400", "401", "403", "409", "415", "422"},
-        ("GET", "/users"): {"200", "400", "401", "403", "422"},
+        ("POST", "/users"): {"201", "400", "401", "403", "404", "409", "415", "422"},
+        ("GET", "/users"): {"200", "400", "401", "403", "404", "422"},
         ("POST", "/users/{username}/disable"): {"200", "401", "403", "404", "409", "422"},
         ("POST", "/users/{username}/enable"): {"200", "401", "403", "404", "422"},
         ("POST", "/users/{username}/resend-invitation"): {

@@ -185,3 +185,53 @@ def test_no_invitation_for_a_user_who_signed_in_or_is_disabled(api: Any, wiring:
     assert off[0] == 409
     assert "disabled" in off[1]["message"]
     assert len(wiring.invitations.sent) == 2
+
+
+REFUSAL = (
+    "User: arn:aws:sts::123456789012:assumed-role/saas-tenant-tenant-access-us-east-1/tenant-x "
+    "is not authorized to perform: dynamodb:GetItem"
+)
+
+
+def _refused(*_args: Any, **_kwargs: Any) -> Any:
+    from tenant_service.domain.errors import OutsideTheTenant
+
+    raise OutsideTheTenant(REFUSAL)
+
+
+def test_a_key_refused_to_the_scoped_credentials_is_a_404_that_shows_nothing(
+    api: Any, wiring: Wiring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant_id = _tenant(api, wiring)
+    username = _invite(api, tenant_id, "shopper@acme.test")
+    for method in ("get", "user", "list_users", "user_by_email"):
+        monkeypatch.setattr(wiring.repository, method, _refused)
+
+    new_user = {"email": "n@acme.test", "role": "TenantUser"}
+    user = {"username": quote(username, safe="")}
+    answers = {
+        (method, path): call(
+            api, method, path, caller=admin_of(tenant_id), body=body, path_parameters=parameters
+        )
+        for method, path, body, parameters in [
+            ("GET", f"/tenants/{tenant_id}", None, {"tenant_id": tenant_id}),
+            ("GET", "/users", None, None),
+            ("POST", "/users", new_user, None),
+            ("POST", _path(username, "disable"), None, user),
+            ("DELETE", _path(username), None, user),
+        ]
+    }
+
+    assert {key: status for key, (status, _) in answers.items()} == dict.fromkeys(answers, 404)
+    messages = [body["message"] for _, body in answers.values()]
+    assert messages == [
+        f"tenant {tenant_id!r} not found",
+        "no such item in the caller's tenant",
+        "no such item in the caller's tenant",
+        f"user {username!r} not found",
+        f"user {username!r} not found",
+    ]
+    assert all("not authorized" not in m for m in messages)  # AWS's refusal is only logged
+    assert username not in wiring.identity.disabled  # nothing was done
+    assert "shopper@acme.test" in wiring.identity.users
+    assert "n@acme.test" not in wiring.identity.users

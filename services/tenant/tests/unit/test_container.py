@@ -63,3 +63,70 @@ def test_the_process_wide_container_is_built_once_and_can_be_replaced() -> None:
         use_container(None)
     assert container() is not replacement
     use_container(None)
+
+
+ROLE = "arn:aws:iam::123456789012:role/saas-tenant-tenant-access-us-east-1"
+
+
+class _Asked(Exception):
+    """A scoped client was asked for (the tenant id is the message)."""
+
+
+class _ScopedClients:
+    def dynamodb(self, tenant_id: str) -> object:
+        raise _Asked(tenant_id)
+
+
+def test_the_tenant_serving_function_reaches_tenant_items_only_with_scoped_clients(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tenant_context import Cause, RegionGroup, Role, TenantContext, Tier
+    from tenant_service.adapters.sts_tenant_scoped_clients import StsTenantScopedClients
+    from tenant_service.domain.events import TenantUserDisabled
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    assert isinstance(
+        Container(Settings(TENANT_ACCESS_ROLE_ARN=ROLE)).tenant_clients, StsTenantScopedClients
+    )
+    c = Container(Settings(TENANT_ACCESS_ROLE_ARN=ROLE))
+    c.tenant_clients = _ScopedClients()
+    ctx = TenantContext(
+        tenant_id="t-a",
+        role=Role.SERVICE,
+        user_id="saas.tenant",
+        tier=Tier.BASIC,
+        region_group=RegionGroup.US,
+    )
+
+    with pytest.raises(_Asked, match="t-a"):
+        c.repository.get("t-a")
+    with pytest.raises(_Asked, match="t-a"):
+        c.repository.list_users("t-a", limit=1, next_token=None)
+    with c.unit_of_work(ctx, Cause()) as uow:
+        uow.emit(TenantUserDisabled(tenant_id="t-a", username="u-1"))
+        with pytest.raises(_Asked, match="t-a"):
+            uow.commit()
+
+
+def test_the_control_plane_uses_its_own_role_and_has_no_scoped_clients(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import boto3
+    from moto import mock_aws
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with pytest.raises(ValueError, match="TENANT_ACCESS_ROLE_ARN"):
+        _ = Container(Settings()).tenant_clients
+    with mock_aws():
+        boto3.client("dynamodb", region_name="us-east-1").create_table(
+            TableName="saas-tenants",
+            KeySchema=[{"AttributeName": "tenant_id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "tenant_id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        c = Container(Settings(AWS_REGION="us-east-1"))
+        c.tenant_clients = _ScopedClients()
+
+        assert c.repository.get("t-a") is None  # read with its own client, nothing scoped asked

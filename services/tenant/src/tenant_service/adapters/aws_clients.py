@@ -22,7 +22,7 @@ class AwsClients:
         self._region = region
         self._endpoint_url = endpoint_url
         self._session: Any = None
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
     def _botocore_session(self) -> Any:
@@ -32,13 +32,28 @@ class AwsClients:
             self._session = botocore.session.get_session()
         return self._session
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, region: str | None = None) -> Any:
+        """The process's client of `service` in `region` (default: the function's own)."""
+        region = region or self._region
         with self._lock:
-            if service not in self._clients:
-                self._clients[service] = self._botocore_session().create_client(
-                    service, region_name=self._region, endpoint_url=self._endpoint_url
+            if (service, region) not in self._clients:
+                self._clients[(service, region)] = self._botocore_session().create_client(
+                    service, region_name=region, endpoint_url=self._endpoint_url
                 )
-            return self._clients[service]
+            return self._clients[(service, region)]
+
+    def client_as(self, service: str, region: str, credentials: Mapping[str, Any]) -> Any:
+        """A client acting with temporary credentials (STS AssumeRole's `Credentials`); not
+        cached here, since the credentials expire: the caller keeps it as long as they last."""
+        with self._lock:
+            return self._botocore_session().create_client(
+                service,
+                region_name=region,
+                endpoint_url=self._endpoint_url,
+                aws_access_key_id=credentials["AccessKeyId"],
+                aws_secret_access_key=credentials["SecretAccessKey"],
+                aws_session_token=credentials["SessionToken"],
+            )
 
     def call_json(
         self, service: str, target: str, payload: Mapping[str, Any], timeout: float = 3.0

@@ -4,6 +4,13 @@ Users carry `custom:tenant_id` and belong to the group of their role. The tempor
 ours (so a local invitation can carry it); the first login answers NEW_PASSWORD_REQUIRED.
 `send_invitation=True` lets Cognito email the invitation itself (in AWS); locally it is
 suppressed and the FileInvitationSender writes it instead.
+
+One pool holds every tenant's users, and IAM cannot scope Cognito's Admin* actions to a tenant
+(they take a username, no condition key names an attribute). So this adapter is the guard: every
+Admin* call on an existing user (disable, enable, sign out, delete, re-send) is made only after
+AdminGetUser shows the user's `custom:tenant_id` is the tenant asked for; a user of another tenant
+is UserNotFound (404), untouched. Creating a user writes the caller's tenant id into the new
+user (immutable in the pool's schema), and a username taken in any tenant is UserAlreadyExists.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tenant_service.domain.errors import UserAlreadyExists
+from tenant_service.domain.errors import UserAlreadyExists, UserNotFound
 from tenant_service.domain.users import Invitation, UserRole
 
 
@@ -50,41 +57,50 @@ class CognitoIdentityProvider:
 
     def reinvite(self, *, tenant_id: str, email: str, role: UserRole) -> Invitation | None:
         try:
-            user = self._client.admin_get_user(UserPoolId=self._pool, Username=email)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "UserNotFoundException":
-                return None
-            raise
-        attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
-        if (
-            attributes.get("custom:tenant_id") != tenant_id
-            or user.get("UserStatus") != "FORCE_CHANGE_PASSWORD"
-        ):
+            user = self._of_tenant(tenant_id, email)
+        except UserNotFound:
+            return None  # another tenant's user
+        if user is None or user.get("UserStatus") != "FORCE_CHANGE_PASSWORD":
             return None
         # RESEND: a new temporary password (and, in AWS, a new email) for the same user.
         return self._create(tenant_id, email, role, MessageAction="RESEND")
 
-    def subject(self, username: str) -> str | None:
-        try:
-            user = self._client.admin_get_user(UserPoolId=self._pool, Username=username)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "UserNotFoundException":
-                return None
-            raise
-        attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
-        return attributes.get("sub")
+    def subject(self, tenant_id: str, username: str) -> str | None:
+        user = self._of_tenant(tenant_id, username)
+        return None if user is None else _attributes(user).get("sub")
 
-    def disable(self, username: str) -> None:
+    def disable(self, tenant_id: str, username: str) -> None:
+        if self._of_tenant(tenant_id, username) is None:
+            return
         # Disabled first: no login succeeds after this; then the refresh tokens are revoked.
         self._if_exists(self._client.admin_disable_user, username)
         self._if_exists(self._client.admin_user_global_sign_out, username)
 
-    def enable(self, username: str) -> None:
+    def enable(self, tenant_id: str, username: str) -> None:
+        if self._of_tenant(tenant_id, username) is None:
+            return
         self._if_exists(self._client.admin_enable_user, username)
 
-    def delete(self, username: str) -> None:
+    def delete(self, tenant_id: str, username: str) -> None:
+        if self._of_tenant(tenant_id, username) is None:
+            return
         self._if_exists(self._client.admin_user_global_sign_out, username)
         self._if_exists(self._client.admin_delete_user, username)
+
+    def _of_tenant(self, tenant_id: str, username: str) -> dict[str, Any] | None:
+        """The user (AdminGetUser's answer) if it belongs to `tenant_id`; None when it does not
+        exist; UserNotFound when it is another tenant's: the check before every Admin* call."""
+        try:
+            user: dict[str, Any] = self._client.admin_get_user(
+                UserPoolId=self._pool, Username=username
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "UserNotFoundException":
+                return None
+            raise
+        if _attributes(user).get("custom:tenant_id") != tenant_id:
+            raise UserNotFound(username)
+        return user
 
     def _if_exists(self, operation: Any, username: str) -> None:
         try:
@@ -115,3 +131,7 @@ class CognitoIdentityProvider:
         return Invitation(
             to=email, username=username, temporary_password=password, tenant_id=tenant_id
         )
+
+
+def _attributes(user: dict[str, Any]) -> dict[str, str]:
+    return {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}

@@ -6,6 +6,12 @@ reach that stream: outbox items (pk "TENANT#<id>", sk "OUTBOX#<event_id>", publi
 outbox relay on this table's stream), tenant users (pk "TENANT#<id>", sk "USER#<username>"; a
 removed user's is a tombstone, `removed`, which these reads skip) and processed-event markers
 (pk "TENANT#<id>", sk "EVENT#<event_id>").
+
+Every key leads with the tenant id (the tenant record's is the id itself, the service table's
+`TENANT#<id>`), so the tenant-access role's `dynamodb:LeadingKeys` condition can hold a scoped
+session to its tenant's items. With `scoped` (the tenant-serving function), each tenant's items
+are reached through that tenant's scoped client; without it (the control plane), through the
+function's own client, whose role may touch every tenant.
 """
 
 from __future__ import annotations
@@ -17,10 +23,26 @@ from tenant_service.adapters import page_token
 from tenant_service.domain.tenant import RegionGroup, Tenant, TenantStatus, Tier
 from tenant_service.domain.users import TenantUser, UserRole
 from tenant_service.ports.tenant_repository import Page
+from tenant_service.ports.tenant_scoped_clients import TenantScopedClients
 
 
 def s(value: str) -> dict[str, str]:
     return {"S": value}
+
+
+def tenant_key(tenant_id: str) -> dict[str, Any]:
+    """The tenant record's key in the tenant directory."""
+    return {"tenant_id": s(tenant_id)}
+
+
+def tenant_pk(tenant_id: str) -> str:
+    """The partition of the tenant's items in the service table."""
+    return f"TENANT#{tenant_id}"
+
+
+def item_key(tenant_id: str, sk: str) -> dict[str, Any]:
+    """The key of one of the tenant's items in the service table."""
+    return {"pk": s(tenant_pk(tenant_id)), "sk": s(sk)}
 
 
 def tenant_item(tenant: Tenant) -> dict[str, Any]:
@@ -62,8 +84,7 @@ def _tenant(item: dict[str, Any]) -> Tenant:
 
 def user_item(user: TenantUser) -> dict[str, Any]:
     return {
-        "pk": s(f"TENANT#{user.tenant_id}"),
-        "sk": s(f"USER#{user.username}"),
+        **item_key(user.tenant_id, f"USER#{user.username}"),
         "username": s(user.username),
         "email": s(user.email),
         "role": s(user.role.value),
@@ -85,16 +106,30 @@ def _user(tenant_id: str, item: dict[str, Any]) -> TenantUser:
 
 
 class DynamoDBTenantRepository:
-    def __init__(self, client: Any, *, tenant_table: str, service_table: str) -> None:
+    def __init__(
+        self,
+        client: Any,
+        *,
+        tenant_table: str,
+        service_table: str,
+        scoped: TenantScopedClients | None = None,
+    ) -> None:
         self._client = client
+        self._scoped = scoped
         self._tenants = tenant_table
         self._service = service_table
 
+    def _of(self, tenant_id: str) -> Any:
+        """The client that reaches this tenant's items."""
+        return self._client if self._scoped is None else self._scoped.dynamodb(tenant_id)
+
     # reads
     def get(self, tenant_id: str) -> Tenant | None:
-        item = self._client.get_item(
-            TableName=self._tenants, Key={"tenant_id": s(tenant_id)}, ConsistentRead=True
-        ).get("Item")
+        item = (
+            self._of(tenant_id)
+            .get_item(TableName=self._tenants, Key=tenant_key(tenant_id), ConsistentRead=True)
+            .get("Item")
+        )
         return _tenant(item) if item else None
 
     def list(self, *, limit: int, next_token: str | None) -> Page[Tenant]:
@@ -110,19 +145,27 @@ class DynamoDBTenantRepository:
         )
 
     def was_processed(self, tenant_id: str, event_id: str) -> bool:
-        item = self._client.get_item(
-            TableName=self._service,
-            Key={"pk": s(f"TENANT#{tenant_id}"), "sk": s(f"EVENT#{event_id}")},
-            ConsistentRead=True,
-        ).get("Item")
+        item = (
+            self._of(tenant_id)
+            .get_item(
+                TableName=self._service,
+                Key=item_key(tenant_id, f"EVENT#{event_id}"),
+                ConsistentRead=True,
+            )
+            .get("Item")
+        )
         return item is not None
 
     def user(self, tenant_id: str, username: str) -> TenantUser | None:
-        item = self._client.get_item(
-            TableName=self._service,
-            Key={"pk": s(f"TENANT#{tenant_id}"), "sk": s(f"USER#{username}")},
-            ConsistentRead=True,
-        ).get("Item")
+        item = (
+            self._of(tenant_id)
+            .get_item(
+                TableName=self._service,
+                Key=item_key(tenant_id, f"USER#{username}"),
+                ConsistentRead=True,
+            )
+            .get("Item")
+        )
         return _user(tenant_id, item) if item and "removed" not in item else None
 
     def user_by_email(self, tenant_id: str, email: str) -> TenantUser | None:
@@ -133,13 +176,14 @@ class DynamoDBTenantRepository:
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :user)",
             "FilterExpression": "email = :email AND attribute_not_exists(removed)",
             "ExpressionAttributeValues": {
-                ":pk": s(f"TENANT#{tenant_id}"),
+                ":pk": s(tenant_pk(tenant_id)),
                 ":user": s("USER#"),
                 ":email": s(email),
             },
         }
+        client = self._of(tenant_id)
         while True:
-            answer = self._client.query(**request)
+            answer = client.query(**request)
             if answer.get("Items"):
                 return _user(tenant_id, answer["Items"][0])
             if "LastEvaluatedKey" not in answer:
@@ -151,17 +195,14 @@ class DynamoDBTenantRepository:
         request: dict[str, Any] = {
             "TableName": self._service,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :user)",
-            "ExpressionAttributeValues": {":pk": s(f"TENANT#{tenant_id}"), ":user": s("USER#")},
+            "ExpressionAttributeValues": {":pk": s(tenant_pk(tenant_id)), ":user": s("USER#")},
             # A page may come back shorter than `limit` (tombstones are read, then dropped).
             "FilterExpression": "attribute_not_exists(removed)",
             "Limit": limit,
         }
         if start:
-            request["ExclusiveStartKey"] = {
-                "pk": s(f"TENANT#{tenant_id}"),
-                "sk": s(f"USER#{start['username']}"),
-            }
-        answer = self._client.query(**request)
+            request["ExclusiveStartKey"] = item_key(tenant_id, f"USER#{start['username']}")
+        answer = self._of(tenant_id).query(**request)
         last = answer.get("LastEvaluatedKey")
         token = page_token.encode({"username": last["sk"]["S"][5:]} if last else None)
         return Page(items=[_user(tenant_id, i) for i in answer.get("Items", [])], next_token=token)

@@ -9,6 +9,9 @@ message 14 days at most: no redelivery comes later). See docs/conventions.md.
 A removed user: its item becomes a tombstone (`removed`, no other data) that expires after 24 h
 (the longest an ID token of Cognito can live): the authorizer refuses its tokens until then.
 The repository's reads skip tombstones; the same username may be created again over one.
+
+With `scoped` (the tenant-serving function) the transaction runs with the client scoped to the
+unit of work's tenant: AWS refuses it any key of another tenant (OutsideTheTenant).
 """
 
 from __future__ import annotations
@@ -24,10 +27,16 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from tenant_context import Cause, OutboxMessage, TenantContext, outbox_message
-from tenant_service.adapters.dynamodb_tenant_repository import s, tenant_item, user_item
+from tenant_service.adapters.dynamodb_tenant_repository import (
+    item_key,
+    s,
+    tenant_item,
+    user_item,
+)
 from tenant_service.domain.errors import ConcurrentModification, UserAlreadyExists, UserNotFound
 from tenant_service.domain.tenant import Tenant
 from tenant_service.domain.users import TenantUser
+from tenant_service.ports.tenant_scoped_clients import TenantScopedClients
 from tenant_service.ports.unit_of_work import EventAlreadyProcessed
 
 SOURCE = "saas.tenant"
@@ -44,8 +53,7 @@ _LIVE_USER = "attribute_exists(pk) AND attribute_not_exists(removed)"
 
 def removed_user_item(user: TenantUser, now: float) -> dict[str, Any]:
     return {
-        "pk": s(f"TENANT#{user.tenant_id}"),
-        "sk": s(f"USER#{user.username}"),
+        **item_key(user.tenant_id, f"USER#{user.username}"),
         "username": s(user.username),
         "removed": {"BOOL": True},
         "expires_at": {"N": str(int(now) + REMOVED_USER_TTL_SECONDS)},
@@ -54,8 +62,7 @@ def removed_user_item(user: TenantUser, now: float) -> dict[str, Any]:
 
 def outbox_item(tenant_id: str, message: OutboxMessage, now: float) -> dict[str, Any]:
     return {
-        "pk": s(f"TENANT#{tenant_id}"),
-        "sk": s(f"OUTBOX#{message.event_id}"),
+        **item_key(tenant_id, f"OUTBOX#{message.event_id}"),
         "event_id": s(message.event_id),
         "source": s(message.source),
         "detail_type": s(message.detail_type),
@@ -66,8 +73,7 @@ def outbox_item(tenant_id: str, message: OutboxMessage, now: float) -> dict[str,
 
 def marker_item(tenant_id: str, event_id: str, now: float) -> dict[str, Any]:
     return {
-        "pk": s(f"TENANT#{tenant_id}"),
-        "sk": s(f"EVENT#{event_id}"),
+        **item_key(tenant_id, f"EVENT#{event_id}"),
         "event_id": s(event_id),
         "expires_at": {"N": str(int(now) + MARKER_TTL_SECONDS)},
     }
@@ -144,9 +150,11 @@ class DynamoDBUnitOfWork:
         ctx: TenantContext,
         cause: Cause,
         sleep: Callable[[float], None] = time.sleep,
+        scoped: TenantScopedClients | None = None,
     ) -> None:
         self._client = client
         self._sleep = sleep
+        self._scoped = scoped
         self._service_table = service_table
         self._ctx = ctx
         self._cause = cause
@@ -181,9 +189,12 @@ class DynamoDBUnitOfWork:
         self._discard()
 
     def _transact(self, writes: list[tuple[dict[str, Any], Exception]]) -> None:
+        client = (
+            self._client if self._scoped is None else self._scoped.dynamodb(self._ctx.tenant_id)
+        )
         for attempt in range(1, CONFLICT_ATTEMPTS + 1):
             try:
-                self._client.transact_write_items(TransactItems=[w for w, _ in writes])
+                client.transact_write_items(TransactItems=[w for w, _ in writes])
                 return
             except ClientError as exc:
                 if exc.response["Error"]["Code"] != "TransactionCanceledException":
@@ -232,8 +243,16 @@ def _only_conflicts(reasons: list[Any]) -> bool:
 
 
 class DynamoDBUnitOfWorkFactory:
-    def __init__(self, client: Any, *, tenant_table: str, service_table: str) -> None:
+    def __init__(
+        self,
+        client: Any,
+        *,
+        tenant_table: str,
+        service_table: str,
+        scoped: TenantScopedClients | None = None,
+    ) -> None:
         self._client = client
+        self._scoped = scoped
         self._tenant_table = tenant_table
         self._service_table = service_table
 
@@ -244,4 +263,5 @@ class DynamoDBUnitOfWorkFactory:
             service_table=self._service_table,
             ctx=ctx,
             cause=cause,
+            scoped=self._scoped,
         )

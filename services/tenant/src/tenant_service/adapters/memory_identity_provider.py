@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tenant_service.domain.errors import UserAlreadyExists
+from tenant_service.domain.errors import UserAlreadyExists, UserNotFound
 from tenant_service.domain.users import Invitation, UserRole
 
 
@@ -31,22 +31,30 @@ class MemoryIdentityProvider:
             to=email, username=known[0], temporary_password="Again-Passw0rd!", tenant_id=tenant_id
         )
 
-    def _email(self, username: str) -> str | None:
-        return next((e for e, (u, _, _) in self.users.items() if u == username), None)
+    def _email(self, tenant_id: str, username: str) -> str | None:
+        """The user's email if it exists; UserNotFound when it is another tenant's (as the
+        Cognito adapter checks `custom:tenant_id` before acting)."""
+        found = next(((e, t) for e, (u, t, _) in self.users.items() if u == username), None)
+        if found is None:
+            return None
+        if found[1] != tenant_id:
+            raise UserNotFound(username)
+        return found[0]
 
-    def subject(self, username: str) -> str | None:
-        return f"sub-{username}" if self._email(username) is not None else None
+    def subject(self, tenant_id: str, username: str) -> str | None:
+        return f"sub-{username}" if self._email(tenant_id, username) is not None else None
 
-    def disable(self, username: str) -> None:
-        if self._email(username) is not None:
+    def disable(self, tenant_id: str, username: str) -> None:
+        if self._email(tenant_id, username) is not None:
             self.disabled.add(username)
             self.signed_out.append(username)
 
-    def enable(self, username: str) -> None:
-        self.disabled.discard(username)
+    def enable(self, tenant_id: str, username: str) -> None:
+        if self._email(tenant_id, username) is not None:
+            self.disabled.discard(username)
 
-    def delete(self, username: str) -> None:
-        email = self._email(username)
+    def delete(self, tenant_id: str, username: str) -> None:
+        email = self._email(tenant_id, username)
         if email is not None:
             self.signed_out.append(username)
             del self.users[email]

@@ -92,7 +92,7 @@ class UserUseCases:
         whoever caches a decision per user. Disabling a disabled user answers it as it is."""
         tenant, user = self._user(caller, username)
         self._not_oneself(caller, user, "disable")
-        self._identity.disable(user.username)
+        self._identity.disable(tenant.id, user.username)
         if not user.enabled:
             return user
         changed = user.with_enabled(False)
@@ -104,7 +104,7 @@ class UserUseCases:
 
     def enable(self, caller: Principal, username: str) -> TenantUser:
         tenant, user = self._user(caller, username)
-        self._identity.enable(user.username)
+        self._identity.enable(tenant.id, user.username)
         if user.enabled:
             return user
         changed = user.with_enabled(True)
@@ -119,7 +119,7 @@ class UserUseCases:
         finishes (deleting an identity already gone is nothing to do)."""
         tenant, user = self._user(caller, username)
         self._not_oneself(caller, user, "remove")
-        self._identity.delete(user.username)
+        self._identity.delete(tenant.id, user.username)
         with self._uow(tenant_context(tenant), Cause()) as uow:
             uow.users.remove(user)
             uow.emit(TenantUserRemoved(tenant_id=tenant.id, username=user.username))
@@ -150,7 +150,7 @@ class UserUseCases:
         return tenant, user
 
     def _not_oneself(self, caller: Principal, user: TenantUser, action: str) -> None:
-        if caller.user_id in (user.username, self._identity.subject(user.username)):
+        if caller.user_id in (user.username, self._identity.subject(user.tenant_id, user.username)):
             raise UserActionNotAllowed(
                 user.username,
                 f"an admin cannot {action} itself: ask another TenantAdmin of the tenant",

@@ -58,3 +58,13 @@ class UserActionNotAllowed(TenantError):
         super().__init__(f"user {username!r}: {reason}")
         self.username = username
         self.reason = reason
+
+
+class OutsideTheTenant(TenantError):
+    """The credentials scoped to one tenant were refused a key: one of another tenant (a bug
+    somewhere, never a caller's right). To the caller, that item does not exist (404).
+    `refusal` is AWS's AccessDenied message (principal, action, resource), for the log."""
+
+    def __init__(self, refusal: str) -> None:
+        super().__init__(f"refused outside the tenant's own keys: {refusal}")
+        self.refusal = refusal

@@ -43,6 +43,7 @@ from tenant_service.container import container
 from tenant_service.domain.errors import (
     ConcurrentModification,
     InvalidPageToken,
+    OutsideTheTenant,
     TenantError,
     TenantNotFound,
     TransitionNotAllowed,
@@ -170,7 +171,8 @@ PROBLEMS = {
     400: "Malformed request: the body is not UTF-8 JSON or is over 1 MiB, next_token is not one "
     "we issued, or the change asks for nothing",
     403: "The caller's role may not do this",
-    404: "No such tenant, or no such user in the caller's tenant",
+    404: "No such tenant, or no such user in the caller's tenant (an item of another tenant, "
+    "refused to the caller's scoped credentials, is not found either)",
     409: "The tenant's status does not allow this, it changed meanwhile, the user exists, or "
     "the user's state does not allow this (an admin acting on itself, an invitation to a user "
     "who has signed in or is disabled)",
@@ -251,6 +253,20 @@ def _domain_error(error: Exception) -> Response[str]:
     else:
         message = str(error)
     return _problem(status, message)
+
+
+@app.exception_handler(OutsideTheTenant)  # type: ignore[untyped-decorator]
+def _outside_the_tenant(error: OutsideTheTenant) -> Response[str]:
+    """A key of another tenant was asked for (a bug): AWS refused it, the caller gets a 404."""
+    logger.error("the tenant's scoped credentials were refused a key", refusal=error.refusal)
+    parameters = app.current_event.path_parameters or {}
+    if "username" in parameters:
+        message = str(UserNotFound(_username(parameters["username"])))
+    elif "tenant_id" in parameters:
+        message = str(TenantNotFound(parameters["tenant_id"]))
+    else:
+        message = "no such item in the caller's tenant"
+    return _problem(HTTPStatus.NOT_FOUND, message)
 
 
 def _caller() -> Principal:
@@ -363,7 +379,7 @@ def offboard_tenant(tenant_id: TenantId) -> Response[TenantOut]:
 # users
 @app.post(
     "/users",
-    responses=_responses(201, "Created: the user, invited by email", UserOut, 400, 409, 415),
+    responses=_responses(201, "Created: the user, invited by email", UserOut, 400, 404, 409, 415),
 )
 def create_user(body: NewUser) -> Response[UserOut]:
     user = container().users.create(_caller(), email=str(body.email), role=UserRole(body.role))
@@ -372,7 +388,7 @@ def create_user(body: NewUser) -> Response[UserOut]:
 
 @app.get(
     "/users",
-    responses=_responses(200, "A page of the tenant's users", UserPage, 400),
+    responses=_responses(200, "A page of the tenant's users", UserPage, 400, 404),
 )
 def list_users(limit: Limit = 20, next_token: NextToken = None) -> UserPage:
     page = container().users.list(_caller(), limit=limit, next_token=next_token)

@@ -20,23 +20,26 @@ class IdentityProvider(Protocol):
         anyone else (another tenant's user, or one who has logged in)."""
         ...
 
-    def subject(self, username: str) -> str | None:
+    def subject(self, tenant_id: str, username: str) -> str | None:
         """The user's stable id (Cognito's `sub`, the `user_id` of its tokens); None when the
-        user does not exist."""
+        user does not exist. UserNotFound when it is another tenant's."""
         ...
 
-    def disable(self, username: str) -> None:
+    def disable(self, tenant_id: str, username: str) -> None:
         """Refuse the user's logins and revoke its refresh tokens (no new tokens are issued).
-        A user who no longer exists is nothing to do."""
+        A user who no longer exists is nothing to do; another tenant's user is UserNotFound,
+        left as it is (the pool is shared: this check is what keeps tenants apart there)."""
         ...
 
-    def enable(self, username: str) -> None:
-        """Let the user log in again. A user who no longer exists is nothing to do."""
+    def enable(self, tenant_id: str, username: str) -> None:
+        """Let the user log in again. A user who no longer exists is nothing to do; another
+        tenant's user is UserNotFound, left as it is."""
         ...
 
-    def delete(self, username: str) -> None:
+    def delete(self, tenant_id: str, username: str) -> None:
         """Revoke the user's refresh tokens and delete it. A user who no longer exists is
-        nothing to do (a retry after a partial removal)."""
+        nothing to do (a retry after a partial removal); another tenant's user is UserNotFound,
+        left as it is."""
         ...
 
 
