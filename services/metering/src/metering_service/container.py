@@ -5,18 +5,19 @@ warm invocations; adapters are imported inside the property that builds them."""
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Mapping
 from functools import cached_property
+from importlib import resources
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from metering_service.app.meterings import Meterings
-from metering_service.ports.unit_of_work import UnitOfWorkFactory
-
-SOURCE = "saas.metering"
+from metering_service.app.usage import Metering
+from metering_service.domain.cost import Prices
+from metering_service.ports.usage_store import UsageStore
 
 
 class Settings(BaseModel):
@@ -24,7 +25,10 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    BACKEND: Literal["memory"] = "memory"
+    BACKEND: Literal["memory", "dynamodb"] = "dynamodb"
+    USAGE_TABLE_NAME: str = "saas-usage"
+    AWS_REGION: str = "us-east-1"
+    AWS_ENDPOINT_URL: str | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -32,22 +36,31 @@ class Settings(BaseModel):
         return cls.model_validate({name: env[name] for name in cls.model_fields if name in env})
 
 
+def price_table() -> Prices:
+    """The prices of prices.json, beside this module (its sources and date are in it)."""
+    text = resources.files("metering_service").joinpath("prices.json").read_text("utf-8")
+    return Prices.from_table(json.loads(text))
+
+
 class Container:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings if settings is not None else Settings.from_environ()
 
     @cached_property
-    def unit_of_work(self) -> UnitOfWorkFactory:
-        from metering_service.adapters.memory_unit_of_work import (
-            MemoryStore,
-            MemoryUnitOfWorkFactory,
-        )
+    def usage_store(self) -> UsageStore:
+        if self.settings.BACKEND == "memory":
+            from metering_service.adapters.memory_usage_store import MemoryUsageStore
 
-        return MemoryUnitOfWorkFactory(MemoryStore(), source=SOURCE)
+            return MemoryUsageStore()
+        from metering_service.adapters.aws_clients import AwsClients
+        from metering_service.adapters.dynamodb_usage_store import DynamoDBUsageStore
+
+        aws = AwsClients(self.settings.AWS_REGION, self.settings.AWS_ENDPOINT_URL)
+        return DynamoDBUsageStore(aws.client("dynamodb"), self.settings.USAGE_TABLE_NAME)
 
     @cached_property
-    def meterings(self) -> Meterings:
-        return Meterings(self.unit_of_work)
+    def metering(self) -> Metering:
+        return Metering(self.usage_store, price_table())
 
 
 _lock = threading.Lock()

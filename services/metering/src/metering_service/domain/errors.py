@@ -7,18 +7,16 @@ class MeteringError(Exception):
     """Every error of the metering service's domain."""
 
 
-class MeteringNotFound(MeteringError):
-    def __init__(self, item_id: str) -> None:
-        super().__init__(f"nothing by the id {item_id} in this tenant")
+class InvalidRange(MeteringError):
+    """A usage range the API refuses: the message says why (400)."""
 
 
-class InvalidMetering(MeteringError):
-    """A value breaks one of the metering's rules; the message says which."""
+class NotYourTenant(MeteringError):
+    """A TenantAdmin asked for another tenant's usage (404, as any other tenant's id)."""
+
+    def __init__(self, tenant_id: str) -> None:
+        super().__init__(f"no tenant {tenant_id} for the caller")
 
 
-class ConcurrentUpdate(MeteringError):
-    """The metering changed since it was read: read it again and retry."""
-
-
-class EventAlreadyProcessed(MeteringError):
-    """The event's processed marker exists: it was handled before, nothing is written again."""
+class BadUsageRecord(MeteringError):
+    """A log event that is not a usage record this service reads: counted and logged."""

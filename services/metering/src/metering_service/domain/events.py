@@ -1,21 +1,10 @@
-"""The events this service publishes, one model each; their source is
-`saas.metering`.
+"""The events this service publishes: none. Usage reaches it through a CloudWatch Logs
+subscription, not the bus, and nothing else needs to hear about it.
 
 `PUBLISHED` is what `make contracts` exports to contracts/events/."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from pydantic import BaseModel
 
-from pydantic import BaseModel, ConfigDict, Field
-
-
-class MeteringCreated(BaseModel):
-    model_config = ConfigDict(frozen=True)
-    event_version: ClassVar[int] = 1
-
-    metering_id: str = Field(min_length=1)
-    name: str = Field(min_length=1)
-
-
-PUBLISHED: dict[str, type[BaseModel]] = {"MeteringCreated": MeteringCreated}
+PUBLISHED: dict[str, type[BaseModel]] = {}

@@ -16,8 +16,8 @@ import gc
 gc.disable()
 
 import json
-from datetime import UTC, datetime
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -67,7 +67,7 @@ def stock_reserved(data: Mapping[str, Any], ctx: TenantContext, cause: Cause) ->
     order = container().reactions.stock_reserved(ctx, event.order_id, cause)
     if changed_status(order, OrderStatus.CONFIRMED):
         metrics.add_metric(name="OrdersConfirmed", unit=MetricUnit.Count, value=1)
-        _saga_seconds(order.placed_at)
+        _saga_seconds(order.placed_at if order else None)
 
 
 def stock_reservation_rejected(data: Mapping[str, Any], ctx: TenantContext, cause: Cause) -> None:
@@ -77,7 +77,7 @@ def stock_reservation_rejected(data: Mapping[str, Any], ctx: TenantContext, caus
     )
     if changed_status(order, OrderStatus.REJECTED):
         metrics.add_metric(name="OrdersRejected", unit=MetricUnit.Count, value=1)
-        _saga_seconds(order.placed_at)
+        _saga_seconds(order.placed_at if order else None)
 
 
 def stock_released(data: Mapping[str, Any], ctx: TenantContext, cause: Cause) -> None:
