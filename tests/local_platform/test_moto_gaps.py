@@ -992,3 +992,29 @@ def test_rest_apis_and_usage_plans_are_created_from_the_translated_template(aws,
     assert basic["quota"] == {"limit": 100, "period": "DAY"}
     assert basic["tags"] == {"saas:tier": "basic"}
     assert plans["saas-product-premium"]["throttle"] == {"rateLimit": 20.0, "burstLimit": 40}
+
+
+def test_an_account_subscription_policy_is_neither_kept_nor_delivered(aws):
+    # Given a stack with a subscription filter policy for the whole account (the metering
+    # service's UsageSubscription) towards a function
+    arn = _function(aws, "gap-usage-records")
+    policy = {
+        "Type": "AWS::Logs::AccountPolicy",
+        "Properties": {
+            "PolicyName": "gap-usage",
+            "PolicyType": "SUBSCRIPTION_FILTER_POLICY",
+            "Scope": "ALL",
+            "PolicyDocument": json.dumps(
+                {"DestinationArn": arn, "FilterPattern": "{ $.usage_version = 1 }"}
+            ),
+        },
+    }
+    # When it is deployed
+    stack = _stack(aws, "gap-account-policy", {"Policy": policy})
+    # Then the stack completes (moto warns it skips the type), but its Logs has no account
+    # policies at all (DescribeAccountPolicies is not implemented: a 500), so nothing could
+    # ever be delivered (nor could its Lambda run our functions: test_lambda_invoke_needs_docker).
+    # saas_local.log_subscriptions reads the policy from the template and delivers locally.
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    with pytest.raises(Exception, match=r"\(500\).*DescribeAccountPolicies"):
+        aws("logs").describe_account_policies(policyType="SUBSCRIPTION_FILTER_POLICY")

@@ -32,6 +32,7 @@ from saas_local.gateway import (
     RouteAuthorizer,
 )
 from saas_local.intrinsics import DeployedStack
+from saas_local.log_subscriptions import LogSubscriptions, subscription_policies
 from saas_local.pumps import SqsPump, StreamPump
 from saas_local.redeploy import ControlServer, DeployRefused
 from saas_local.usage_plans import ApiGatewayPlanLookup, UsagePlanEnforcer
@@ -254,6 +255,7 @@ class LocalPlatform:
         self._deploy_lock = threading.Lock()
         self._usage: UsagePlanEnforcer | None = None
         self._authorizer_caches: dict[str, AuthorizerCache] = {}
+        self.log_subscriptions: LogSubscriptions | None = None  # log_subscriptions.py
         plan = config.faults
         # The gateway's, the pumps' and the function runtimes' faults; the AWS APIs' are decided
         # in moto's process (faults.moto_injector), told each plan by set_faults.
@@ -301,6 +303,7 @@ class LocalPlatform:
             for region in self.config.regions:
                 self._deploy_region(region)
             log.info("stacks deployed (%.1f s)", time.monotonic() - started)
+            self._start_log_subscriptions()
             self._start_functions_and_pumps()
             self._start_gateway()
             log.info("pumps and gateway started (%.1f s)", time.monotonic() - started)
@@ -329,6 +332,9 @@ class LocalPlatform:
             self.control_server = None
         for pump in self.pumps:
             pump.signal_stop()
+        if self.log_subscriptions is not None:  # what is pending, while its destination runs
+            self.log_subscriptions.stop()
+            self.log_subscriptions = None
         for runtime in self.functions.values():
             runtime.signal_close()
         deadline = time.monotonic() + STOP_GRACE_SECONDS
@@ -695,6 +701,9 @@ class LocalPlatform:
                 code_dir=spec.code_dir,
                 aws_endpoint_url=self.aws_endpoint_url,
                 log_file=self.config.function_log,
+                log_sink=self.log_subscriptions.sink(stack.region)
+                if self.log_subscriptions
+                else None,
             )
             self.functions[key] = FunctionRuntime(config, self.config.max_concurrency)
         return self.functions[key]
@@ -708,6 +717,21 @@ class LocalPlatform:
                 if stack.deployed.get_att(logical_id, "Arn") == arn:
                     return self._runtime(stack, logical_id)
         raise LocalPlatformError(f"no deployed function has the ARN {arn}")
+
+    def _start_log_subscriptions(self) -> None:
+        """The templates' account subscription filter policies, delivered locally (moto has
+        none: saas_local/log_subscriptions.py)."""
+        policies = [
+            policy
+            for stack in self.stacks
+            for policy in subscription_policies(
+                stack.cfn.get("Resources", {}), stack.deployed.resolve, stack.region
+            )
+        ]
+        if policies:
+            self.log_subscriptions = LogSubscriptions(
+                policies, lambda arn, event: self._runtime_by_arn(arn).invoke(event)
+            )
 
     def _start_functions_and_pumps(self) -> None:
         for stack in self.stacks:
