@@ -1018,3 +1018,40 @@ def test_an_account_subscription_policy_is_neither_kept_nor_delivered(aws):
     assert stack["StackStatus"] == "CREATE_COMPLETE"
     with pytest.raises(Exception, match=r"\(500\).*DescribeAccountPolicies"):
         aws("logs").describe_account_policies(policyType="SUBSCRIPTION_FILTER_POLICY")
+
+
+def test_a_transaction_reports_no_consumed_capacity(aws):
+    # Given a table, when a transaction asks for its consumed capacity
+    _table(aws, "gap-capacity")
+    answer = aws("dynamodb").transact_write_items(
+        TransactItems=[{"Put": {"TableName": "gap-capacity", "Item": {"pk": {"S": "a"}}}}],
+        ReturnConsumedCapacity="TOTAL",
+    )
+    # Then moto reports nothing consumed (DynamoDB would: 2 write units)
+    assert answer["ConsumedCapacity"] == []
+
+
+def test_the_capacity_gap_reports_what_dynamodb_bills_a_transaction(in_process_dynamodb):
+    client, _ = in_process_dynamodb
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.transact_write_items
+    try:
+        moto_gaps.transaction_consumed_capacity()
+        big = {"S": "x" * 1500}  # two started KB
+        answer = client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": "tx", "Item": {**_key("a"), "blob": big}}},
+                {"Delete": {"TableName": "tx", "Key": _key("b")}},
+            ],
+            ReturnConsumedCapacity="TOTAL",
+        )
+        quiet = client.transact_write_items(
+            TransactItems=[{"Put": {"TableName": "tx", "Item": _key("c")}}]
+        )
+    finally:
+        DynamoHandler.transact_write_items = original
+    assert answer["ConsumedCapacity"] == [
+        {"TableName": "tx", "CapacityUnits": 6.0, "WriteCapacityUnits": 6.0}
+    ]
+    assert "ConsumedCapacity" not in quiet or quiet["ConsumedCapacity"] == []

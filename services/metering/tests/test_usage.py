@@ -234,7 +234,7 @@ def test_the_api_answers_each_day_with_zeros_and_the_total(counted: Container) -
     assert body["total"]["cost"]["by_item"]["api_gateway"] == pytest.approx(4 * 3.5e-6)
     assert body["days"][1]["cost"]["by_service"] == {"order": pytest.approx(4 * 3.5e-6)}
 
-    status, body = _get(api_event("/usage/shared", "SystemAdmin", "system", query))
+    status, body = _get(api_event("/usage/shared", "SystemAdmin", "", query))
     assert status == 200
     assert body["tenant_id"] == "_shared"
     assert body["total"]["lambda_invocations"] == 1

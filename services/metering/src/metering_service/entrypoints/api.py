@@ -34,7 +34,7 @@ from metering_service.container import container
 from metering_service.domain.errors import InvalidRange, MeteringError, NotYourTenant
 from metering_service.domain.usage import SHARED, usage_range
 from metering_service.entrypoints.observability import logger, metrics, tracer
-from tenant_context import InvalidTenantContext, Role, TenantContext, enrich_logger
+from tenant_context import InvalidTenantContext, Principal, Role, enrich_logger
 from tenant_context.metering import metered
 from tenant_context.permissions import RoutePermissions
 from tenant_context.problems import (
@@ -152,9 +152,12 @@ class Forbidden(Exception):
     pass
 
 
-def _caller() -> TenantContext:
-    caller = TenantContext.from_event(app.current_event.raw_event)
-    enrich_logger(logger, tenant_id=caller.tenant_id, correlation_id=_correlation_id())
+def _caller() -> Principal:
+    """Who calls: a SystemAdmin may carry no tenant; anyone else carries theirs."""
+    request_context = app.current_event.raw_event.get("requestContext") or {}
+    caller = Principal.from_authorizer(request_context.get("authorizer"))
+    if caller.tenant_id:
+        enrich_logger(logger, tenant_id=caller.tenant_id, correlation_id=_correlation_id())
     route = (app.current_event.http_method, app.current_event.resource)
     if not PERMISSIONS.allows(caller.role.value, *route):
         raise Forbidden(f"role {caller.role.value} may not call {' '.join(route)}")
