@@ -13,6 +13,7 @@ from botocore.stub import Stubber
 from tenant_context.metering import (
     SHARED,
     add_fauna_stats,
+    add_usage,
     meter_session,
     metered,
     route_group,
@@ -51,6 +52,7 @@ def test_an_api_request_is_one_request_of_its_tenant_with_its_route_and_tier() -
 
     @metered(metrics, api=True)
     def handler(event: Any, context: Any) -> dict[str, Any]:
+        add_usage("read_capacity_units", 0.5)  # before the handler names the tenant
         return {"statusCode": 404}
 
     handler(api_event(), CONTEXT)
@@ -58,6 +60,7 @@ def test_an_api_request_is_one_request_of_its_tenant_with_its_route_and_tier() -
     usage = metrics.metadata["usage"]
     assert list(usage) == ["acme"]
     assert usage["acme"]["requests"] == 1.0
+    assert usage["acme"]["read_capacity_units"] == 0.5
     assert usage["acme"]["errors_4xx"] == 1.0
     assert "errors_5xx" not in usage["acme"]
     assert usage["acme"]["lambda_billed_ms"] >= 1.0

@@ -588,7 +588,8 @@ def transaction_consumed_capacity() -> None:
             {"TableName": table, "CapacityUnits": units, "WriteCapacityUnits": units}
             for table, units in transaction_write_units(self.body["TransactItems"]).items()
         ]
-        return ActionResult({**dict(result.result), "ConsumedCapacity": consumed})
+        answered: dict[str, Any] = dict(result.result)  # type: ignore[call-overload]
+        return ActionResult({**answered, "ConsumedCapacity": consumed})
 
     DynamoHandler.transact_write_items = reported  # type: ignore[method-assign]
 

@@ -209,6 +209,11 @@ def metered(metrics: AcceptsMetrics, *, api: bool = False) -> Callable[[Handler]
         @functools.wraps(handler)
         def run(event: Any, context: Any) -> Any:
             meter = Meter()
+            if api:  # the caller's tenant from the start (a SystemAdmin may carry none)
+                authorizer = ((event or {}).get("requestContext") or {}).get("authorizer") or {}
+                tenant = authorizer.get("tenant_id")
+                if isinstance(tenant, str) and tenant:
+                    meter.serve(tenant)
             token = _meter.set(meter)
             started = time.perf_counter()
             status = 500
@@ -234,9 +239,6 @@ def _api_usage(
     metrics: AcceptsMetrics, meter: Meter, event: Any, status: int, elapsed_ms: float
 ) -> None:
     authorizer = ((event or {}).get("requestContext") or {}).get("authorizer") or {}
-    tenant = authorizer.get("tenant_id")
-    if isinstance(tenant, str) and tenant and not meter.tenants_served:
-        meter.serve(tenant)
     errors_4xx = 1.0 if 400 <= status < 500 else 0.0
     errors_5xx = 1.0 if status >= 500 else 0.0
     meter.add("requests", 1.0)
