@@ -7,7 +7,15 @@ import sys
 
 from bench.report import Row, render
 
-ALL = ["cold_start", "request_cost", "overhead", "saga_latency", "noisy_neighbour", "console"]
+ALL = [
+    "cold_start",
+    "request_cost",
+    "overhead",
+    "metering",
+    "saga_latency",
+    "noisy_neighbour",
+    "console",
+]
 
 
 def main(names: list[str]) -> int:

@@ -19,6 +19,7 @@ dimension: a dimension per tenant is a custom metric per tenant (README, "Usage 
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import math
 import time
@@ -200,10 +201,25 @@ def route_group(resource: str) -> str:
     return resource.strip("/").split("/", 1)[0] or "root"
 
 
+def _units() -> dict[str, Any]:
+    """Powertools' MetricUnit members when it is there: its add_metric checks a unit given as
+    text against every member (some 4 us a metric); a member passes at once."""
+    try:
+        unit = importlib.import_module("aws_lambda_powertools.metrics").MetricUnit
+    except ImportError:
+        return {}
+    return {name: unit(name) for name in ("Count", "Milliseconds", "Seconds")}
+
+
+_UNITS: dict[str, Any] = {}
+
+
 def metered(metrics: AcceptsMetrics, *, api: bool = False) -> Callable[[Handler], Handler]:
     """Meter each invocation of the handler and add its usage to the metrics' record. Place it
     under `@metrics.log_metrics` (that decorator flushes the record when the handler returns).
     `api`: an API Gateway REST proxy function (requests, errors, latency by route)."""
+    if not _UNITS:
+        _UNITS.update(_units())
 
     def wrap(handler: Handler) -> Handler:
         @functools.wraps(handler)
@@ -248,10 +264,11 @@ def _api_usage(
         meter.add("errors_5xx", 1.0)
     metrics.add_dimension("tier", str(authorizer.get("tier") or "none"))
     metrics.add_dimension("route", route_group(str((event or {}).get("resource") or "")))
-    metrics.add_metric("Requests", "Count", 1.0)
-    metrics.add_metric("Errors4xx", "Count", errors_4xx)
-    metrics.add_metric("Errors5xx", "Count", errors_5xx)
-    metrics.add_metric("Latency", "Milliseconds", elapsed_ms)
+    count = _UNITS.get("Count", "Count")
+    metrics.add_metric("Requests", count, 1.0)
+    metrics.add_metric("Errors4xx", count, errors_4xx)
+    metrics.add_metric("Errors5xx", count, errors_5xx)
+    metrics.add_metric("Latency", _UNITS.get("Milliseconds", "Milliseconds"), elapsed_ms)
 
 
 def emit(metrics: AcceptsMetrics, meter: Meter, elapsed_ms: float, memory_mb: int) -> None:
@@ -266,11 +283,11 @@ def emit(metrics: AcceptsMetrics, meter: Meter, elapsed_ms: float, memory_mb: in
         meter.add("lambda_billed_ms", billed_ms * share, tenant)
         meter.add("lambda_gb_seconds", gb_seconds * share, tenant)
     totals = meter.totals()
-    metrics.add_metric("BilledDurationMs", "Milliseconds", billed_ms)
+    metrics.add_metric("BilledDurationMs", _UNITS.get("Milliseconds", "Milliseconds"), billed_ms)
     for measure, (name, unit) in _METRICS.items():
         value = totals.get(measure)
         if value:
-            metrics.add_metric(name, unit, value)
+            metrics.add_metric(name, _UNITS.get(unit, unit), value)
     metrics.add_metadata("usage_version", USAGE_VERSION)
     metrics.add_metadata("memory_mb", memory_mb)
     metrics.add_metadata("usage", meter.usage)
