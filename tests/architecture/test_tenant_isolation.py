@@ -25,6 +25,8 @@ CROSS_TENANT_GRANTS = {
     "tenant.AuthorizerFunction": "DynamoDBReadPolicy on the tenant directory",
     "tenant.ApiFunction": "tenant directory, service and idempotency tables",
     "tenant.ConsumerFunction": "tenant directory and service table",
+    "metering.UsageRecordsFunction": "DynamoDBCrudPolicy on the usage table",
+    "metering.ApiFunction": "DynamoDBReadPolicy on the usage table",
 }
 LEADING_KEYS = {
     "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["TENANT#${aws:PrincipalTag/tenant_id}"]}

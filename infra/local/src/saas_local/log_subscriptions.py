@@ -93,6 +93,21 @@ class SubscriptionPolicy:
         return region == self.region and log_group not in self.excluded
 
 
+def _unaliased(node: Any, resources: Mapping[str, Any]) -> Any:
+    """References to a function's alias as its ARN: the local platform runs the function's
+    one version (a deployment preference is applied at once), as for event sources."""
+    if isinstance(node, list):
+        return [_unaliased(item, resources) for item in node]
+    if not isinstance(node, dict):
+        return node
+    target = resources.get(str(node.get("Ref", "")), {}) if len(node) == 1 else {}
+    if target.get("Type") == "AWS::Lambda::Alias":
+        function = target["Properties"]["FunctionName"]
+        name = function.get("Ref") if isinstance(function, dict) else function
+        return {"Fn::GetAtt": [name, "Arn"]}
+    return {key: _unaliased(value, resources) for key, value in node.items()}
+
+
 def subscription_policies(
     resources: Mapping[str, Any], resolve: Callable[[Any], Any], region: str
 ) -> list[SubscriptionPolicy]:
@@ -105,7 +120,7 @@ def subscription_policies(
         props = resource.get("Properties") or {}
         if props.get("PolicyType") != "SUBSCRIPTION_FILTER_POLICY":
             continue
-        document = resolve(props["PolicyDocument"])
+        document = resolve(_unaliased(props["PolicyDocument"], resources))
         document = json.loads(document) if isinstance(document, str) else dict(document)
         if props.get("Scope", "ALL") != "ALL":
             raise UnsupportedSubscription(f"{logical_id}: Scope {props['Scope']!r}")
