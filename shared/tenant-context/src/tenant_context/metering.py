@@ -179,8 +179,9 @@ SessionT = TypeVar("SessionT")
 
 
 def meter_session(session: SessionT) -> SessionT:
-    """Hook a botocore session into the meter: every DynamoDB client it builds asks for its
-    consumed capacity and adds it, every EventBridge client counts the entries it put."""
+    """Hook a botocore session (or one client's `meta.events`) into the meter: every DynamoDB
+    client it builds asks for its consumed capacity and adds it, every EventBridge client
+    counts the entries it put."""
     register = session.register  # type: ignore[attr-defined]
     register("provide-client-params.dynamodb", _ask_for_capacity, unique_id="saas-meter-ask")
     register("after-call.dynamodb", _add_consumed_capacity, unique_id="saas-meter-capacity")
