@@ -1055,3 +1055,32 @@ def test_the_capacity_gap_reports_what_dynamodb_bills_a_transaction(in_process_d
         {"TableName": "tx", "CapacityUnits": 6.0, "WriteCapacityUnits": 6.0}
     ]
     assert "ConsumedCapacity" not in quiet or quiet["ConsumedCapacity"] == []
+
+
+def test_a_permission_on_a_functions_alias_fails_the_stack(aws):
+    # Given a function, its alias and a permission for Logs on the alias (as SAM's
+    # AutoPublishAlias and the metering template make them)
+    _function(aws, "gap-alias-target")
+    resources = {
+        "Alias": {
+            "Type": "AWS::Lambda::Alias",
+            "Properties": {
+                "FunctionName": "gap-alias-target",
+                "FunctionVersion": "$LATEST",
+                "Name": "live",
+            },
+        },
+        "Permission": {
+            "Type": "AWS::Lambda::Permission",
+            "Properties": {
+                "Action": "lambda:InvokeFunction",
+                "FunctionName": {"Ref": "Alias"},
+                "Principal": "logs.amazonaws.com",
+            },
+        },
+    }
+    # Then moto's CloudFormation fails the stack (adapt_template leaves the permission out)
+    with pytest.raises(Exception, match=r"500|InternalFailure|Error"):
+        _stack(aws, "gap-alias-permission", resources)
+    adapted = moto_gaps.adapt_template({"Resources": resources}, {})
+    assert "Permission" not in adapted["Resources"]
