@@ -14,6 +14,7 @@ import pytest
 from moto import mock_aws
 
 from metering_service.adapters.dynamodb_usage_store import DynamoDBUsageStore
+from metering_service.adapters.memory_tenant_directory import MemoryTenantDirectory
 from metering_service.adapters.memory_usage_store import MemoryUsageStore
 from metering_service.app.usage import LogEvent, Metering
 from metering_service.container import Container, price_table
@@ -66,7 +67,7 @@ def test_the_cost_of_a_fixed_day_is_the_hand_computed_figure() -> None:
 
 def test_records_add_up_per_tenant_per_hour_and_day_and_a_redelivery_adds_nothing() -> None:
     store = MemoryUsageStore()
-    metering = Metering(store, price_table())
+    metering = Metering(store, price_table(), MemoryTenantDirectory())
     batch = events(
         record("order", {"a": {"requests": 1, "write_capacity_units": 2.5}}),
         record("order", {"a": {"requests": 1}, "b": {"requests": 1}}),
@@ -130,8 +131,18 @@ def test_the_dynamodb_store_adds_once_per_delivery_and_reads_days_back() -> None
             {"AttributeName": "pk", "KeyType": "HASH"},
             {"AttributeName": "sk", "KeyType": "RANGE"},
         ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-period",
+                "KeySchema": [
+                    {"AttributeName": "sk", "KeyType": "HASH"},
+                    {"AttributeName": "pk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
     )
-    metering = Metering(DynamoDBUsageStore(client, "usage"), price_table())
+    metering = Metering(DynamoDBUsageStore(client, "usage"), price_table(), MemoryTenantDirectory())
     # 60 tenants: 120 items, so two transactions of a marker and at most 99 updates.
     batch = events(*(record("order", {f"t{i}": {"requests": 1}}) for i in range(60)))
     assert metering.count(batch).counted
@@ -140,6 +151,10 @@ def test_the_dynamodb_store_adds_once_per_delivery_and_reads_days_back() -> None
     days = metering.usage("t1", date(2026, 12, 3), date(2026, 12, 4)).days
     assert [d.measures["requests"] for d in days] == [0.0, 3.0]
     assert days[1].cost.by_service == {"order": pytest.approx(3 * 3.5e-6)}
+    top = metering.top_tenants(date(2026, 12, 4), date(2026, 12, 4), limit=3)
+    assert top[0].tenant_id == "t1"
+    assert len(top) == 3
+    assert top[0].total.measures["requests"] == 3.0
     item = client.get_item(
         TableName="usage", Key={"pk": {"S": "TENANT#t1"}, "sk": {"S": "HOUR#2026-12-04T02"}}
     )["Item"]
@@ -180,14 +195,14 @@ def test_the_usage_records_handler_counts_a_delivery_once_and_survives_garbage(
 def api_event(
     path: str, role: str, tenant: str, query: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    resource = "/usage/shared" if path == "/usage/shared" else "/tenants/{tenant_id}/usage"
+    resource = path if path.startswith("/usage") else "/tenants/{tenant_id}/usage"
     return {
         "resource": resource,
         "path": path,
         "httpMethod": "GET",
         "headers": {},
         "queryStringParameters": query,
-        "pathParameters": None if path == "/usage/shared" else {"tenant_id": path.split("/")[2]},
+        "pathParameters": None if path.startswith("/usage") else {"tenant_id": path.split("/")[2]},
         "body": None,
         "isBase64Encoded": False,
         "requestContext": {
@@ -207,6 +222,7 @@ def api_event(
 
 @pytest.fixture
 def counted(fresh_container: Container) -> Container:
+    fresh_container.tenant_directory = MemoryTenantDirectory({"acme", "globex"})
     fresh_container.metering.count(
         events(record("order", {"acme": {"requests": 4}, "_shared": {"lambda_invocations": 1}}))
     )
@@ -244,6 +260,8 @@ def test_the_api_answers_each_day_with_zeros_and_the_total(counted: Container) -
     ("path", "role", "tenant", "query", "status"),
     [
         ("/tenants/other/usage", "TenantAdmin", "acme", None, 404),
+        ("/tenants/nobody/usage", "SystemAdmin", "", None, 404),
+        ("/usage", "TenantAdmin", "acme", None, 403),
         ("/tenants/acme/usage", "TenantUser", "acme", None, 403),
         ("/usage/shared", "TenantAdmin", "acme", None, 403),
         ("/tenants/acme/usage", "TenantAdmin", "acme", {"from": "2026-01-01"}, 400),
@@ -264,3 +282,13 @@ def test_a_system_admin_reads_any_tenant(counted: Container) -> None:
     )
     assert status == 200
     assert body["total"]["requests"] == 4
+
+
+def test_a_system_admin_lists_the_tenants_costliest_first(counted: Container) -> None:
+    counted.metering.count(events(record("order", {"globex": {"requests": 9}}), first_id=50))
+    status, body = _get(
+        api_event("/usage", "SystemAdmin", "", {"from": "2026-12-04", "to": "2026-12-04"})
+    )
+    assert status == 200
+    assert [t["tenant_id"] for t in body["tenants"]] == ["globex", "acme", "_shared"]
+    assert body["tenants"][0]["total"]["requests"] == 9

@@ -11,13 +11,17 @@ import threading
 from collections.abc import Mapping
 from functools import cached_property
 from importlib import resources
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from metering_service.app.usage import Metering
 from metering_service.domain.cost import Prices
+from metering_service.ports.tenant_directory import TenantDirectory
 from metering_service.ports.usage_store import UsageStore
+
+if TYPE_CHECKING:
+    from metering_service.adapters.aws_clients import AwsClients
 
 
 class Settings(BaseModel):
@@ -27,6 +31,7 @@ class Settings(BaseModel):
 
     BACKEND: Literal["memory", "dynamodb"] = "dynamodb"
     USAGE_TABLE_NAME: str = "saas-usage"
+    TENANT_TABLE_NAME: str = "saas-tenants"
     AWS_REGION: str = "us-east-1"
     AWS_ENDPOINT_URL: str | None = None
 
@@ -52,15 +57,29 @@ class Container:
             from metering_service.adapters.memory_usage_store import MemoryUsageStore
 
             return MemoryUsageStore()
-        from metering_service.adapters.aws_clients import AwsClients
         from metering_service.adapters.dynamodb_usage_store import DynamoDBUsageStore
 
-        aws = AwsClients(self.settings.AWS_REGION, self.settings.AWS_ENDPOINT_URL)
-        return DynamoDBUsageStore(aws.client("dynamodb"), self.settings.USAGE_TABLE_NAME)
+        return DynamoDBUsageStore(self.aws.client("dynamodb"), self.settings.USAGE_TABLE_NAME)
+
+    @cached_property
+    def tenant_directory(self) -> TenantDirectory:
+        if self.settings.BACKEND == "memory":
+            from metering_service.adapters.memory_tenant_directory import MemoryTenantDirectory
+
+            return MemoryTenantDirectory()
+        from metering_service.adapters.dynamodb_tenant_directory import DynamoDBTenantDirectory
+
+        return DynamoDBTenantDirectory(self.aws.client("dynamodb"), self.settings.TENANT_TABLE_NAME)
+
+    @cached_property
+    def aws(self) -> AwsClients:
+        from metering_service.adapters.aws_clients import AwsClients
+
+        return AwsClients(self.settings.AWS_REGION, self.settings.AWS_ENDPOINT_URL)
 
     @cached_property
     def metering(self) -> Metering:
-        return Metering(self.usage_store, price_table())
+        return Metering(self.usage_store, price_table(), self.tenant_directory)
 
 
 _lock = threading.Lock()

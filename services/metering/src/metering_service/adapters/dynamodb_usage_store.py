@@ -13,12 +13,23 @@ from typing import Any
 from metering_service.domain.usage import DayUsage, Measures, Tally
 
 PART = 99
+BY_PERIOD = "by-period"  # index: pk the period (sk), sort key the tenant (pk)
 # Logs retries a failed delivery to Lambda for hours, not days: 15 days of markers is margin.
 MARKER_SECONDS = 15 * 24 * 3600
 
 
 def _number(value: float) -> dict[str, str]:
     return {"N": f"{value:.9f}"}
+
+
+def _by_service(item: dict[str, Any]) -> dict[str, Measures]:
+    """The `<service>:<measure>` attributes of a usage item."""
+    by_service: dict[str, Measures] = {}
+    for name, value in item.items():
+        service, _, measure = name.partition(":")
+        if measure and "N" in value:
+            by_service.setdefault(service, {})[measure] = float(value["N"])
+    return by_service
 
 
 class DynamoDBUsageStore:
@@ -75,6 +86,27 @@ class DynamoDBUsageStore:
             }
         }
 
+    def tenants(self, first: date, last: date) -> dict[str, list[DayUsage]]:
+        found: dict[str, list[DayUsage]] = {}
+        day = first
+        while day <= last:
+            request: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": BY_PERIOD,
+                "KeyConditionExpression": "sk = :day",
+                "ExpressionAttributeValues": {":day": {"S": f"DAY#{day.isoformat()}"}},
+            }
+            while True:
+                answer = self._client.query(**request)
+                for item in answer.get("Items", []):
+                    tenant = item["pk"]["S"].removeprefix("TENANT#")
+                    found.setdefault(tenant, []).append(DayUsage(day, _by_service(item)))
+                if "LastEvaluatedKey" not in answer:
+                    break
+                request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+            day += timedelta(days=1)
+        return found
+
     def days(self, tenant_id: str, first: date, last: date) -> list[DayUsage]:
         stored: dict[str, dict[str, Measures]] = {}
         request: dict[str, Any] = {
@@ -89,12 +121,7 @@ class DynamoDBUsageStore:
         while True:
             answer = self._client.query(**request)
             for item in answer.get("Items", []):
-                by_service: dict[str, Measures] = {}
-                for name, value in item.items():
-                    service, _, measure = name.partition(":")
-                    if measure and "N" in value:
-                        by_service.setdefault(service, {})[measure] = float(value["N"])
-                stored[item["sk"]["S"].removeprefix("DAY#")] = by_service
+                stored[item["sk"]["S"].removeprefix("DAY#")] = _by_service(item)
             if "LastEvaluatedKey" not in answer:
                 break
             request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]

@@ -27,6 +27,15 @@ class MemoryUsageStore:
                         summed[measure] = summed.get(measure, 0.0) + value
             return True
 
+    def tenants(self, first: date, last: date) -> dict[str, list[DayUsage]]:
+        found: dict[str, list[DayUsage]] = {}
+        for (tenant, period), by_service in sorted(self.items.items()):
+            if period.startswith("DAY#"):
+                day = date.fromisoformat(period.removeprefix("DAY#"))
+                if first <= day <= last:
+                    found.setdefault(tenant, []).append(DayUsage(day, by_service))
+        return found
+
     def days(self, tenant_id: str, first: date, last: date) -> list[DayUsage]:
         found = []
         day = first

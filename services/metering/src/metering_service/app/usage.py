@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from metering_service.domain.cost import Cost, Prices, add_costs, cost_of
-from metering_service.domain.errors import BadUsageRecord
-from metering_service.domain.usage import MEASURES, DayUsage, Tally, read_usage_record
+from metering_service.domain.errors import BadUsageRecord, UnknownTenant
+from metering_service.domain.usage import MEASURES, SHARED, DayUsage, Tally, read_usage_record
+from metering_service.ports.tenant_directory import TenantDirectory
 from metering_service.ports.usage_store import UsageStore
 
 
@@ -34,6 +35,12 @@ class Day:
 
 
 @dataclass(frozen=True)
+class TenantTotal:
+    tenant_id: str
+    total: Day
+
+
+@dataclass(frozen=True)
 class UsageReport:
     tenant_id: str
     first: date
@@ -49,9 +56,10 @@ def delivery_id(events: Sequence[LogEvent]) -> str:
 
 
 class Metering:
-    def __init__(self, store: UsageStore, prices: Prices) -> None:
+    def __init__(self, store: UsageStore, prices: Prices, tenants: TenantDirectory) -> None:
         self._store = store
         self._prices = prices
+        self._tenants = tenants
 
     def count(self, events: Sequence[LogEvent]) -> DeliveryReport:
         """Add a delivery's usage records; a bad one is reported, never fails the others."""
@@ -68,6 +76,9 @@ class Metering:
         return DeliveryReport(records=records, bad=bad, counted=added)
 
     def usage(self, tenant_id: str, first: date, last: date) -> UsageReport:
+        """A tenant's usage (or `_shared`'s); UnknownTenant when there is no such tenant."""
+        if tenant_id != SHARED and not self._tenants.exists(tenant_id):
+            raise UnknownTenant(tenant_id)
         days = [self._day(d) for d in self._store.days(tenant_id, first, last)]
         total = Day(
             day=last,
@@ -75,6 +86,16 @@ class Metering:
             cost=add_costs([d.cost for d in days]),
         )
         return UsageReport(tenant_id, first, last, days, total)
+
+    def top_tenants(self, first: date, last: date, limit: int) -> list[TenantTotal]:
+        """The tenants (and `_shared`) with usage in the range, the costliest first."""
+        totals = []
+        for tenant, usage in self._store.tenants(first, last).items():
+            days = [self._day(d) for d in usage]
+            total = Day(last, _sum(d.measures for d in days), add_costs([d.cost for d in days]))
+            totals.append(TenantTotal(tenant, total))
+        totals.sort(key=lambda t: (-t.total.cost.total, t.tenant_id))
+        return totals[:limit]
 
     def _day(self, usage: DayUsage) -> Day:
         return Day(usage.day, usage.totals(), cost_of(self._prices, usage.by_service))

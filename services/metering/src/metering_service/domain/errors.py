@@ -18,5 +18,12 @@ class NotYourTenant(MeteringError):
         super().__init__(f"no tenant {tenant_id} for the caller")
 
 
+class UnknownTenant(MeteringError):
+    """No tenant by this id (404)."""
+
+    def __init__(self, tenant_id: str) -> None:
+        super().__init__(f"no tenant {tenant_id}")
+
+
 class BadUsageRecord(MeteringError):
     """A log event that is not a usage record this service reads: counted and logged."""

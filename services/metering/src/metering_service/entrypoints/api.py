@@ -31,7 +31,12 @@ from pydantic import BaseModel, Field
 
 from metering_service.app.usage import Day, UsageReport
 from metering_service.container import container
-from metering_service.domain.errors import InvalidRange, MeteringError, NotYourTenant
+from metering_service.domain.errors import (
+    InvalidRange,
+    MeteringError,
+    NotYourTenant,
+    UnknownTenant,
+)
 from metering_service.domain.usage import SHARED, usage_range
 from metering_service.entrypoints.observability import logger, metrics, tracer
 from tenant_context import InvalidTenantContext, Principal, Role, enrich_logger
@@ -63,7 +68,11 @@ app.configure_openapi(
 # Who may call which route: this service's own file, beside this module.
 PERMISSIONS = RoutePermissions.beside(__file__)
 
-ERROR_STATUS: dict[type[MeteringError], int] = {InvalidRange: 400, NotYourTenant: 404}
+ERROR_STATUS: dict[type[MeteringError], int] = {
+    InvalidRange: 400,
+    NotYourTenant: 404,
+    UnknownTenant: 404,
+}
 
 
 class CostOut(BaseModel):
@@ -123,11 +132,23 @@ class UsageOut(BaseModel):
         )
 
 
+class TenantTotalOut(BaseModel):
+    tenant_id: str
+    total: UsageDayOut
+
+
+class TopTenantsOut(BaseModel):
+    from_: str = Field(alias="from")
+    to: str
+    currency: str = "USD"
+    tenants: list[TenantTotalOut] = Field(description="the costliest first; _shared among them")
+
+
 PROBLEMS = {
     400: "A bad range: from/to not YYYY-MM-DD, from after to, or more than 92 days",
     401: "No token, or one the authorizer refused (API Gateway's answer)",
     403: "The caller's role may not read usage, or the token carries no tenant",
-    404: "A TenantAdmin asked for another tenant's usage",
+    404: "No such tenant, or a TenantAdmin asked for another tenant's usage",
     415: "The body is not sent as application/json",
     422: "A parameter breaks its rule",
 }
@@ -248,6 +269,32 @@ def tenant_usage(
 def shared_usage(from_: FromParam = None, to: ToParam = None) -> UsageOut:
     _caller()
     return _usage(SHARED, from_, to)
+
+
+@app.get(
+    "/usage",
+    summary="Every tenant's usage in the range, the costliest first (SystemAdmin)",
+    responses=_responses(200, "The tenants with usage, _shared among them", TopTenantsOut, 400),
+)
+@tracer.capture_method
+def top_tenants(
+    from_: FromParam = None,
+    to: ToParam = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> TopTenantsOut:
+    _caller()
+    start, end = usage_range(from_, to, datetime.now(UTC).date())
+    found = container().metering.top_tenants(start, end, limit)
+    return TopTenantsOut.model_validate(
+        {
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "tenants": [
+                TenantTotalOut(tenant_id=t.tenant_id, total=UsageDayOut.of(t.total, "total"))
+                for t in found
+            ],
+        }
+    )
 
 
 def _cors_headers(origin: str | None) -> dict[str, str]:

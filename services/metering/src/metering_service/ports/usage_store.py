@@ -17,3 +17,7 @@ class UsageStore(Protocol):
     def days(self, tenant_id: str, first: date, last: date) -> list[DayUsage]:
         """The tenant's usage of each day from first to last, a day with none empty."""
         ...
+
+    def tenants(self, first: date, last: date) -> dict[str, list[DayUsage]]:
+        """Every tenant with usage from first to last: its days with usage."""
+        ...
