@@ -7,6 +7,9 @@ again counts nothing twice."""
 
 from __future__ import annotations
 
+import base64
+import gzip
+import json
 import sys
 import time
 import uuid
@@ -125,10 +128,6 @@ def test_two_tenants_usage_is_counted_exactly_under_each_and_once(platform: Any)
     assert subscriptions.failed == 0
     (policy,) = subscriptions.policies
     for body in list(subscriptions.last_deliveries)[-10:]:
-        import base64
-        import gzip
-        import json
-
         data = base64.b64encode(gzip.compress(json.dumps(body).encode())).decode()
         again = platform.platform._runtime_by_arn(policy.destination_arn).invoke(
             {"awslogs": {"data": data}}
