@@ -170,7 +170,7 @@ class LogSubscriptions:
         self._stopped = False
         self.delivered = 0  # log events delivered
         self.failed = 0  # deliveries that failed after their retries
-        self.last_deliveries: list[dict[str, Any]] = []  # the decoded bodies, newest last
+        self.last_deliveries: list[dict[str, Any]] = []  # the last 500 bodies, newest last
         self._thread = threading.Thread(target=self._run, name="log-subscriptions", daemon=True)
         if policies:
             self._thread.start()
@@ -249,5 +249,5 @@ class LogSubscriptions:
                     self.failed += 1
                 continue
             self.delivered += len(events)
-            self.last_deliveries = [*self.last_deliveries[-49:], body]
+            self.last_deliveries = [*self.last_deliveries[-499:], body]
             return
