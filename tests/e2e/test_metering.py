@@ -144,7 +144,7 @@ def test_two_tenants_usage_is_counted_exactly_under_each_and_once(platform: Any)
 
 
 def test_a_tenant_admin_reads_its_own_usage_only_and_the_shared_part_is_shown(
-    platform: Any,
+    platform: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = platform.login(*platform.system_admin)
     acme = _shop(platform, root)
@@ -158,3 +158,15 @@ def test_a_tenant_admin_reads_its_own_usage_only_and_the_shared_part_is_shown(
     # The relays, the authorizer and the provisioner have run for the onboarding: shared usage
     assert shared.json()["tenant_id"] == "_shared"
     assert shared.json()["total"]["lambda_invocations"] > 0
+
+    # make usage prints the same as a table
+    from saas_devtools.usage.cli import main
+
+    capsys.readouterr()
+    assert main(["--tenant", acme.tenant_id, "--api-url", platform.api_url, "--token", root]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith(f"usage of {acme.tenant_id} from ")
+    assert len([line for line in printed if line[:4].isdigit()]) == 7  # a row per day
+    everyone = platform.api("GET", "/usage?limit=100", token=root)
+    assert everyone.status == 200, everyone.text
+    assert "_shared" in [t["tenant_id"] for t in everyone.json()["tenants"]]
