@@ -25,7 +25,7 @@ STACK_CODE_event-log := saas-devtools
 TEMPLATES := $(strip $(wildcard infra/*.yaml) $(wildcard services/*/template.yaml))
 TYPED := -p tenant_context $(foreach s,$(SERVICES),-p $(call package_of,$(s))) -p saas_devtools
 
-.PHONY: help uv sync lint test package deploy deploy-web run bench bench-onboarding contracts replay clean check-service check-deployable list-services new-service can-i-deploy workflows check-deploy-stage faults redrive
+.PHONY: help uv sync lint test package deploy deploy-web run bench bench-onboarding contracts replay clean check-service check-deployable list-services new-service can-i-deploy workflows check-deploy-stage faults redrive usage
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -200,6 +200,9 @@ contracts: sync ## write each service's contracts/ (event JSON Schemas, OpenAPI)
 
 replay: sync ## ARGS="--tenant <id> --since 1h --print": a tenant's events from the event log (saas-replay --help)
 	$(BIN)/saas-replay $(ARGS)
+
+usage: sync ## ARGS="--tenant <id> --from 2026-12-01 --to 2026-12-04": usage and cost per day (saas-usage --help)
+	$(BIN)/saas-usage $(ARGS)
 
 clean: ## remove environments, build output and local state
 	rm -rf .venv .venvs build dist .local .pytest_cache .mypy_cache .ruff_cache

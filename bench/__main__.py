@@ -11,6 +11,7 @@ ALL = [
     "cold_start",
     "request_cost",
     "overhead",
+    "metering",
     "saga_latency",
     "noisy_neighbour",
     "console",

@@ -28,6 +28,8 @@ CROSS_TENANT_GRANTS = {
     "tenant.ApiFunction": "the control plane: directory Get/Scan/Put, service table Put, "
     "idempotency table",
     "tenant.ConsumerFunction": "the control plane's reactions: Get/Put on directory and service",
+    "metering.UsageRecordsFunction": "DynamoDBCrudPolicy on the usage table",
+    "metering.ApiFunction": "DynamoDBReadPolicy on the usage table",
 }
 LEADING_KEYS = {
     "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["TENANT#${aws:PrincipalTag/tenant_id}"]}

@@ -66,7 +66,17 @@ def test_event_sources_call_the_alias_in_aws_and_the_function_locally(path: Path
         for r in cfn["Resources"].values()
         if r["Type"] == "AWS::Lambda::EventSourceMapping"
     ]
-    assert mappings, "every service template has an SQS or stream event source"
+    # The metering service is fed by the account's log subscription, not a mapping: its
+    # destination is the alias too.
+    subscriptions = [
+        r["Properties"]["PolicyDocument"]["Fn::Sub"][1]["Arn"]["Ref"]
+        for r in cfn["Resources"].values()
+        if r["Type"] == "AWS::Logs::AccountPolicy"
+    ]
+    assert mappings or subscriptions, "every service template has an event source"
+    for alias in subscriptions:
+        assert cfn["Resources"][alias]["Type"] == "AWS::Lambda::Alias"
+        assert cfn["Resources"][alias]["Properties"]["Name"] == "live"
     for mapping in mappings:
         target = cfn["Resources"][mapping["FunctionName"]["Ref"]]
         assert target["Type"] == "AWS::Lambda::Alias"

@@ -201,6 +201,7 @@ def test_the_config_document_has_the_agreed_keys() -> None:
             "users": "http://api",
             "orders": "http://api",
             "products": "http://api",
+            "usage": "http://api",
         },
         "region": "us-east-1",
         "userPoolId": "p",
@@ -245,7 +246,7 @@ def test_the_console_is_served_with_the_platforms_config(console_platform) -> No
     assert json.loads(body) == {
         "apiUrl": console_platform.api_url,
         "apiUrls": dict.fromkeys(
-            ("tenants", "users", "orders", "products"), console_platform.api_url
+            ("tenants", "users", "orders", "products", "usage"), console_platform.api_url
         ),
         "region": "us-east-1",
         "userPoolId": console_platform.user_pool_id,

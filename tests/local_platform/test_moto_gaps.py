@@ -992,3 +992,95 @@ def test_rest_apis_and_usage_plans_are_created_from_the_translated_template(aws,
     assert basic["quota"] == {"limit": 100, "period": "DAY"}
     assert basic["tags"] == {"saas:tier": "basic"}
     assert plans["saas-product-premium"]["throttle"] == {"rateLimit": 20.0, "burstLimit": 40}
+
+
+def test_an_account_subscription_policy_is_neither_kept_nor_delivered(aws):
+    # Given a stack with a subscription filter policy for the whole account (the metering
+    # service's UsageSubscription) towards a function
+    arn = _function(aws, "gap-usage-records")
+    policy = {
+        "Type": "AWS::Logs::AccountPolicy",
+        "Properties": {
+            "PolicyName": "gap-usage",
+            "PolicyType": "SUBSCRIPTION_FILTER_POLICY",
+            "Scope": "ALL",
+            "PolicyDocument": json.dumps(
+                {"DestinationArn": arn, "FilterPattern": "{ $.usage_version = 1 }"}
+            ),
+        },
+    }
+    # When it is deployed
+    stack = _stack(aws, "gap-account-policy", {"Policy": policy})
+    # Then the stack completes (moto warns it skips the type), but its Logs has no account
+    # policies at all (DescribeAccountPolicies is not implemented: a 500), so nothing could
+    # ever be delivered (nor could its Lambda run our functions: test_lambda_invoke_needs_docker).
+    # saas_local.log_subscriptions reads the policy from the template and delivers locally.
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    with pytest.raises(Exception, match=r"\(500\).*DescribeAccountPolicies"):
+        aws("logs").describe_account_policies(policyType="SUBSCRIPTION_FILTER_POLICY")
+
+
+def test_a_transaction_reports_no_consumed_capacity(aws):
+    # Given a table, when a transaction asks for its consumed capacity
+    _table(aws, "gap-capacity")
+    answer = aws("dynamodb").transact_write_items(
+        TransactItems=[{"Put": {"TableName": "gap-capacity", "Item": {"pk": {"S": "a"}}}}],
+        ReturnConsumedCapacity="TOTAL",
+    )
+    # Then moto reports nothing consumed (DynamoDB would: 2 write units)
+    assert answer["ConsumedCapacity"] == []
+
+
+def test_the_capacity_gap_reports_what_dynamodb_bills_a_transaction(in_process_dynamodb):
+    client, _ = in_process_dynamodb
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.transact_write_items
+    try:
+        moto_gaps.transaction_consumed_capacity()
+        big = {"S": "x" * 1500}  # two started KB
+        answer = client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": "tx", "Item": {**_key("a"), "blob": big}}},
+                {"Delete": {"TableName": "tx", "Key": _key("b")}},
+            ],
+            ReturnConsumedCapacity="TOTAL",
+        )
+        quiet = client.transact_write_items(
+            TransactItems=[{"Put": {"TableName": "tx", "Item": _key("c")}}]
+        )
+    finally:
+        DynamoHandler.transact_write_items = original
+    assert answer["ConsumedCapacity"] == [
+        {"TableName": "tx", "CapacityUnits": 6.0, "WriteCapacityUnits": 6.0}
+    ]
+    assert "ConsumedCapacity" not in quiet or quiet["ConsumedCapacity"] == []
+
+
+def test_a_permission_on_a_functions_alias_fails_the_stack(aws):
+    # Given a function, its alias and a permission for Logs on the alias (as SAM's
+    # AutoPublishAlias and the metering template make them)
+    _function(aws, "gap-alias-target")
+    resources = {
+        "Alias": {
+            "Type": "AWS::Lambda::Alias",
+            "Properties": {
+                "FunctionName": "gap-alias-target",
+                "FunctionVersion": "$LATEST",
+                "Name": "live",
+            },
+        },
+        "Permission": {
+            "Type": "AWS::Lambda::Permission",
+            "Properties": {
+                "Action": "lambda:InvokeFunction",
+                "FunctionName": {"Ref": "Alias"},
+                "Principal": "logs.amazonaws.com",
+            },
+        },
+    }
+    # Then moto's CloudFormation fails the stack (adapt_template leaves the permission out)
+    with pytest.raises(Exception, match=r"500|InternalFailure|Error"):
+        _stack(aws, "gap-alias-permission", resources)
+    adapted = moto_gaps.adapt_template({"Resources": resources}, {})
+    assert "Permission" not in adapted["Resources"]

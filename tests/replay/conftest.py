@@ -4,6 +4,7 @@ producers write them, and delivery through a bus rule and queue to the recorder 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import textwrap
 import uuid
@@ -16,6 +17,11 @@ import boto3
 import pytest
 import yaml
 from moto import mock_aws
+
+# The recorder's environment as its template gives it (services/event-log/template.yaml): its
+# Metrics read the namespace when the module is imported.
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "event-log")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "saas")
 
 from saas_devtools.event_log import recorder
 from saas_devtools.replay.into_handler import LambdaContext

@@ -83,10 +83,12 @@ def main() -> None:
         keep_session_tags,
         lean_transactions,
         serve_authorizer_cache_flushes,
+        transaction_consumed_capacity,
     )
 
     cache_event_path_parsing()
     lean_transactions()
+    transaction_consumed_capacity()
     cognito_revoke_token()
     keep_session_tags()
     enforce_assumed_role_policies()  # before serializing: its table lookups run under the lock

@@ -41,7 +41,13 @@ SOURCES = (
 )
 STAMP = Path(".local") / "console-build.json"
 # The collections the API paths start with, each answered by one service's API in AWS.
-API_COLLECTIONS = {"tenants": "tenant", "users": "tenant", "orders": "order", "products": "product"}
+API_COLLECTIONS = {
+    "tenants": "tenant",
+    "users": "tenant",
+    "orders": "order",
+    "products": "product",
+    "usage": "metering",  # GET /tenants/{id}/usage is the metering API's (the console maps it)
+}
 
 
 class ConsoleBuildError(RuntimeError):

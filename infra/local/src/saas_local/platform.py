@@ -33,6 +33,7 @@ from saas_local.gateway import (
     RouteAuthorizer,
 )
 from saas_local.intrinsics import DeployedStack
+from saas_local.log_subscriptions import LogSubscriptions, subscription_policies
 from saas_local.pumps import SqsPump, StreamPump
 from saas_local.redeploy import ControlServer, DeployRefused
 from saas_local.usage_plans import ApiGatewayPlanLookup, UsagePlanEnforcer
@@ -280,6 +281,7 @@ class LocalPlatform:
         self.restored_from: dict[str, Any] | None = None  # the saved state this start resumed
         self.last_save: dict[str, Any] | None = None  # what the last save_state() wrote
         self._aws_restore_seconds = 0.0
+        self.log_subscriptions: LogSubscriptions | None = None  # log_subscriptions.py
         plan = config.faults
         # The gateway's, the pumps' and the function runtimes' faults; the AWS APIs' are decided
         # in moto's process (faults.moto_injector), told each plan by set_faults.
@@ -332,6 +334,7 @@ class LocalPlatform:
             else:
                 self._restore_stacks(saved)
                 log.info("stacks restored (%.1f s)", time.monotonic() - started)
+            self._start_log_subscriptions()
             self._start_functions_and_pumps()
             self._stream_positions = {}
             self._start_gateway()
@@ -380,6 +383,9 @@ class LocalPlatform:
             self.control_server = None
         for pump in self.pumps:
             pump.signal_stop()
+        if self.log_subscriptions is not None:  # what is pending, while its destination runs
+            self.log_subscriptions.stop()
+            self.log_subscriptions = None
         for runtime in self.functions.values():
             runtime.signal_close()
         deadline = time.monotonic() + STOP_GRACE_SECONDS
@@ -764,6 +770,9 @@ class LocalPlatform:
                 code_dir=spec.code_dir,
                 aws_endpoint_url=self.aws_endpoint_url,
                 log_file=self.config.function_log,
+                log_sink=self.log_subscriptions.sink(stack.region)
+                if self.log_subscriptions
+                else None,
             )
             self.functions[key] = FunctionRuntime(config, self.config.max_concurrency, self.faults)
         return self.functions[key]
@@ -783,6 +792,21 @@ class LocalPlatform:
     def invoke_function(self, function: str, event: Any) -> Any:
         """Lambda's Invoke, by name or ARN (the control endpoint serves it)."""
         return self._runtime_by_arn(function).invoke(event)
+
+    def _start_log_subscriptions(self) -> None:
+        """The templates' account subscription filter policies, delivered locally (moto has
+        none: saas_local/log_subscriptions.py)."""
+        policies = [
+            policy
+            for stack in self.stacks
+            for policy in subscription_policies(
+                stack.cfn.get("Resources", {}), stack.deployed.resolve, stack.region
+            )
+        ]
+        if policies:
+            self.log_subscriptions = LogSubscriptions(
+                policies, lambda arn, event: self._runtime_by_arn(arn).invoke(event)
+            )
 
     def _start_functions_and_pumps(self) -> None:
         for stack in self.stacks:

@@ -21,9 +21,10 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from saas_local.faults import FaultInjector
 from saas_local.worker import read_message, write_message
@@ -65,6 +66,9 @@ class FunctionConfig:
     code_dir: Path | None
     aws_endpoint_url: str
     log_file: Path | None = None  # the function's log lines (its stderr); None: this process's
+    # Also offered each log line (log group, line): CloudWatch Logs subscriptions
+    # (saas_local.log_subscriptions); None: the lines go straight to log_file or stderr.
+    log_sink: Callable[[str, str], None] | None = None
 
 
 def lambda_environment(config: FunctionConfig) -> dict[str, str]:
@@ -108,18 +112,30 @@ class _Worker:
         if config.log_file is not None:
             config.log_file.parent.mkdir(parents=True, exist_ok=True)
             log = config.log_file.open("ab")
+        sink = config.log_sink
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "saas_local.worker"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
-                stderr=log,
+                stderr=log if sink is None else subprocess.PIPE,
                 env=lambda_environment(config),
                 cwd=str(config.code_dir or Path.cwd()),
             )
-        finally:
+        except BaseException:
+            if log is not None:
+                log.close()
+            raise
+        if sink is None or self.process.stderr is None:
             if log is not None:
                 log.close()  # the worker holds its own descriptor
+        else:
+            threading.Thread(
+                target=_copy_log_lines,
+                args=(self.process.stderr, log, sink, f"/aws/lambda/{config.name}"),
+                name=f"log-{config.name}",
+                daemon=True,
+            ).start()
         self.ready = False
 
     def call(self, message: dict[str, Any], timeout: float) -> Any:
@@ -157,6 +173,27 @@ class _Worker:
             self.process.wait()
         if self.process.stdout is not None and not self.process.stdout.closed:
             self.process.stdout.close()
+
+
+def _copy_log_lines(
+    lines: IO[bytes], log: IO[bytes] | None, sink: Callable[[str, str], None], group: str
+) -> None:
+    """The worker's stderr, line by line, to where it goes anyway and to the subscriptions."""
+    out = log if log is not None else sys.stderr.buffer
+    try:
+        for line in iter(lines.readline, b""):
+            out.write(line)
+            out.flush()
+            try:
+                sink(group, line.decode("utf-8", "replace").rstrip("\n"))
+            except Exception:  # a subscription's failure never stops the function's logs
+                continue
+    except (OSError, ValueError):
+        pass  # the worker is gone
+    finally:
+        lines.close()
+        if log is not None:
+            log.close()
 
 
 class _Retired(Exception):

@@ -91,3 +91,31 @@ def test_every_handler_uses_the_one_logger_metrics_and_tracer():
         assert module.tracer is observability.tracer
     for module in (api, consumer, outbox_poller):
         assert module.metrics is observability.metrics
+
+
+def test_the_saga_time_is_measured_once_when_the_order_is_decided_and_usage_rides_along(
+    memory_container, lambda_context, acme, capsys
+):
+    from order_service.domain.order import OrderLine
+    from tenant_context import Cause
+
+    order = memory_container.orders.place(acme, [OrderLine(product_id="p-1", quantity=1)], Cause())
+    reserved = eventbridge_event(
+        "saas.product",
+        "StockReserved",
+        {"order_id": order.id, "lines": []},
+        ctx=acme,
+        event_id="e-saga",
+    )
+    capsys.readouterr()
+
+    consumer.handler(sqs_event(reserved, reserved), lambda_context)
+    consumer.handler(sqs_event(reserved), lambda_context)  # redelivered: decided before
+
+    first, again = emitted(capsys.readouterr().out)
+    [seconds] = first["SagaSeconds"]
+    assert 0 <= seconds < 60
+    assert "SagaSeconds" not in again
+    assert first["usage_version"] == 1
+    assert set(first["usage"]) == {"t-acme"}
+    assert first["usage"]["t-acme"]["lambda_invocations"] == 1.0

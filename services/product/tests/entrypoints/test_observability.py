@@ -99,7 +99,13 @@ def test_a_metric_of_the_consumer_lands_in_the_templates_namespace(
     (emf,) = [line for line in lines if "_aws" in line]
     (directive,) = emf["_aws"]["CloudWatchMetrics"]
     assert directive["Namespace"] == "saas"
-    assert [m["Name"] for m in directive["Metrics"]] == ["StockReservationsReserved"]
+    # The service's own metric, then the usage the record carries (tenant_context.metering).
+    assert [m["Name"] for m in directive["Metrics"]] == [
+        "StockReservationsReserved",
+        "BilledDurationMs",
+    ]
+    assert emf["usage_version"] == 1
+    assert set(emf["usage"]) == {"acme"}
     assert emf["service"] == "product"
     logs = [line for line in lines if line.get("message") == "event handled"]
     assert logs

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from tenant_context.context import require_tenant_id
+from tenant_context.metering import serve_tenant
 
 
 class AppendsKeys(Protocol):
@@ -25,6 +26,7 @@ def enrich_logger(logger: AppendsKeys, *, tenant_id: str, correlation_id: str | 
 def enrich_metrics(metrics: AddsMetadata, *, tenant_id: str) -> None:
     # Metadata, not a dimension: one dimension per tenant would multiply metric cost by tenants.
     metrics.add_metadata(key="tenant_id", value=require_tenant_id(tenant_id))
+    serve_tenant(tenant_id)  # the invocation's usage from now on is this tenant's
 
 
 def traced_modules(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
@@ -23,8 +23,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from saas_devtools.event_log.dynamodb_event_log import DynamoDBEventLog
 from saas_devtools.event_log.logged_event import TABLE_NAME, LoggedEvent, UnloggableEvent
+from tenant_context.metering import meter_session, metered
 
 logger = Logger()  # named by the template (POWERTOOLS_SERVICE_NAME)
+metrics = Metrics()  # its usage record, under the tenant _shared (README, "Usage and cost")
 
 
 class Settings(BaseModel):
@@ -47,6 +49,7 @@ def event_log() -> DynamoDBEventLog:
     client = boto3.client(
         "dynamodb", region_name=settings.region, endpoint_url=settings.aws_endpoint_url
     )
+    meter_session(client.meta.events)  # its consumed capacity, in its usage record
     retention = timedelta(days=settings.retention_days) if settings.retention_days else None
     return DynamoDBEventLog(client, settings.table_name, retention)
 
@@ -67,6 +70,8 @@ def record_handler(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context
+@metrics.log_metrics
+@metered(metrics)
 def handler(event: dict[str, Any], context: Any) -> Mapping[str, Any]:
     # A processor per invocation (it holds the batch's results); a batch whose every record
     # failed is still a partial response, not an exception that would retry the good ones.

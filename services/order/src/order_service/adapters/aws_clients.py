@@ -9,6 +9,8 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from tenant_context.metering import meter_session
+
 if TYPE_CHECKING:
     from botocore.client import BaseClient
     from botocore.session import Session
@@ -50,7 +52,7 @@ class AwsClients:
         import botocore.session  # heavy: only when a client is first needed
 
         if self._session is None:
-            self._session = botocore.session.get_session()
+            self._session = meter_session(botocore.session.get_session())
         return self._session
 
     def _botocore_client(self, service: str, region: str) -> BaseClient:

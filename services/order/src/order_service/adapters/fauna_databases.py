@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from order_service.adapters.fauna_schema import COLLECTIONS, ENSURE
 from tenant_context import TenantContext
+from tenant_context.metering import add_fauna_stats
 
 if TYPE_CHECKING:
     from fauna.client import Client
@@ -86,7 +87,9 @@ class FaunaTenantDatabases:
         from fauna.errors import AbortError, QueryRuntimeError
 
         try:
-            return self._client(database).query(fql(text, **arguments)).data
+            answer = self._client(database).query(fql(text, **arguments))
+            add_fauna_stats(answer.stats)  # the tenant's compute and I/O ops (metering)
+            return answer.data
         except AbortError as exc:
             raise FaunaAborted(str(exc.abort)) from None
         except QueryRuntimeError as exc:

@@ -50,6 +50,7 @@ from tenant_context import (
     enrich_logger,
     enrich_metrics,
 )
+from tenant_context.metering import metered
 from tenant_context.permissions import RoutePermissions
 from tenant_context.problems import (
     Problem,
@@ -325,6 +326,7 @@ def _cors_headers(origin: str | None) -> dict[str, str]:
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@metered(metrics, api=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return unsupported_media_type(event, _cors_headers) or app.resolve(event, context)
 

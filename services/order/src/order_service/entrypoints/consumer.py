@@ -17,6 +17,7 @@ gc.disable()
 
 import json
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -44,6 +45,7 @@ from tenant_context import (
     enrich_metrics,
     read_envelope,
 )
+from tenant_context.metering import metered
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -65,6 +67,7 @@ def stock_reserved(data: Mapping[str, Any], ctx: TenantContext, cause: Cause) ->
     order = container().reactions.stock_reserved(ctx, event.order_id, cause)
     if changed_status(order, OrderStatus.CONFIRMED):
         metrics.add_metric(name="OrdersConfirmed", unit=MetricUnit.Count, value=1)
+        _saga_seconds(order.placed_at if order else None)
 
 
 def stock_reservation_rejected(data: Mapping[str, Any], ctx: TenantContext, cause: Cause) -> None:
@@ -74,6 +77,7 @@ def stock_reservation_rejected(data: Mapping[str, Any], ctx: TenantContext, caus
     )
     if changed_status(order, OrderStatus.REJECTED):
         metrics.add_metric(name="OrdersRejected", unit=MetricUnit.Count, value=1)
+        _saga_seconds(order.placed_at if order else None)
 
 
 def stock_released(data: Mapping[str, Any], ctx: TenantContext, cause: Cause) -> None:
@@ -87,6 +91,14 @@ def tenant_deprovisioned(data: Mapping[str, Any], ctx: TenantContext, cause: Cau
         raise UnprocessableEvent("TenantDeprovisioned names another tenant than its envelope")
     purged = container().reactions.tenant_deprovisioned(ctx)
     logger.info("tenant's orders purged", items=purged)
+
+
+def _saga_seconds(placed_at: datetime | None) -> None:
+    """The saga's time from placed to its final state (CONFIRMED or REJECTED)."""
+    if placed_at is not None:
+        placed = placed_at if placed_at.tzinfo else placed_at.replace(tzinfo=UTC)
+        seconds = (datetime.now(UTC) - placed).total_seconds()
+        metrics.add_metric(name="SagaSeconds", unit=MetricUnit.Seconds, value=max(0.0, seconds))
 
 
 EVENT_HANDLERS: Mapping[str, EventHandler] = {
@@ -153,6 +165,7 @@ def record_handler(record: SQSRecord) -> None:
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@metered(metrics)
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

@@ -18,11 +18,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from order_service.container import container
 from order_service.entrypoints.observability import logger, metrics, tracer
+from tenant_context.metering import metered
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@metered(metrics)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     report = container().outbox_relay.relay()
     metrics.add_metric(name="OutboxEventsRelayed", unit=MetricUnit.Count, value=report.published)

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tenant_context import TenantContext
+from tenant_context.metering import meter_session
 
 
 class AwsClients:
@@ -46,7 +47,7 @@ class AwsClients:
         if self._session is None:
             import botocore.session
 
-            self._session = botocore.session.get_session()
+            self._session = meter_session(botocore.session.get_session())
         return self._session
 
     def client(self, service: str, region: str) -> Any:

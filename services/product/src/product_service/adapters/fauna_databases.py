@@ -15,6 +15,7 @@ from typing import Any
 from product_service.adapters import fauna_schema
 from product_service.domain.errors import ConcurrentChange
 from tenant_context import TenantContext
+from tenant_context.metering import add_fauna_stats
 
 CHILD_DATABASES = "Database.all().toArray() { name }"
 
@@ -104,7 +105,9 @@ class FaunaDatabases:
         from fauna.errors import AbortError, ContendedTransactionError
 
         try:
-            return self._client(child).query(fql(text, **arguments)).data
+            answer = self._client(child).query(fql(text, **arguments))
+            add_fauna_stats(answer.stats)  # the tenant's compute and I/O ops (metering)
+            return answer.data
         except AbortError as exc:
             raise Aborted(exc.abort) from None
         except ContendedTransactionError as exc:

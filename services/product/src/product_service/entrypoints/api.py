@@ -39,8 +39,9 @@ from product_service.domain.errors import (
     ProductNotFound,
 )
 from product_service.domain.model import MAX_PRICE, MAX_STOCK, Product
-from product_service.entrypoints.observability import logger, tracer
+from product_service.entrypoints.observability import logger, metrics, tracer
 from tenant_context import InvalidTenantContext, TenantContext, enrich_logger
+from tenant_context.metering import metered
 from tenant_context.permissions import RoutePermissions
 from tenant_context.problems import (
     Problem,
@@ -311,6 +312,8 @@ def _cors_headers(origin: str | None) -> dict[str, str]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
+@metrics.log_metrics
+@metered(metrics, api=True)
 def handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
     return unsupported_media_type(event, _cors_headers) or app.resolve(event, context)
 

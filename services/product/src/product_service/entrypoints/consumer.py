@@ -52,6 +52,7 @@ from tenant_context import (
     enrich_metrics,
     read_envelope,
 )
+from tenant_context.metering import metered
 
 METRIC_OF = {
     Outcome.RESERVED: "StockReservationsReserved",
@@ -184,6 +185,7 @@ def record_handler(record: SQSRecord) -> None:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@metered(metrics)
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     # A processor per invocation: it holds the batch's results while it runs.
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

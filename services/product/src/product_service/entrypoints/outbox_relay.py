@@ -23,8 +23,9 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from product_service.container import container
-from product_service.entrypoints.observability import logger, tracer
+from product_service.entrypoints.observability import logger, metrics, tracer
 from tenant_context import OutboxMessage
+from tenant_context.metering import metered
 
 OUTBOX_PREFIX = "OUTBOX#"
 
@@ -46,6 +47,8 @@ def _message(record: DynamoDBRecord) -> OutboxMessage | None:
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
+@metrics.log_metrics
+@metered(metrics)
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     failed: list[str] = []  # sequence numbers of the records to retry
     batch: list[tuple[str, OutboxMessage]] = []

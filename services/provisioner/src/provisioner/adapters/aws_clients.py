@@ -9,6 +9,8 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from tenant_context.metering import meter_session
+
 
 class AwsClients:
     def __init__(self, endpoint_url: str | None = None) -> None:
@@ -47,7 +49,7 @@ class AwsClients:
             # Imported with the first client, not when a handler module is imported.
             from botocore.session import get_session
 
-            self._session = get_session()
+            self._session = meter_session(get_session())
         return self._session.create_client(
             service, region_name=region, endpoint_url=self._endpoint_url, **credentials
         )

@@ -33,6 +33,7 @@ from provisioner.app.reconcile import Outcome
 from provisioner.container import container
 from provisioner.domain.errors import InvalidTenantRecord, ProvisionerError
 from provisioner.entrypoints.observability import logger, metrics, tracer
+from tenant_context.metering import metered
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -133,6 +134,7 @@ class _Report:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@metered(metrics)
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     records = event.get("Records") or []
     metrics.add_metric(name="TenantChangesReceived", unit=MetricUnit.Count, value=len(records))

@@ -12,6 +12,8 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from tenant_context.metering import meter_session
+
 
 class AwsCallFailed(Exception):
     """AWS answered a `call_json` with an error; the message says which and why."""
@@ -29,7 +31,7 @@ class AwsClients:
         if self._session is None:
             import botocore.session
 
-            self._session = botocore.session.get_session()
+            self._session = meter_session(botocore.session.get_session())
         return self._session
 
     def client(self, service: str, region: str | None = None) -> Any:

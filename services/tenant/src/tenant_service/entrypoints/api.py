@@ -31,6 +31,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tenant_context import InvalidTenantContext, Principal
+from tenant_context.metering import metered
 from tenant_context.problems import (
     Problem,
     problem_json,
@@ -446,6 +447,7 @@ def _cors_headers(origin: str | None) -> dict[str, str]:
 )
 @tracer().capture_lambda_handler
 @metrics.log_metrics
+@metered(metrics, api=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     IDEMPOTENCY.register_lambda_context(context)
     return unsupported_media_type(event, _cors_headers) or app.resolve(event, context)

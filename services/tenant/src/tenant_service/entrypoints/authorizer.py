@@ -16,9 +16,10 @@ gc.disable()
 
 from typing import Any
 
+from tenant_context.metering import metered
 from tenant_service.app.authorize import Authorizer, Unauthorized
 from tenant_service.container import container
-from tenant_service.entrypoints.observability import logger
+from tenant_service.entrypoints.observability import logger, metrics
 
 # Built at cold start (settings checked there); tests put their own in its place.
 AUTHORIZER: Authorizer = container().authorizer
@@ -33,6 +34,8 @@ def _token(event: dict[str, Any]) -> str | None:
     return token if isinstance(token, str) else None
 
 
+@metrics.log_metrics
+@metered(metrics)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         answer: dict[str, Any] = AUTHORIZER.authorize(

@@ -41,6 +41,7 @@ from tenant_context import (
     enrich_logger,
     read_envelope,
 )
+from tenant_context.metering import metered
 from tenant_service.container import container
 from tenant_service.domain.errors import TenantNotFound
 from tenant_service.domain.tenant import Tenant
@@ -225,6 +226,7 @@ def _dead_letter(record: SQSRecord, reason: str) -> None:
 @logger.inject_lambda_context(clear_state=True)
 @tracer().capture_lambda_handler
 @metrics.log_metrics
+@metered(metrics)
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

@@ -1,0 +1,1 @@
+"""The metering service, in the shape of docs/conventions.md."""

@@ -1,0 +1,1 @@
+"""The ports' implementations, one technology each (`<tech>_<port>.py`)."""

@@ -1,0 +1,1 @@
+"""The use cases: domain and ports only."""

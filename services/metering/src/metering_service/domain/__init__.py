@@ -1,0 +1,1 @@
+"""The Metering model: pure Python and pydantic, nothing else."""

@@ -1,0 +1,1 @@
+"""The Lambda handlers: thin, each calling one use case through the container."""
