@@ -500,6 +500,9 @@ class LocalPlatform:
         apigateway = self.client("apigateway", region)
         apis = moto_gaps.create_rest_apis(cfn, apigateway, name)
         moto_gaps.create_usage_plans(cfn, apigateway, apis, deployed.resolve)
+        moto_gaps.create_cloudwatch_resources(
+            cfn, self.client("cloudwatch", region), name, deployed.resolve
+        )
         self.stacks.append(_Stack(service, region, sam, cfn, deployed, path.parent, apis))
         log.info("deployed %s in %s", name, region)
 
@@ -622,6 +625,9 @@ class LocalPlatform:
             reason = f"{status['StackStatus']} {status.get('StackStatusReason', '')}"
             raise DeployRefused(f"{name} ({region}): {reason}; the previous version serves")
         deployed = DeployedStack(name, region, deployable, self._region_clients(region))
+        moto_gaps.create_cloudwatch_resources(
+            cfn, self.client("cloudwatch", region), name, deployed.resolve
+        )
         return _Stack(stack.service, region, sam, cfn, deployed, stack.base, stack.apis)
 
     def _swap_functions_and_pumps(self, stacks: Sequence[_Stack]) -> None:
