@@ -343,10 +343,11 @@ def create_usage_plans(
 CLOUDWATCH_VIA_API = ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::InsightRule")
 
 
-def _condition_values(
+def _conditions(
     template: Mapping[str, Any], resolve: Callable[[Any], Any]
-) -> dict[str, bool]:
-    """Each condition of the template, evaluated (Fn::Equals, Not, And, Or, Condition)."""
+) -> Callable[[str], bool]:
+    """The template's conditions, each evaluated when first asked for (Fn::Equals, Fn::Not,
+    Fn::And, Fn::Or, Condition)."""
     conditions = template.get("Conditions") or {}
     values: dict[str, bool] = {}
 
@@ -370,18 +371,16 @@ def _condition_values(
             values[name] = evaluate(conditions[name])
         return values[name]
 
-    for name in conditions:
-        one(name)
-    return values
+    return one
 
 
 _NO_VALUE = object()
 
 
-def _chosen(node: Any, conditions: Mapping[str, bool]) -> Any:
+def _chosen(node: Any, condition: Callable[[str], bool]) -> Any:
     """`node` with each Fn::If replaced by its chosen branch and AWS::NoValue dropped."""
     if isinstance(node, list):
-        kept = [_chosen(v, conditions) for v in node]
+        kept = [_chosen(v, condition) for v in node]
         return [v for v in kept if v is not _NO_VALUE]
     if not isinstance(node, dict):
         return node
@@ -389,8 +388,8 @@ def _chosen(node: Any, conditions: Mapping[str, bool]) -> Any:
         return _NO_VALUE
     if len(node) == 1 and "Fn::If" in node:
         name, when_true, when_false = node["Fn::If"]
-        return _chosen(when_true if conditions[name] else when_false, conditions)
-    kept_items = {k: _chosen(v, conditions) for k, v in node.items()}
+        return _chosen(when_true if condition(name) else when_false, condition)
+    kept_items = {k: _chosen(v, condition) for k, v in node.items()}
     return {k: v for k, v in kept_items.items() if v is not _NO_VALUE}
 
 
@@ -403,15 +402,15 @@ def create_cloudwatch_resources(
     """Each `AWS::CloudWatch::Alarm` and `AWS::CloudWatch::InsightRule` of the translated
     template (not one whose Condition is false), put through the CloudWatch API; returns their
     names. An alarm without AlarmName is named `<stack>-<logical id>` (AWS adds a random suffix)."""
-    conditions = _condition_values(template, resolve)
+    condition = _conditions(template, resolve)
     created = []
     for lid, res in (template.get("Resources") or {}).items():
         kind = res.get("Type")
         if kind not in CLOUDWATCH_VIA_API:
             continue
-        if "Condition" in res and not conditions[res["Condition"]]:
+        if "Condition" in res and not condition(res["Condition"]):
             continue
-        props = resolve(_chosen(res.get("Properties", {}), conditions))
+        props = resolve(_chosen(res.get("Properties", {}), condition))
         if kind == "AWS::CloudWatch::Alarm":
             props = {"AlarmName": f"{stack_name}-{lid}", **props}
             cloudwatch.put_metric_alarm(**_api_arguments(cloudwatch, "PutMetricAlarm", props))
