@@ -148,6 +148,7 @@ describe("the usage chart", () => {
 
   it("writes fractions of a cent", () => {
     expect(money(0.0123)).toBe("$0.0123");
+    expect(money(0.062)).toBe("$0.0620");
     expect(money(12.5)).toBe("$12.50");
     expect(money(0)).toBe("$0.00");
   });
@@ -165,16 +166,19 @@ describe("the SystemAdmin's tenant page", () => {
     const section = await screen.findByRole("region", { name: "Usage and estimated cost" });
     expect(within(section).getByRole("status")).toHaveTextContent("Loading usage…");
     answer();
-    await within(section).findByRole("img", { name: /Estimated cost per day \(USD\), by service: highest \$0\.15 on 2026-12-03/ });
+    await within(section).findByRole("img", { name: /Estimated cost per day \(USD\), by service: highest \$0\.1500 on 2026-12-03/ });
     const usageCall = calls.find((c) => c.url.includes("/usage"));
     expect(usageCall?.url).toBe(`${USAGE_URL}/tenants/t1/usage?from=2026-11-28&to=2026-12-04`);
     expect(usageCall?.headers.Authorization).toMatch(/^Bearer /);
     expect(section.querySelectorAll("figure")[0].querySelectorAll("g[data-bar]")).toHaveLength(7);
-    expect(within(section).getByText("Estimated cost", { selector: "dt" }).nextElementSibling).toHaveTextContent("$0.15");
+    expect(within(section).getByText("Estimated cost", { selector: "dt" }).nextElementSibling).toHaveTextContent("$0.1500");
     expect(within(section).getByText("Requests", { selector: "dt" }).nextElementSibling).toHaveTextContent("100");
     const byService = within(section).getByRole("table", { name: "Cost by service" });
     const rows = within(byService).getAllByRole("row").slice(1);
-    expect(rows.map((r) => r.textContent)).toEqual(["order$0.1067 %", "product$0.0533 %"]);
+    expect(rows.map((r) => [...r.querySelectorAll("th, td")].map((cell) => cell.textContent))).toEqual([
+      ["order", "$0.1000", "67 %"],
+      ["product", "$0.0500", "33 %"],
+    ]);
 
     await userEvent.setup().click(within(section).getByRole("radio", { name: "Last 30 days" }));
     await waitFor(() => expect(section.querySelectorAll("figure")[0]?.querySelectorAll("g[data-bar]")).toHaveLength(30));

@@ -27,7 +27,7 @@ export function money(value: number, currency = "USD"): string {
   return new Intl.NumberFormat("en-US", {
     style: "currency",
     currency,
-    minimumFractionDigits: 2,
+    minimumFractionDigits: digits,
     maximumFractionDigits: digits,
   }).format(value);
 }
@@ -64,7 +64,9 @@ export function BarChart({
   const barWidth = Math.max(1, step * 0.72);
   const scale = (value: number) => (max > 0 ? (Math.max(value, 0) / max) * HEIGHT : 0);
   const summary = max > 0 ? `highest ${format(max)} on ${bars[highest].label}` : "nothing yet";
+  // About eight dates under the bars: the first, the last, and every n-th not crowding the last.
   const every = Math.ceil(bars.length / 8);
+  const labelled = (i: number) => i === bars.length - 1 || (i % every === 0 && bars.length - 1 - i >= every / 2);
   return (
     <figure className="chart">
       <figcaption>{title}</figcaption>
@@ -82,8 +84,8 @@ export function BarChart({
                 y -= height;
                 return <rect key={keys[k]} x={x} y={y} width={barWidth} height={height} className={`series-${k % 6}`} />;
               })}
-              {i % every === 0 || i === bars.length - 1 ? (
-                <text x={x + barWidth / 2} y={HEIGHT + AXIS - 4} textAnchor="middle" className="chart-label">
+              {labelled(i) ? (
+                <text x={i === 0 ? x : i === bars.length - 1 ? x + barWidth : x + barWidth / 2} y={HEIGHT + AXIS - 4} textAnchor={i === 0 ? "start" : i === bars.length - 1 ? "end" : "middle"} className="chart-label">
                   {bar.label.slice(5)}
                 </text>
               ) : null}
