@@ -1084,3 +1084,106 @@ def test_a_permission_on_a_functions_alias_fails_the_stack(aws):
         _stack(aws, "gap-alias-permission", resources)
     adapted = moto_gaps.adapt_template({"Resources": resources}, {})
     assert "Permission" not in adapted["Resources"]
+
+
+# --- CLOUDWATCH_VIA_CFN -------------------------------------------------------------------------
+
+
+def test_cloudformation_skips_alarms_and_insight_rules_but_deploys_dashboards(aws):
+    resources = {
+        "Alarm": {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmName": "gap-alarm",
+                "Namespace": "AWS/SQS",
+                "MetricName": "ApproximateNumberOfMessagesVisible",
+                "Statistic": "Maximum",
+                "Period": 60,
+                "EvaluationPeriods": 1,
+                "Threshold": 0,
+                "ComparisonOperator": "GreaterThanThreshold",
+            },
+        },
+        "Rule": {
+            "Type": "AWS::CloudWatch::InsightRule",
+            "Properties": {
+                "RuleName": "gap-rule",
+                "RuleState": "ENABLED",
+                "RuleBody": json.dumps({"Schema": {"Name": "CloudWatchLogRule", "Version": 1}}),
+            },
+        },
+        "Dashboard": {
+            "Type": "AWS::CloudWatch::Dashboard",
+            "Properties": {"DashboardName": "gap-dashboard", "DashboardBody": '{"widgets": []}'},
+        },
+    }
+
+    with pytest.warns(UserWarning, match="CloudWatch::Alarm"):
+        stack = _stack(aws, "gap-cloudwatch", resources)
+
+    cloudwatch = aws("cloudwatch")
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert cloudwatch.describe_alarms(AlarmNames=["gap-alarm"])["MetricAlarms"] == []
+    rules = cloudwatch.describe_insight_rules()["InsightRules"]
+    assert "gap-rule" not in {r["Name"] for r in rules}
+    dashboards = cloudwatch.list_dashboards(DashboardNamePrefix="gap-")["DashboardEntries"]
+    assert [d["DashboardName"] for d in dashboards] == ["gap-dashboard"]
+
+
+def test_put_dashboard_checks_only_that_the_body_is_json(aws):
+    # AWS refuses a widget of no known type (DashboardInvalidInputError); moto stores it.
+    body = json.dumps({"widgets": [{"type": "no-such-widget", "properties": {}}]})
+
+    answer = aws("cloudwatch").put_dashboard(DashboardName="gap-shapeless", DashboardBody=body)
+
+    assert answer["DashboardValidationMessages"] == []
+
+
+def _fake_resolve(value):
+    """Refs, GetAtts and Subs as recognisable strings (no deployed stack needed)."""
+    if isinstance(value, list):
+        return [_fake_resolve(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {"Ref"}:
+        parameters = {"Backend": "dynamodb", "DeadLetterDepthThreshold": "0"}
+        parameters |= {"SagaP95ThresholdSeconds": "10", "Api5xxRateThreshold": "0.01"}
+        return parameters.get(value["Ref"], f"ref-{value['Ref']}")
+    if set(value) == {"Fn::GetAtt"}:
+        logical, attribute = value["Fn::GetAtt"]
+        return f"{logical}-{attribute}"
+    if set(value) == {"Fn::Sub"}:
+        return str(value["Fn::Sub"]).replace("${", "").replace("}", "")
+    return {k: _fake_resolve(v) for k, v in value.items()}
+
+
+def test_alarms_and_insight_rules_are_created_from_the_translated_templates(aws, tmp_path):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    cloudwatch = aws("cloudwatch")
+    sam = templates.load_template(root / "services/order/template.yaml")
+    cfn = templates.translate(
+        sam, REGION, code={"Bucket": "b", "Key": "k"}, cache_dir=tmp_path / "sam-cache"
+    )
+    platform = templates.load_template(root / "infra/platform.yaml")
+
+    created = moto_gaps.create_cloudwatch_resources(cfn, cloudwatch, "gap-order", _fake_resolve)
+    created += moto_gaps.create_cloudwatch_resources(
+        platform, cloudwatch, "gap-platform", _fake_resolve
+    )
+
+    alarms = {a["AlarmName"]: a for a in cloudwatch.describe_alarms()["MetricAlarms"]}
+    assert {"gap-order-SagaP95Alarm", "gap-order-RelayFailureQueueDepthAlarm"} <= set(alarms)
+    depth = alarms["gap-platform-OrderDeadLetterQueueDepthAlarm"]
+    assert depth["Dimensions"] == [{"Name": "QueueName", "Value": "OrderDeadLetterQueue-QueueName"}]
+    assert (depth["Threshold"], depth["ComparisonOperator"]) == (0.0, "GreaterThanThreshold")
+    saga = alarms["gap-order-SagaP95Alarm"]
+    assert [m["Id"] for m in saga["Metrics"]] == ["slowest", "basic", "premium"]
+    # Fn::If on UseFauna (false: DynamoDB) leaves the poller's metric out of the errors alarm.
+    errors = alarms["gap-order-AliasErrorsAlarm"]
+    assert "outboxPollerFunction" not in {m["Id"] for m in errors["Metrics"]}
+    rules = {r["Name"]: r for r in cloudwatch.describe_insight_rules()["InsightRules"]}
+    requests = json.loads(rules["saas-top-tenants-requests"]["Definition"])
+    assert requests["Contribution"]["Keys"] == ["$.tenant_id"]
+    assert set(alarms) | set(rules) == set(created)

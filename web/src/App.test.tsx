@@ -14,6 +14,12 @@ function start(routes: Record<string, Route>, path = "/") {
 
 const admin = tokensFor("SystemAdmin");
 const tenants = { items: [{ id: "t1", name: "Acme", tier: "basic", region_group: "us", status: "ACTIVE", config: {} }], next_token: null };
+const NO_USAGE = {
+  ...Object.fromEntries(
+    ["requests", "errors_4xx", "errors_5xx", "read_capacity_units", "write_capacity_units", "lambda_billed_ms", "lambda_gb_seconds", "events_published", "fauna_compute_ops", "fauna_read_ops", "fauna_write_ops"].map((k) => [k, 0]),
+  ),
+  cost: { total: 0, by_service: {}, by_item: {} },
+};
 
 describe("sign-in", () => {
   it("sets a new password on first sign-in, then opens the role's start page", async () => {
@@ -128,6 +134,8 @@ describe("pages", () => {
     const { calls } = start(
       {
         "GET /tenants/t1": () => ({ body: tenants.items[0] }),
+        // The tenant's page shows its usage once the platform meters it (the metering contract).
+        "GET /tenants/t1/usage": () => ({ status: 200, body: { tenant_id: "t1", from: "", to: "", currency: "USD", days: [], total: NO_USAGE } }),
         "POST /tenants/t1/suspend": () => ({ status: 409, body: { message: "tenant t1 changed meanwhile" } }),
       },
       "/tenants/t1",

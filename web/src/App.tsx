@@ -4,6 +4,7 @@ import { ErrorMessage, Notice, PageTitle } from "./components/ui";
 import type { ConsoleConfig } from "./config";
 import { Link, match, Router, usePath, useRouter } from "./router";
 import { SignInPage } from "./pages/SignIn";
+import { allows } from "./permissions";
 import type { Role } from "./session";
 
 // Each role's pages are a chunk of their own: the sign-in page loads none of them.
@@ -17,6 +18,7 @@ const ProductsPage = lazy(() => tenant().then((m) => ({ default: m.ProductsPage 
 const OrdersPage = lazy(() => tenant().then((m) => ({ default: m.OrdersPage })));
 const OrderDetailPage = lazy(() => tenant().then((m) => ({ default: m.OrderDetailPage })));
 const PlaceOrderPage = lazy(() => tenant().then((m) => ({ default: m.PlaceOrderPage })));
+const UsagePage = lazy(() => tenant().then((m) => ({ default: m.UsagePage })));
 
 const NAV: Record<Role, { to: string; label: string }[]> = {
   SystemAdmin: [
@@ -27,6 +29,7 @@ const NAV: Record<Role, { to: string; label: string }[]> = {
     { to: "/users", label: "Users" },
     { to: "/products", label: "Products" },
     { to: "/orders", label: "Orders" },
+    { to: "/usage", label: "Usage" },
   ],
   TenantUser: [
     { to: "/products", label: "Products" },
@@ -34,6 +37,11 @@ const NAV: Record<Role, { to: string; label: string }[]> = {
     { to: "/orders", label: "My orders" },
   ],
 };
+
+/** A TenantAdmin's own usage, once the platform meters it (the route is in the contracts). */
+function seesOwnUsage(role: Role | null, tenantId: string | null): boolean {
+  return role === "TenantAdmin" && !!tenantId && allows(role, "GET", `/tenants/${encodeURIComponent(tenantId)}/usage`);
+}
 
 export function homeOf(role: Role | null): string {
   return role === "SystemAdmin" ? "/tenants" : "/products";
@@ -67,7 +75,7 @@ class ErrorBoundary extends Component<{ children: ReactNode }, { error: Error | 
   }
 }
 
-function Routes({ role }: { role: Role }) {
+function Routes({ role, tenantId }: { role: Role; tenantId: string | null }) {
   const { pathname } = usePath();
   const { navigate } = useRouter();
   const wanted = (routes: Record<string, (params: Record<string, string>) => ReactNode>): ReactNode => {
@@ -86,6 +94,7 @@ function Routes({ role }: { role: Role }) {
         })
       : wanted({
           ...(role === "TenantAdmin" ? { "/users": () => <UsersPage /> } : {}),
+          ...(seesOwnUsage(role, tenantId) ? { "/usage": () => <UsagePage /> } : {}),
           "/products": () => <ProductsPage />,
           "/orders": () => <OrdersPage />,
           "/orders/new": () => <PlaceOrderPage />,
@@ -124,11 +133,13 @@ function Shell() {
         {session?.role ? (
           <nav aria-label="Main">
             <ul>
-              {NAV[session.role].map((item) => (
-                <li key={item.to}>
-                  <Link to={item.to}>{item.label}</Link>
-                </li>
-              ))}
+              {NAV[session.role]
+                .filter((item) => item.to !== "/usage" || seesOwnUsage(session.role, session.tenantId))
+                .map((item) => (
+                  <li key={item.to}>
+                    <Link to={item.to}>{item.label}</Link>
+                  </li>
+                ))}
             </ul>
           </nav>
         ) : null}
@@ -154,7 +165,7 @@ function Shell() {
             </section>
           ) : (
             <Suspense fallback={<Notice>Loading…</Notice>}>
-              <Routes role={session.role} />
+              <Routes role={session.role} tenantId={session.tenantId} />
             </Suspense>
           )}
         </ErrorBoundary>

@@ -105,6 +105,53 @@ export interface Order {
   placed_at?: string | null;
 }
 
+/** What a tenant used and what it cost on one day, or summed over a range (the metering
+ * service's GET /tenants/{id}/usage). */
+export interface UsageMeasures {
+  requests: number;
+  errors_4xx: number;
+  errors_5xx: number;
+  read_capacity_units: number;
+  write_capacity_units: number;
+  lambda_billed_ms: number;
+  lambda_gb_seconds: number;
+  events_published: number;
+  fauna_compute_ops: number;
+  fauna_read_ops: number;
+  fauna_write_ops: number;
+  cost: {
+    total: number;
+    by_service: Record<string, number>;
+    by_item: Record<string, number>;
+  };
+}
+
+export interface UsageDay extends UsageMeasures {
+  date: string;
+}
+
+export interface Usage {
+  tenant_id: string;
+  from: string;
+  to: string;
+  currency: string;
+  /** Every day of the range, the days without usage with zeros. */
+  days: UsageDay[];
+  total: UsageMeasures;
+}
+
+/** Paths served by another API than their first segment's: [pattern, apiUrls key]. A tenant's
+ * usage (/tenants/{id}/usage) is the metering service's, though it starts with "tenants". */
+const ROUTED_ELSEWHERE: ReadonlyArray<readonly [RegExp, string]> = [[/^\/tenants\/[^/]+\/usage\/?$/, "usage"]];
+
+/** The apiUrls key of a path: a pattern of ROUTED_ELSEWHERE when one matches, else its first
+ * segment. */
+export function apiKeyOf(path: string): string {
+  const pathname = path.split("?")[0];
+  const routed = ROUTED_ELSEWHERE.find(([pattern]) => pattern.test(pathname));
+  return routed ? routed[1] : (pathname.split("/")[1] ?? "");
+}
+
 export interface ApiOptions {
   baseUrl: string;
   /** The base URL of each first path segment (config.json's apiUrls); baseUrl otherwise. */
@@ -136,9 +183,10 @@ export class ApiClient {
     this.fetcher = options.fetcher ?? ((...args) => fetch(...args));
   }
 
+  /** The API of the path's key (apiKeyOf), or baseUrl (config.json's apiUrl) when apiUrls does
+   * not name it. */
   urlOf(path: string): string {
-    const segment = path.split("?")[0].split("/")[1] ?? "";
-    return (this.options.baseUrls?.[segment] ?? this.options.baseUrl).replace(/\/+$/, "") + path;
+    return (this.options.baseUrls?.[apiKeyOf(path)] ?? this.options.baseUrl).replace(/\/+$/, "") + path;
   }
 
   async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
@@ -226,6 +274,12 @@ export class ApiClient {
   }
   offboardTenant(id: string) {
     return this.request<Tenant>("DELETE", `/tenants/${encodeURIComponent(id)}`);
+  }
+
+  /** A tenant's usage and estimated cost per day, `from` to `to` (YYYY-MM-DD, UTC) included. */
+  getUsage(tenantId: string, from: string, to: string) {
+    const query = new URLSearchParams({ from, to }).toString();
+    return this.request<Usage>("GET", `/tenants/${encodeURIComponent(tenantId)}/usage?${query}`);
   }
 
   listUsers(limit = 20, nextToken?: string | null) {

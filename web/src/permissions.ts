@@ -1,9 +1,9 @@
 /** Which role may call which route: the services' own permission files (their contracts), so
  * the console shows a control only where the API lets the role use it, and can tell a 403 of a
- * route the role may call (the tenant is not active) from one it may not (the role). */
-import order from "../../services/order/contracts/permissions.json";
-import product from "../../services/product/contracts/permissions.json";
-import tenant from "../../services/tenant/contracts/permissions.json";
+ * route the role may call (the tenant is not active) from one it may not (the role). Every
+ * services/<name>/contracts/permissions.json at build time: a new service's routes (the
+ * metering service's usage) count without a change here. */
+/// <reference types="vite/client" />
 import type { Role } from "./session";
 
 interface RoutePermission {
@@ -12,7 +12,12 @@ interface RoutePermission {
   roles: string[];
 }
 
-const ROUTES: RoutePermission[] = [tenant, product, order].flatMap((file) => file.routes as RoutePermission[]);
+const FILES = import.meta.glob<{ routes: RoutePermission[] }>("../../services/*/contracts/permissions.json", {
+  eager: true,
+  import: "default",
+});
+
+export const ROUTES: RoutePermission[] = Object.values(FILES).flatMap((file) => file.routes);
 
 function matches(template: string, path: string): boolean {
   const a = template.replace(/^\/+|\/+$/g, "").split("/");

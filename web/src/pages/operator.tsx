@@ -3,7 +3,9 @@ import { useState, type FormEvent } from "react";
 import { ApiError, type Tenant } from "../api";
 import { useAuth } from "../auth";
 import { Confirm, ErrorMessage, Field, Notice, PageTitle, StatusBadge } from "../components/ui";
+import { UsagePanel } from "../components/usage";
 import { newIdempotencyKey, useLoad, usePolling } from "../hooks";
+import { allows } from "../permissions";
 import { Link, useRouter } from "../router";
 
 export const TENANT_STATUSES = ["PROVISIONING", "ACTIVE", "PROVISIONING_FAILED", "SUSPENDED", "OFFBOARDING", "OFFBOARDED"];
@@ -193,7 +195,7 @@ const ACTION_WORDS: Record<Action, { question: (t: Tenant) => string; label: str
 };
 
 export function TenantDetailPage({ id }: { id: string }) {
-  const { api } = useAuth();
+  const { api, session } = useAuth();
   const tenant = useLoad(() => api.getTenant(id), [api, id]);
   const [asking, setAsking] = useState<Action | null>(null);
   const [busy, setBusy] = useState(false);
@@ -305,6 +307,8 @@ export function TenantDetailPage({ id }: { id: string }) {
               }}
             />
           ) : null}
+          {/* Once the platform meters usage (the metering service's route is in the contracts). */}
+          {allows(session?.role ?? null, "GET", `/tenants/${encodeURIComponent(t.id)}/usage`) ? <UsagePanel tenantId={t.id} /> : null}
         </>
       ) : null}
     </section>

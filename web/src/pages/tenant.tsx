@@ -4,6 +4,7 @@ import { useState, type FormEvent } from "react";
 import { ApiError, type Order, type Product, type ProductIn, type User } from "../api";
 import { useAuth } from "../auth";
 import { Confirm, ErrorMessage, Field, Notice, PageTitle, StatusBadge } from "../components/ui";
+import { UsagePanel } from "../components/usage";
 import { newIdempotencyKey, useLoad, usePolling } from "../hooks";
 import { allows, exists } from "../permissions";
 import { Link, useRouter } from "../router";
@@ -29,6 +30,23 @@ function Pager({ label, paging, nextToken }: { label: string; paging: ReturnType
         Next page
       </button>
     </nav>
+  );
+}
+
+// ---- usage ----------------------------------------------------------------------------------
+
+/** The TenantAdmin's own tenant's usage and estimated cost. */
+export function UsagePage() {
+  const { session } = useAuth();
+  return (
+    <section>
+      <PageTitle>Usage</PageTitle>
+      {session?.tenantId ? (
+        <UsagePanel tenantId={session.tenantId} />
+      ) : (
+        <ErrorMessage error="Your account belongs to no tenant: there is no usage to show." />
+      )}
+    </section>
   );
 }
 

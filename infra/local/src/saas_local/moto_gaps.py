@@ -29,6 +29,14 @@ Gaps:
   runs each function in its own worker process.
 - QUEUE_POLICY: `AWS::SQS::QueuePolicy` is not supported (a warning, then skipped); it is left
   out explicitly (moto does not enforce queue policies anyway).
+- CLOUDWATCH_VIA_CFN: CloudFormation skips `AWS::CloudWatch::Alarm` and
+  `AWS::CloudWatch::InsightRule` (a warning, then CREATE_COMPLETE without them), though the
+  CloudWatch API has PutMetricAlarm and PutInsightRule (`AWS::CloudWatch::Dashboard` deploys).
+  Each alarm and rule is created through the API from the template's properties, resolved against
+  the deployed stack (conditions evaluated), so DescribeAlarms and DescribeInsightRules list them
+  as in AWS. moto evaluates neither: no alarm changes state and no rule ranks contributors, and
+  PutDashboard checks only that the body is JSON (tests/architecture/test_dashboards.py holds the
+  bodies to the dashboard schema's main shape instead).
 - SQS_ACCOUNT: events EventBridge delivers to SQS lack `account`, which Powertools' EventBridge
   model requires: it is added to the message body before the consumer sees it.
 - REPLAY_WINDOW: `start_replay` re-sends every archived event, ignoring EventStartTime,
@@ -200,6 +208,8 @@ def _coerce(shape: Any, value: Any) -> Any:
         return str(value).lower() if isinstance(value, bool) else str(value)
     if kind in ("integer", "long") and isinstance(value, str):
         return int(value)
+    if kind in ("double", "float") and isinstance(value, str):
+        return float(value)
     if kind == "boolean" and isinstance(value, str):
         return value.lower() == "true"
     return value
@@ -339,6 +349,93 @@ def create_usage_plans(
                 "period": str(quota.get("Period", "DAY")),
             }
         created.append(apigateway.create_usage_plan(**arguments))
+    return created
+
+
+# --- CLOUDWATCH_VIA_CFN ----------------------------------------------------------------------
+
+CLOUDWATCH_VIA_API = ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::InsightRule")
+
+
+def _conditions(
+    template: Mapping[str, Any], resolve: Callable[[Any], Any]
+) -> Callable[[str], bool]:
+    """The template's conditions, each evaluated when first asked for (Fn::Equals, Fn::Not,
+    Fn::And, Fn::Or, Condition)."""
+    conditions = template.get("Conditions") or {}
+    values: dict[str, bool] = {}
+
+    def evaluate(node: Any) -> bool:
+        ((key, arg),) = node.items()
+        if key == "Condition":
+            return one(str(arg))
+        if key == "Fn::Equals":
+            left, right = (str(resolve(v)) for v in arg)
+            return left == right
+        if key == "Fn::Not":
+            return not evaluate(arg[0])
+        if key == "Fn::And":
+            return all(evaluate(a) for a in arg)
+        if key == "Fn::Or":
+            return any(evaluate(a) for a in arg)
+        raise ValueError(f"condition function {key} is not supported by the local platform")
+
+    def one(name: str) -> bool:
+        if name not in values:
+            values[name] = evaluate(conditions[name])
+        return values[name]
+
+    return one
+
+
+_NO_VALUE = object()
+
+
+def _chosen(node: Any, condition: Callable[[str], bool]) -> Any:
+    """`node` with each Fn::If replaced by its chosen branch and AWS::NoValue dropped."""
+    if isinstance(node, list):
+        kept = [_chosen(v, condition) for v in node]
+        return [v for v in kept if v is not _NO_VALUE]
+    if not isinstance(node, dict):
+        return node
+    if node == {"Ref": "AWS::NoValue"}:
+        return _NO_VALUE
+    if len(node) == 1 and "Fn::If" in node:
+        name, when_true, when_false = node["Fn::If"]
+        return _chosen(when_true if condition(name) else when_false, condition)
+    kept_items = {k: _chosen(v, condition) for k, v in node.items()}
+    return {k: v for k, v in kept_items.items() if v is not _NO_VALUE}
+
+
+def create_cloudwatch_resources(
+    template: Mapping[str, Any],
+    cloudwatch: Any,
+    stack_name: str,
+    resolve: Callable[[Any], Any],
+) -> list[str]:
+    """Each `AWS::CloudWatch::Alarm` and `AWS::CloudWatch::InsightRule` of the translated
+    template (not one whose Condition is false), put through the CloudWatch API; returns their
+    names. An alarm without AlarmName is named `<stack>-<logical id>` (AWS adds a random suffix)."""
+    condition = _conditions(template, resolve)
+    created = []
+    for lid, res in (template.get("Resources") or {}).items():
+        kind = res.get("Type")
+        if kind not in CLOUDWATCH_VIA_API:
+            continue
+        if "Condition" in res and not condition(res["Condition"]):
+            continue
+        props = resolve(_chosen(res.get("Properties", {}), condition))
+        if kind == "AWS::CloudWatch::Alarm":
+            props = {"AlarmName": f"{stack_name}-{lid}", **props}
+            cloudwatch.put_metric_alarm(**_api_arguments(cloudwatch, "PutMetricAlarm", props))
+            created.append(str(props["AlarmName"]))
+        else:
+            cloudwatch.put_insight_rule(
+                RuleName=str(props["RuleName"]),
+                RuleState=str(props.get("RuleState", "ENABLED")),
+                RuleDefinition=str(props["RuleBody"]),
+            )
+            created.append(str(props["RuleName"]))
     return created
 
 

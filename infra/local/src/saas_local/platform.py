@@ -571,6 +571,9 @@ class LocalPlatform:
         apigateway = self.client("apigateway", region)
         apis = moto_gaps.create_rest_apis(cfn, apigateway, name)
         moto_gaps.create_usage_plans(cfn, apigateway, apis, deployed.resolve)
+        moto_gaps.create_cloudwatch_resources(
+            cfn, self.client("cloudwatch", region), name, deployed.resolve
+        )
         self.stacks.append(_Stack(service, region, sam, cfn, deployed, path.parent, apis))
         self._digests[(name, region)] = self._template_digest(path, service)
         self._locations[(name, region)] = self._location(path)
@@ -697,6 +700,9 @@ class LocalPlatform:
         deployed = DeployedStack(name, region, deployable, self._region_clients(region))
         if template is None:
             self._digests[(name, region)] = self._template_digest(path, stack.service)
+        moto_gaps.create_cloudwatch_resources(
+            cfn, self.client("cloudwatch", region), name, deployed.resolve
+        )
         return _Stack(stack.service, region, sam, cfn, deployed, stack.base, stack.apis)
 
     def _swap_functions_and_pumps(self, stacks: Sequence[_Stack]) -> None:
