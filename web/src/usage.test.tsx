@@ -15,7 +15,15 @@ vi.mock("./permissions", async (importOriginal) => {
   return {
     ...real,
     allows: (role: Parameters<typeof real.allows>[0], method: string, path: string, routes?: typeof real.ROUTES) =>
-      real.allows(role, method, path, routes ?? (state.metered ? [...real.ROUTES, usage] : real.ROUTES)),
+      real.allows(
+        role,
+        method,
+        path,
+        routes ??
+          (state.metered
+            ? [...real.ROUTES, usage]
+            : real.ROUTES.filter((r) => !r.path.endsWith("/usage") && !r.path.startsWith("/usage"))),
+      ),
   };
 });
 
