@@ -1,6 +1,7 @@
 """The templates give no tenant-serving function a table grant of its own (README, "Tenant
-isolation"): the product and order APIs and consumers, and the tenant service's
-TenantScopedApiFunction (a TenantAdmin's routes), reach tenant items only as their service's
+isolation"): the product and order APIs and consumers, the tenant service's
+TenantScopedApiFunction (a TenantAdmin's routes) and the metering service's (one tenant's usage),
+reach tenant items only as their service's
 TenantAccessRole, in a session tagged with one tenant id, whose policy allows that tenant's
 partition keys alone. Every other DynamoDB permission of any function is one of the cross-tenant
 grants the README lists."""
@@ -19,6 +20,7 @@ TENANT_SERVING = {
     "product": ("ApiFunction", "ConsumerFunction"),
     "order": ("ApiFunction", "ConsumerFunction"),
     "tenant": ("TenantScopedApiFunction",),
+    "metering": ("TenantScopedApiFunction",),
 }
 # Every function with a DynamoDB permission of its own, and what it is (the README's table).
 CROSS_TENANT_GRANTS = {
@@ -29,7 +31,8 @@ CROSS_TENANT_GRANTS = {
     "idempotency table",
     "tenant.ConsumerFunction": "the control plane's reactions: Get/Put on directory and service",
     "metering.UsageRecordsFunction": "DynamoDBCrudPolicy on the usage table",
-    "metering.ApiFunction": "DynamoDBReadPolicy on the usage table",
+    "metering.ApiFunction": "the control plane's listings: Query on the usage table and its "
+    "by-period index",
 }
 LEADING_KEYS = {
     "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["TENANT#${aws:PrincipalTag/tenant_id}"]}
@@ -176,16 +179,34 @@ def test_the_tenant_services_access_role_reads_one_record_and_one_partition() ->
     assert service_table["Condition"] == LEADING_KEYS
 
 
-def test_the_tenant_services_routes_are_split_by_who_they_serve() -> None:
+def test_the_metering_access_role_reads_one_tenants_usage_and_record() -> None:
+    """The tenant's record in the directory (whether it exists) and its TENANT#<id> rows of the
+    usage table, read only: never the by-period index (its key is the period, every tenant's)."""
+    directory, usage = _access_statements("metering")
+    _never_scans(directory)
+    assert directory["Action"] == "dynamodb:GetItem"
+    assert directory["Resource"]["Fn::Sub"][1] == {
+        "Table": {"Fn::ImportValue": "saas-tenant-table-name"}
+    }
+    assert directory["Condition"] == TENANT_ID_KEY
+    _never_scans(usage)
+    assert sorted(usage["Action"]) == ["dynamodb:GetItem", "dynamodb:Query"]
+    assert usage["Resource"] == {"Fn::GetAtt": ["UsageTable", "Arn"]}
+    assert usage["Condition"] == LEADING_KEYS
+
+
+@pytest.mark.parametrize("service", ["tenant", "metering"])
+def test_the_routes_are_split_by_who_they_serve(service: str) -> None:
     """The TenantAdmin's routes run on the scoped function; the control plane keeps the
     SystemAdmin's routes alone (a route that serves a TenantAdmin never lands on it)."""
+    package = f"{service}_service"
     permissions = json.loads(
-        (ROOT / "services/tenant/src/tenant_service/entrypoints/permissions.json").read_text()
+        (ROOT / f"services/{service}/src/{package}/entrypoints/permissions.json").read_text()
     )
     tenant_admin_routes = {
         (r["method"], r["path"]) for r in permissions["routes"] if "TenantAdmin" in r["roles"]
     }
-    resources = _template("tenant")["Resources"]
+    resources = _template(service)["Resources"]
 
     def routes(function: str) -> set[tuple[str, str]]:
         events = resources[function]["Properties"]["Events"].values()
@@ -194,3 +215,5 @@ def test_the_tenant_services_routes_are_split_by_who_they_serve() -> None:
     assert tenant_admin_routes
     assert tenant_admin_routes <= routes("TenantScopedApiFunction")
     assert not tenant_admin_routes & routes("ApiFunction")
+    every_route = {(r["method"], r["path"]) for r in permissions["routes"]}
+    assert routes("TenantScopedApiFunction") | routes("ApiFunction") == every_route

@@ -2,8 +2,8 @@
 one STS call per tenant per container per credential lifetime, renewed before they expire, never
 one per request. Each service owns its adapter (docs/conventions.md); this one test holds them
 all to the same behaviour. The order and product services scope a client per tenant and region
-(the tenant's region group); the tenant service's tables live in its own region, so its adapter
-takes a tenant id and its one region."""
+(the tenant's region group); the tenant and metering services' tables live in their own region,
+so their adapters take a tenant id and their one region."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ ROLE = "arn:aws:iam::123456789012:role/saas-shop-tenant-access-us-east-1"
 
 
 # Adapters whose clients are per tenant id in the service's one region (not per region group).
-ONE_REGION = {"tenant_service"}
+ONE_REGION = {"metering_service", "tenant_service"}
 
 
 class Adapter:
@@ -65,7 +65,9 @@ def adapter(request: pytest.FixtureRequest) -> Adapter:
 
 
 def test_every_service_serving_tenant_items_has_its_scoped_clients() -> None:
-    assert {"order_service", "product_service", "tenant_service"} <= set(PACKAGES)
+    assert {"metering_service", "order_service", "product_service", "tenant_service"} <= set(
+        PACKAGES
+    )
 
 
 REGION_MAP = {"us": "us-east-1", "eu": "eu-west-1", "global": "us-east-1"}

@@ -2,7 +2,8 @@
 
 Its AWS server evaluates the policies of assumed-role sessions on DynamoDB as AWS does
 (saas_local.moto_gaps, ASSUMED_ROLE_POLICIES). Each tenant-serving function (the product and
-order APIs and consumers, the tenant service's TenantScopedApiFunction) is run here with its
+order APIs and consumers, the tenant and metering services' TenantScopedApiFunction) is run here
+with its
 deployed environment, through its real adapters and the credentials scoped to the caller's
 tenant, with a bug planted in its keys: a request or event of tenant A that asks for a key of
 tenant B. AWS refuses it: the API answers 404, the consumer leaves the message for the DLQ with
@@ -771,4 +772,198 @@ def test_no_tenant_serving_role_reads_a_tenant_record_or_user(
         "tenant_service.AuthorizerFunction": ["saas-tenants", "saas-tenant-service"],
         "tenant_service.ApiFunction": ["saas-tenants"],
         "tenant_service.ConsumerFunction": ["saas-tenants", "saas-tenant-service"],
+    }
+
+
+# --- the metering service: a tenant's usage on TenantScopedApiFunction ------------------------
+
+USAGE_DAY = "2001-01-01"  # a day no real usage lands on: B's row planted below is all it holds
+B_REQUESTS = 4242
+
+
+@pytest.fixture(scope="module")
+def bs_usage(platform: Any, planted: Planted) -> dict[str, Any]:
+    """A day of B's usage (written with the platform's own keys, as the records' consumer adds
+    it): the row A's requests will ask for."""
+    key = {"pk": {"S": f"TENANT#{planted.b.tenant_id}"}, "sk": {"S": f"DAY#{USAGE_DAY}"}}
+    platform.client("dynamodb").put_item(
+        TableName="saas-usage",
+        Item={
+            **key,
+            "requests": {"N": str(B_REQUESTS)},
+            "order:requests": {"N": str(B_REQUESTS)},
+        },
+    )
+    return key
+
+
+def _usage_event(tenant_id: str, caller: Tenant) -> Any:
+    event = _api_event(
+        f"/tenants/{tenant_id}/usage",
+        "/tenants/{tenant_id}/usage",
+        {"tenant_id": tenant_id},
+        caller,
+    )
+    event["queryStringParameters"] = {"from": USAGE_DAY, "to": USAGE_DAY}
+    return event
+
+
+def _refusals(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """AWS's refusals the API logged (OutsideTheTenant) before answering 404."""
+    refusals = [
+        str(record.__dict__["refusal"])
+        for record in caplog.records
+        if "scoped credentials were refused a key" in record.getMessage()
+    ]
+    caplog.clear()
+    return refusals
+
+
+def test_metering_api_with_the_planted_bug_answers_404_never_bs_usage(
+    platform: Any,
+    planted: Planted,
+    bs_usage: dict[str, Any],
+    run_as_deployed: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from metering_service import container as metering_container
+    from metering_service.adapters import dynamodb_tenant_directory, dynamodb_usage_store
+
+    a, b = planted.a.tenant_id, planted.b.tenant_id
+    handler = "metering_service.entrypoints.api.handler"
+    event = _usage_event(a, planted.a)
+    session = f"assumed-role/saas-metering-tenant-access-us-east-1/tenant-{a}"
+
+    # The directory's key taken from the wrong place: A's admin asking whether A exists
+    monkeypatch.setattr(
+        dynamodb_tenant_directory, "tenant_key", lambda _tenant_id: {"tenant_id": {"S": b}}
+    )
+    run_as_deployed(handler, metering_container, scoped=True)
+    from metering_service.entrypoints import api  # in the deployed environment (Metrics)
+
+    caplog.clear()
+    answer = api.handler(event, _Context())
+    assert answer["statusCode"] == 404, answer
+    assert json.loads(answer["body"])["message"] == f"no tenant {a}"
+    assert b not in answer["body"]
+    (refusal,) = _refusals(caplog)
+    assert f"{session} is not authorized to perform: dynamodb:GetItem" in refusal
+    assert "table/saas-tenants" in refusal
+    monkeypatch.undo()
+
+    # The usage table's partition taken from the wrong place: A's days are B's rows
+    monkeypatch.setattr(dynamodb_usage_store, "tenant_pk", lambda _tenant_id: f"TENANT#{b}")
+    run_as_deployed(handler, metering_container, scoped=True)
+    answer = api.handler(event, _Context())
+    assert answer["statusCode"] == 404, answer
+    assert json.loads(answer["body"])["message"] == f"no tenant {a}"
+    assert str(B_REQUESTS) not in answer["body"]
+    (refusal,) = _refusals(caplog)
+    assert f"{session} is not authorized to perform: dynamodb:Query" in refusal
+    assert "table/saas-usage" in refusal
+
+    # The control: the same bug with credentials not scoped to the tenant leaks B's usage.
+    run_as_deployed(handler, metering_container, scoped=True).tenant_clients = _Unscoped(platform)
+    leaked = api.handler(event, _Context())
+    assert leaked["statusCode"] == 200, leaked
+    assert json.loads(leaked["body"])["total"]["requests"] == B_REQUESTS
+
+
+def test_a_systemadmins_read_of_a_tenants_usage_is_scoped_to_that_tenant(
+    platform: Any,
+    planted: Planted,
+    bs_usage: dict[str, Any],
+    run_as_deployed: Callable[..., Any],
+) -> None:
+    """GET /tenants/{id}/usage serves a SystemAdmin too, on the same scoped function: its
+    session is tagged with the tenant it reads, which it gets, and nothing else (no other
+    tenant's rows, no by-period index of every tenant's, no Scan)."""
+    from metering_service import container as metering_container
+
+    run_as_deployed("metering_service.entrypoints.api.handler", metering_container, scoped=True)
+    from metering_service.entrypoints import api
+
+    b = planted.b.tenant_id
+    event = _usage_event(b, planted.a)
+    event["requestContext"]["authorizer"] = {
+        "role": "SystemAdmin",
+        "user_id": "root",
+        "tenant_id": "",
+        "principalId": "root",
+    }
+    answer = api.handler(event, _Context())
+    assert answer["statusCode"] == 200, answer
+    assert json.loads(answer["body"])["total"]["requests"] == B_REQUESTS
+
+    scoped = metering_container.container().tenant_clients.dynamodb(b)
+    with pytest.raises(Exception, match="not authorized to perform: dynamodb:Query"):
+        scoped.query(
+            TableName="saas-usage",
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"TENANT#{planted.a.tenant_id}"}},
+        )
+    with pytest.raises(Exception, match="not authorized to perform: dynamodb:Query"):
+        scoped.query(
+            TableName="saas-usage",
+            IndexName="by-period",
+            KeyConditionExpression="sk = :day",
+            ExpressionAttributeValues={":day": {"S": f"DAY#{USAGE_DAY}"}},
+        )
+    with pytest.raises(Exception, match="not authorized to perform: dynamodb:Scan"):
+        scoped.scan(TableName="saas-usage")
+
+
+def _queries(dynamodb: Any, table: str, key: dict[str, Any]) -> bool:
+    """Whether the client may query the key's partition (False: AWS refused it)."""
+    try:
+        dynamodb.query(
+            TableName=table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": key["pk"]},
+        )
+    except ClientError as refused:
+        if refused.response["Error"]["Code"] != "AccessDeniedException":
+            raise
+        return False
+    return True
+
+
+def test_no_tenant_serving_role_reads_a_usage_row(
+    platform: Any, planted: Planted, bs_usage: dict[str, Any]
+) -> None:
+    """The usage table, read with each function's own role: only the cross-tenant functions the
+    README lists reach it (the records' consumer, and the control plane's listings by Query);
+    the tenant-serving function's role, and every other function's, is refused."""
+    import boto3
+
+    assert "Item" in platform.client("dynamodb").get_item(TableName="saas-usage", Key=bs_usage)
+    sts = platform.client("sts")
+    readers: dict[str, list[str]] = {}
+    api_handler = "metering_service.entrypoints.api.handler"
+    scoped = _deployed(platform, api_handler, scoped=True)["FunctionName"]
+    control_plane = _deployed(platform, api_handler, scoped=False)["FunctionName"]
+    records = _deployed(platform, "metering_service.entrypoints.usage_records.handler")
+    for function in _functions(platform):
+        credentials = sts.assume_role(RoleArn=function["Role"], RoleSessionName="role-alone")[
+            "Credentials"
+        ]
+        dynamodb = boto3.client(
+            "dynamodb",
+            region_name=platform.region,
+            endpoint_url=platform.aws_endpoint_url,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
+        name = function["FunctionName"]
+        if _reads(dynamodb, "saas-usage", bs_usage):
+            readers.setdefault(name, []).append("GetItem")
+        if _queries(dynamodb, "saas-usage", bs_usage):
+            readers.setdefault(name, []).append("Query")
+
+    assert scoped not in readers  # the tenant-serving function's own role: nothing
+    assert readers == {
+        records["FunctionName"]: ["GetItem", "Query"],
+        control_plane: ["Query"],
     }

@@ -22,6 +22,7 @@ from metering_service.ports.usage_store import UsageStore
 
 if TYPE_CHECKING:
     from metering_service.adapters.aws_clients import AwsClients
+    from metering_service.ports.tenant_scoped_clients import TenantScopedClients
 
 
 class Settings(BaseModel):
@@ -34,6 +35,10 @@ class Settings(BaseModel):
     TENANT_TABLE_NAME: str = "saas-tenants"
     AWS_REGION: str = "us-east-1"
     AWS_ENDPOINT_URL: str | None = None
+    # Set on the tenant-serving function alone (TenantScopedApiFunction, GET
+    # /tenants/{id}/usage): a tenant's usage rows and directory record are read as this role, in
+    # a session tagged with that tenant; its own role has no DynamoDB permission.
+    TENANT_ACCESS_ROLE_ARN: str | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -59,7 +64,9 @@ class Container:
             return MemoryUsageStore()
         from metering_service.adapters.dynamodb_usage_store import DynamoDBUsageStore
 
-        return DynamoDBUsageStore(self.aws.client("dynamodb"), self.settings.USAGE_TABLE_NAME)
+        return DynamoDBUsageStore(
+            self.aws.client("dynamodb"), self.settings.USAGE_TABLE_NAME, scoped=self._scoped
+        )
 
     @cached_property
     def tenant_directory(self) -> TenantDirectory:
@@ -69,7 +76,9 @@ class Container:
             return MemoryTenantDirectory()
         from metering_service.adapters.dynamodb_tenant_directory import DynamoDBTenantDirectory
 
-        return DynamoDBTenantDirectory(self.aws.client("dynamodb"), self.settings.TENANT_TABLE_NAME)
+        return DynamoDBTenantDirectory(
+            self.aws.client("dynamodb"), self.settings.TENANT_TABLE_NAME, scoped=self._scoped
+        )
 
     @cached_property
     def aws(self) -> AwsClients:
@@ -78,25 +87,43 @@ class Container:
         return AwsClients(self.settings.AWS_REGION, self.settings.AWS_ENDPOINT_URL)
 
     @cached_property
+    def tenant_clients(self) -> TenantScopedClients:
+        """DynamoDB clients scoped to one tenant each (the tenant-serving function)."""
+        from metering_service.adapters.sts_tenant_scoped_clients import StsTenantScopedClients
+
+        role_arn = self.settings.TENANT_ACCESS_ROLE_ARN
+        if not role_arn:
+            raise ValueError(
+                "scoped clients need TENANT_ACCESS_ROLE_ARN: the tenant-access role whose "
+                "sessions reach one tenant's usage"
+            )
+        return StsTenantScopedClients(self.aws, role_arn=role_arn, region=self.settings.AWS_REGION)
+
+    @property
+    def _scoped(self) -> TenantScopedClients | None:
+        """The tenant-serving function's scoped clients; None for the control plane."""
+        return self.tenant_clients if self.settings.TENANT_ACCESS_ROLE_ARN else None
+
+    @cached_property
     def metering(self) -> Metering:
         return Metering(self.usage_store, price_table(), self.tenant_directory)
 
 
 _lock = threading.Lock()
-_current: Container | None = None
+_container: Container | None = None
 
 
 def container() -> Container:
     """The process-wide Container, built on first use."""
-    global _current
+    global _container
     with _lock:
-        if _current is None:
-            _current = Container()
-        return _current
+        if _container is None:
+            _container = Container()
+        return _container
 
 
 def use_container(replacement: Container | None) -> None:
     """Tests: install a Container, or with None drop the current one."""
-    global _current
+    global _container
     with _lock:
-        _current = replacement
+        _container = replacement

@@ -2,7 +2,11 @@
 an attribute per measure (`requests`) and per service and measure (`order:requests`), added
 with ADD in one transaction with the delivery's marker (pk `DELIVERY#<id>#<part>`), so a
 redelivered batch adds nothing. A transaction holds at most 100 items: a big delivery is cut
-in parts of 99 updates and a marker each, always the same parts for the same delivery."""
+in parts of 99 updates and a marker each, always the same parts for the same delivery.
+
+With `scoped` (the tenant-serving function), a tenant's days are read with the client scoped to
+that tenant: AWS refuses it any other tenant's rows (OutsideTheTenant). Without it (the
+control plane and the records' consumer), with the function's own client."""
 
 from __future__ import annotations
 
@@ -11,11 +15,17 @@ from datetime import date, timedelta
 from typing import Any
 
 from metering_service.domain.usage import DayUsage, Measures, Tally
+from metering_service.ports.tenant_scoped_clients import TenantScopedClients
 
 PART = 99
 BY_PERIOD = "by-period"  # index: pk the period (sk), sort key the tenant (pk)
 # Logs retries a failed delivery to Lambda for hours, not days: 15 days of markers is margin.
 MARKER_SECONDS = 15 * 24 * 3600
+
+
+def tenant_pk(tenant_id: str) -> str:
+    """A tenant's partition: what the tenant-access role's `dynamodb:LeadingKeys` allows."""
+    return f"TENANT#{tenant_id}"
 
 
 def _number(value: float) -> dict[str, str]:
@@ -33,9 +43,15 @@ def _by_service(item: dict[str, Any]) -> dict[str, Measures]:
 
 
 class DynamoDBUsageStore:
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(
+        self, client: Any, table_name: str, *, scoped: TenantScopedClients | None = None
+    ) -> None:
         self._client = client
         self._table = table_name
+        self._scoped = scoped
+
+    def _client_of(self, tenant_id: str) -> Any:
+        return self._client if self._scoped is None else self._scoped.dynamodb(tenant_id)
 
     def add(self, delivery_id: str, counted: Tally) -> bool:
         keys = sorted(counted.periods)
@@ -79,7 +95,7 @@ class DynamoDBUsageStore:
         return {
             "Update": {
                 "TableName": self._table,
-                "Key": {"pk": {"S": f"TENANT#{tenant}"}, "sk": {"S": period}},
+                "Key": {"pk": {"S": tenant_pk(tenant)}, "sk": {"S": period}},
                 "UpdateExpression": "ADD " + ", ".join(f"#a{i} :v{i}" for i in range(len(named))),
                 "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": values,
@@ -113,13 +129,14 @@ class DynamoDBUsageStore:
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
             "ExpressionAttributeValues": {
-                ":pk": {"S": f"TENANT#{tenant_id}"},
+                ":pk": {"S": tenant_pk(tenant_id)},
                 ":first": {"S": f"DAY#{first.isoformat()}"},
                 ":last": {"S": f"DAY#{last.isoformat()}"},
             },
         }
+        client = self._client_of(tenant_id)
         while True:
-            answer = self._client.query(**request)
+            answer = client.query(**request)
             for item in answer.get("Items", []):
                 stored[item["sk"]["S"].removeprefix("DAY#")] = _by_service(item)
             if "LastEvaluatedKey" not in answer:

@@ -27,3 +27,13 @@ class UnknownTenant(MeteringError):
 
 class BadUsageRecord(MeteringError):
     """A log event that is not a usage record this service reads: counted and logged."""
+
+
+class OutsideTheTenant(MeteringError):
+    """The credentials scoped to one tenant were refused a key: one of another tenant (a bug
+    somewhere, never a caller's right). To the caller, that tenant's usage does not exist (404).
+    `refusal` is AWS's AccessDenied message (principal, action, resource), for the log."""
+
+    def __init__(self, refusal: str) -> None:
+        super().__init__(f"refused outside the tenant's own keys: {refusal}")
+        self.refusal = refusal

@@ -1,6 +1,12 @@
 """HTTP API of usage: GET /tenants/{tenant_id}/usage (SystemAdmin any tenant, TenantAdmin its
 own) and GET /usage/shared (SystemAdmin: what no tenant can be named for), each day of the
-range with its measures and estimated cost, days without usage as zeros.
+range with its measures and estimated cost, days without usage as zeros; and GET /usage
+(SystemAdmin: every tenant, the costliest first).
+
+One module, two functions (the template binds the routes): GET /tenants/{tenant_id}/usage on
+TenantScopedApiFunction, which reads a tenant's usage only with credentials scoped to that
+tenant (a key of another tenant is refused by AWS: OutsideTheTenant, a 404); the SystemAdmin's
+listings on ApiFunction, the control plane.
 
 Thin: parse, call one use case, map the result. The caller's tenant and role come from the
 authorizer context only. Who may call a route is declared once, in permissions.json beside
@@ -35,6 +41,7 @@ from metering_service.domain.errors import (
     InvalidRange,
     MeteringError,
     NotYourTenant,
+    OutsideTheTenant,
     UnknownTenant,
 )
 from metering_service.domain.usage import SHARED, usage_range
@@ -148,7 +155,8 @@ PROBLEMS = {
     400: "A bad range: from/to not YYYY-MM-DD, from after to, or more than 92 days",
     401: "No token, or one the authorizer refused (API Gateway's answer)",
     403: "The caller's role may not read usage, or the token carries no tenant",
-    404: "No such tenant, or a TenantAdmin asked for another tenant's usage",
+    404: "No such tenant, or a TenantAdmin asked for another tenant's usage (a key of another "
+    "tenant, refused to the caller's scoped credentials, is not found either)",
     415: "The body is not sent as application/json",
     422: "A parameter breaks its rule",
 }
@@ -203,6 +211,13 @@ def _domain_error(error: MeteringError) -> Response[str]:
     return _error(status, str(error))
 
 
+def _outside_the_tenant(error: OutsideTheTenant) -> Response[str]:
+    """A key of another tenant was asked for (a bug): AWS refused it, the caller gets a 404."""
+    logger.error("the tenant's scoped credentials were refused a key", refusal=error.refusal)
+    tenant_id = (app.current_event.path_parameters or {}).get("tenant_id", "")
+    return _error(404, str(UnknownTenant(tenant_id)))
+
+
 def _invalid_request(error: RequestValidationError) -> Response[str]:
     status, body = validation_problem(error.errors())
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
@@ -226,6 +241,7 @@ def _forbidden(error: Forbidden) -> Response[str]:
 
 # Powertools' exception_handler is untyped: registered by a call, the handlers keep their types.
 app.exception_handler(MeteringError)(_domain_error)
+app.exception_handler(OutsideTheTenant)(_outside_the_tenant)
 app.exception_handler(RequestValidationError)(_invalid_request)
 app.exception_handler(BodyRefused)(_body_refused)
 app.exception_handler(UnicodeDecodeError)(_not_text)
