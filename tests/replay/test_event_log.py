@@ -8,6 +8,7 @@ oldest first.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import subprocess
@@ -15,9 +16,11 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 import boto3
+import yaml
 
 from saas_devtools.event_log import recorder
 from saas_devtools.event_log.dynamodb_event_log import DynamoDBEventLog
+from saas_devtools.event_log.logged_event import LoggedEvent
 from saas_devtools.replay.into_handler import LambdaContext
 
 REGION = "us-east-1"
@@ -144,3 +147,32 @@ def test_the_recorder_imports_none_of_the_developer_tools() -> None:
     ).stdout.strip()
 
     assert loaded == ""
+
+
+def test_an_event_published_twice_with_a_new_time_is_recorded_once(aws, saga) -> None:
+    # Given the event log and its ids table, as the template declares them
+    from .conftest import TEMPLATE, _TemplateLoader, create_event_log_table
+
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    create_event_log_table(dynamodb)
+    template = yaml.load(TEMPLATE.read_text(encoding="utf-8"), Loader=_TemplateLoader)
+    ids = template["Resources"]["EventIdsTable"]["Properties"]
+    dynamodb.create_table(
+        TableName=ids["TableName"],
+        AttributeDefinitions=ids["AttributeDefinitions"],
+        KeySchema=ids["KeySchema"],
+        BillingMode=ids["BillingMode"],
+    )
+    log = DynamoDBEventLog(dynamodb, "saas-event-log", ids_table=ids["TableName"])
+    first = LoggedEvent.from_eventbridge(saga("t-1")[0])
+    # When a producer's retry publishes the same event_id stamped a second later
+    again = dataclasses.replace(first, occurred_at=first.occurred_at + timedelta(seconds=1))
+    assert again.sort_key != first.sort_key
+
+    assert log.record(first, now=START) is True
+    assert log.record(again, now=START) is False
+    assert log.record(first, now=START) is False
+
+    # Then the log holds the event once, as first recorded
+    items = _items("t-1")
+    assert [i["sk"]["S"] for i in items] == [first.sort_key]

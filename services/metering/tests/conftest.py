@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "metering")
+# The service name is set by each test that needs it (tests of every service share one process
+# in `make test`: a name set here would become the next service's).
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "saas")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")

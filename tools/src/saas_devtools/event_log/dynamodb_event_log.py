@@ -1,6 +1,10 @@
 """The event log in DynamoDB: table `saas-event-log`, pk TENANT#<id>, sk <occurred_at>#<event_id>.
 
-Writing the same event twice writes the same item: recording is idempotent by key.
+Writing the same event twice writes the same item: recording is idempotent by key. An event
+published twice under one `event_id` with another `occurred_at` (a producer's retry that stamps
+the time anew) would be a second item: with `ids_table` (`saas-event-log-ids`, pk event_id), each
+event is recorded in one transaction with its id's marker, and an id seen before is not recorded
+again, so the log holds each `event_id` once.
 """
 
 from __future__ import annotations
@@ -14,12 +18,20 @@ from saas_devtools.event_log.logged_event import LoggedEvent, partition_key, sor
 
 
 class DynamoDBEventLog:
-    def __init__(self, client: Any, table_name: str, retention: timedelta | None = None) -> None:
+    def __init__(
+        self,
+        client: Any,
+        table_name: str,
+        retention: timedelta | None = None,
+        ids_table: str | None = None,
+    ) -> None:
         self._client = client
         self._table = table_name
         self._retention = retention
+        self._ids_table = ids_table
 
-    def record(self, event: LoggedEvent, *, now: datetime) -> None:
+    def record(self, event: LoggedEvent, *, now: datetime) -> bool:
+        """Record the event; False when its event_id was recorded before (with ids_table)."""
         item: dict[str, Any] = {
             "pk": {"S": partition_key(event.tenant_id)},
             "sk": {"S": event.sort_key},
@@ -33,7 +45,31 @@ class DynamoDBEventLog:
         }
         if self._retention is not None:
             item["expires_at"] = {"N": str(int((now + self._retention).timestamp()))}
-        self._client.put_item(TableName=self._table, Item=item)
+        if self._ids_table is None:
+            self._client.put_item(TableName=self._table, Item=item)
+            return True
+        marker: dict[str, Any] = {"event_id": item["event_id"], "sk": item["sk"]}
+        if "expires_at" in item:
+            marker["expires_at"] = item["expires_at"]
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._ids_table,
+                            "Item": marker,
+                            "ConditionExpression": "attribute_not_exists(event_id)",
+                        }
+                    },
+                    {"Put": {"TableName": self._table, "Item": item}},
+                ]
+            )
+        except self._client.exceptions.TransactionCanceledException as exc:
+            reasons = exc.response.get("CancellationReasons") or [{}]
+            if reasons[0].get("Code") == "ConditionalCheckFailed":
+                return False  # recorded before: the log keeps its first record
+            raise
+        return True
 
     def read(
         self,

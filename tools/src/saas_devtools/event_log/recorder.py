@@ -35,6 +35,8 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
 
     table_name: str = Field(TABLE_NAME, alias="EVENT_LOG_TABLE")
+    # Each event_id's marker: an event published twice is recorded once (dynamodb_event_log.py).
+    ids_table: str | None = Field(None, alias="EVENT_LOG_IDS_TABLE")
     retention_days: int = Field(0, ge=0, alias="EVENT_LOG_RETENTION_DAYS")  # 0: keep forever
     region: str = Field("us-east-1", alias="AWS_REGION")
     aws_endpoint_url: str | None = Field(None, alias="AWS_ENDPOINT_URL")
@@ -51,7 +53,7 @@ def event_log() -> DynamoDBEventLog:
     )
     meter_session(client.meta.events)  # its consumed capacity, in its usage record
     retention = timedelta(days=settings.retention_days) if settings.retention_days else None
-    return DynamoDBEventLog(client, settings.table_name, retention)
+    return DynamoDBEventLog(client, settings.table_name, retention, settings.ids_table)
 
 
 def record_handler(record: SQSRecord) -> None:
@@ -60,7 +62,9 @@ def record_handler(record: SQSRecord) -> None:
     except UnloggableEvent as exc:
         logger.error("event not recorded", reason=str(exc), message_id=record.message_id)
         raise
-    event_log().record(event, now=datetime.now(UTC))
+    if not event_log().record(event, now=datetime.now(UTC)):
+        logger.info("event recorded before", event_id=event.event_id)
+        return
     logger.info(
         "event recorded",
         tenant_id=event.tenant_id,
