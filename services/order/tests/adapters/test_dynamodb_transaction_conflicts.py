@@ -13,10 +13,11 @@ import pytest
 from moto import mock_aws
 from order_testkit import POOLED_TABLE, all_items, create_orders_table, tenant
 
-from order_service.adapters.dynamodb_unit_of_work import CONFLICT_ATTEMPTS, DynamoDBUnitOfWork
+from order_service.adapters.dynamodb_unit_of_work import DynamoDBUnitOfWork
 from order_service.domain.errors import ConcurrentUpdate
 from order_service.domain.order import Order, OrderLine
 from tenant_context import Cause
+from tenant_context.transactions import CONFLICT_ATTEMPTS
 
 
 class _Tables:

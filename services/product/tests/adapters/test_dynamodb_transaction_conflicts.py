@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 
-from product_service.adapters import dynamodb_unit_of_work
 from product_service.adapters.dynamodb_product_store import DynamoDBProductStore
 from product_service.domain.errors import ConcurrentChange
-from tenant_context import TenantContext
+from tenant_context import TenantContext, transactions
 
 from .. import conftest  # noqa: TID252  (the suite's own fixtures module)
 
@@ -50,7 +49,7 @@ def _cancelling(
     client = store.db(who)
     client.meta.events.register("before-call.dynamodb.TransactWriteItems", cancel)
     monkeypatch.setattr(store, "db", lambda tenant: client)
-    monkeypatch.setattr(dynamodb_unit_of_work, "CONFLICT_BACKOFF_SECONDS", 0.0)
+    monkeypatch.setattr(transactions, "CONFLICT_BACKOFF_SECONDS", 0.0)
 
 
 def _create(store: DynamoDBProductStore, who: TenantContext) -> Any:
@@ -65,12 +64,12 @@ def test_a_transaction_cancelled_by_a_conflict_alone_is_sent_again_and_commits(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     who = make_tenant()
-    cancel = _Cancel(dynamodb_unit_of_work.CONFLICT_ATTEMPTS - 1, ["TransactionConflict", "None"])
+    cancel = _Cancel(transactions.CONFLICT_ATTEMPTS - 1, ["TransactionConflict", "None"])
     _cancelling(dynamodb_store, who, cancel, monkeypatch)
 
     product = _create(dynamodb_store, who)
 
-    assert cancel.calls == dynamodb_unit_of_work.CONFLICT_ATTEMPTS
+    assert cancel.calls == transactions.CONFLICT_ATTEMPTS
     assert dynamodb_store.get(who, product.id) is not None
 
 
@@ -80,11 +79,11 @@ def test_conflicts_that_persist_or_a_failed_condition_are_refused_without_more_a
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     who = make_tenant()
-    cancel = _Cancel(dynamodb_unit_of_work.CONFLICT_ATTEMPTS, ["TransactionConflict", "None"])
+    cancel = _Cancel(transactions.CONFLICT_ATTEMPTS, ["TransactionConflict", "None"])
     _cancelling(dynamodb_store, who, cancel, monkeypatch)
     with pytest.raises(ConcurrentChange):
         _create(dynamodb_store, who)
-    assert cancel.calls == dynamodb_unit_of_work.CONFLICT_ATTEMPTS
+    assert cancel.calls == transactions.CONFLICT_ATTEMPTS
 
     refused = _Cancel(1, ["ConditionalCheckFailed", "TransactionConflict"])
     _cancelling(dynamodb_store, who, refused, monkeypatch)

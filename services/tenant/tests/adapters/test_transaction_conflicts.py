@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from tenant_context import Cause
+from tenant_context.transactions import CONFLICT_ATTEMPTS
 from tenant_service.adapters.dynamodb_tenant_repository import DynamoDBTenantRepository
-from tenant_service.adapters.dynamodb_unit_of_work import CONFLICT_ATTEMPTS, DynamoDBUnitOfWork
+from tenant_service.adapters.dynamodb_unit_of_work import DynamoDBUnitOfWork
 from tenant_service.domain.errors import ConcurrentModification
 
 from .test_unit_of_work import _ctx, _tenant, client  # noqa: F401  (the fixture)

@@ -13,7 +13,6 @@ stream feeds the outbox relay. Items as docs/conventions.md's table says:
 from __future__ import annotations
 
 import json
-import random
 import time
 from collections.abc import Callable
 from typing import Any, NoReturn
@@ -28,17 +27,13 @@ from order_service.adapters.tracking_unit_of_work import Changes, TrackingUnitOf
 from order_service.domain.errors import ConcurrentUpdate, EventAlreadyProcessed
 from order_service.domain.order import Order
 from tenant_context import Cause, OutboxMessage, TenantContext
+from tenant_context.transactions import cancellation_codes, transact_resending_conflicts
 
 # A DynamoDB stream keeps a record 24 h: past that an outbox item can no longer be relayed, and
 # it was published long before.
 OUTBOX_TTL_SECONDS = 24 * 3600
 # SQS keeps a message at most 14 days, so no redelivery comes later; one day of margin.
 MARKER_TTL_SECONDS = 15 * 24 * 3600
-# A transaction cancelled only by TransactionConflict (another transaction held one of its items)
-# is sent again, up to this many times in all, after a jittered backoff; AWS's SDKs leave that
-# retry to the caller.
-CONFLICT_ATTEMPTS = 4
-CONFLICT_BACKOFF_SECONDS = 0.02
 
 
 class DynamoDBUnitOfWork(TrackingUnitOfWork):
@@ -126,17 +121,12 @@ class DynamoDBUnitOfWork(TrackingUnitOfWork):
 
     def _transact(self, items: list[dict[str, Any]], *, marker_index: int | None) -> None:
         client = self._tables.client(self.ctx)
-        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
-            try:
-                client.transact_write_items(TransactItems=items)
-                return
-            except client.exceptions.TransactionCanceledException as exc:
-                codes = [r.get("Code") for r in exc.response.get("CancellationReasons") or []]
-                if attempt == CONFLICT_ATTEMPTS or not _only_conflicts(codes):
-                    self._refused(exc, codes, marker_index)
-                # Another transaction held an item: nothing was written and nothing refused,
-                # the same writes (conditional as they are) are tried again, as AWS advises.
-                self._sleep(random.uniform(0, CONFLICT_BACKOFF_SECONDS * 2**attempt))
+        try:
+            transact_resending_conflicts(
+                lambda: client.transact_write_items(TransactItems=items), sleep=self._sleep
+            )
+        except client.exceptions.TransactionCanceledException as exc:
+            self._refused(exc, cancellation_codes(exc) or [], marker_index)
 
     @staticmethod
     def _refused(exc: Exception, codes: list[Any], marker_index: int | None) -> NoReturn:
@@ -149,13 +139,6 @@ class DynamoDBUnitOfWork(TrackingUnitOfWork):
         if "ConditionalCheckFailed" in codes or "TransactionConflict" in codes:
             raise ConcurrentUpdate("the order changed since it was read") from None
         raise exc
-
-
-def _only_conflicts(codes: list[Any]) -> bool:
-    """Cancelled because another transaction held an item, nothing else refused."""
-    return "TransactionConflict" in codes and all(
-        code in (None, "None", "TransactionConflict") for code in codes
-    )
 
 
 class DynamoDBUnitOfWorkFactory:

@@ -9,7 +9,6 @@ MARKER_TTL_SECONDS, defined with the keys in dynamodb_product_store.py): docs/co
 from __future__ import annotations
 
 import json
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,12 +34,7 @@ from product_service.domain.errors import ConcurrentChange, EventAlreadyProcesse
 from product_service.domain.events import SOURCE
 from product_service.domain.model import Reservation
 from tenant_context import Cause, OutboxMessage, TenantContext
-
-# A transaction cancelled only by TransactionConflict (another transaction held one of its items)
-# is sent again, up to this many times in all, after a jittered backoff; AWS's SDKs leave that
-# retry to the caller.
-CONFLICT_ATTEMPTS = 4
-CONFLICT_BACKOFF_SECONDS = 0.02
+from tenant_context.transactions import cancellation_codes, transact_resending_conflicts
 
 __all__ = [
     "MARKER_TTL_SECONDS",
@@ -168,24 +162,12 @@ class DynamoDBUnitOfWork(RecordingUnitOfWork):
 
     def _transact(self, items: list[dict[str, Any]], meaning: list[_Refusal]) -> None:
         db = self._store.db(self.ctx)
-        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
-            try:
-                db.transact_write_items(TransactItems=items)
-                return
-            except db.exceptions.TransactionCanceledException as exc:
-                reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-                if attempt == CONFLICT_ATTEMPTS or not _only_conflicts(reasons):
-                    raise _error(reasons, meaning) from None
-                # Another transaction held an item: nothing was written and nothing refused,
-                # the same writes (conditional as they are) are tried again, as AWS advises.
-                self._sleep(random.uniform(0, CONFLICT_BACKOFF_SECONDS * 2**attempt))
-
-
-def _only_conflicts(reasons: list[Any]) -> bool:
-    """Cancelled because another transaction held an item, nothing else refused."""
-    return "TransactionConflict" in reasons and all(
-        code in (None, "None", "TransactionConflict") for code in reasons
-    )
+        try:
+            transact_resending_conflicts(
+                lambda: db.transact_write_items(TransactItems=items), sleep=self._sleep
+            )
+        except db.exceptions.TransactionCanceledException as exc:
+            raise _error(cancellation_codes(exc) or [], meaning) from None
 
 
 def _error(reasons: list[str | None], meaning: list[_Refusal]) -> Exception:

@@ -17,7 +17,6 @@ unit of work's tenant: AWS refuses it any key of another tenant (OutsideTheTenan
 from __future__ import annotations
 
 import json
-import random
 import time
 from collections.abc import Callable
 from types import TracebackType
@@ -27,6 +26,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from tenant_context import Cause, OutboxMessage, TenantContext, outbox_message
+from tenant_context.transactions import cancellation_codes, transact_resending_conflicts
 from tenant_service.adapters.dynamodb_tenant_repository import (
     item_key,
     s,
@@ -42,11 +42,6 @@ from tenant_service.ports.unit_of_work import EventAlreadyProcessed
 SOURCE = "saas.tenant"
 OUTBOX_TTL_SECONDS = 24 * 3600
 MARKER_TTL_SECONDS = 15 * 24 * 3600
-# A transaction cancelled only by TransactionConflict (another transaction held one of its items)
-# is sent again, up to this many times in all, after a jittered backoff; AWS's SDKs leave that
-# retry to the caller.
-CONFLICT_ATTEMPTS = 4
-CONFLICT_BACKOFF_SECONDS = 0.02
 REMOVED_USER_TTL_SECONDS = 24 * 3600
 _LIVE_USER = "attribute_exists(pk) AND attribute_not_exists(removed)"
 
@@ -192,27 +187,24 @@ class DynamoDBUnitOfWork:
         client = (
             self._client if self._scoped is None else self._scoped.dynamodb(self._ctx.tenant_id)
         )
-        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
-            try:
-                client.transact_write_items(TransactItems=[w for w, _ in writes])
-                return
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] != "TransactionCanceledException":
-                    raise
-                reasons = exc.response.get("CancellationReasons") or []
-                if attempt == CONFLICT_ATTEMPTS or not _only_conflicts(reasons):
-                    self._refused(writes, reasons)
-                # Another transaction held an item: nothing was written and nothing refused,
-                # the same writes (conditional as they are) are tried again, as AWS advises.
-                self._sleep(random.uniform(0, CONFLICT_BACKOFF_SECONDS * 2**attempt))
+        try:
+            transact_resending_conflicts(
+                lambda: client.transact_write_items(TransactItems=[w for w, _ in writes]),
+                sleep=self._sleep,
+            )
+        except ClientError as exc:
+            codes = cancellation_codes(exc)
+            if codes is None:
+                raise
+            self._refused(writes, codes)
 
     def _refused(
-        self, writes: list[tuple[dict[str, Any], Exception]], reasons: list[Any]
+        self, writes: list[tuple[dict[str, Any], Exception]], codes: list[Any]
     ) -> NoReturn:
         failed = [
             error
-            for (_, error), reason in zip(writes, reasons, strict=False)
-            if reason.get("Code") == "ConditionalCheckFailed"
+            for (_, error), code in zip(writes, codes, strict=False)
+            if code == "ConditionalCheckFailed"
         ]
         # A duplicate event first: its marker says why everything else failed too.
         failed.sort(key=lambda e: not isinstance(e, EventAlreadyProcessed))
@@ -232,14 +224,6 @@ class DynamoDBUnitOfWork:
         traceback: TracebackType | None,
     ) -> None:
         self._discard()
-
-
-def _only_conflicts(reasons: list[Any]) -> bool:
-    """Cancelled because another transaction held an item, nothing else refused."""
-    codes = [reason.get("Code") for reason in reasons]
-    return "TransactionConflict" in codes and all(
-        code in (None, "None", "TransactionConflict") for code in codes
-    )
 
 
 class DynamoDBUnitOfWorkFactory:
