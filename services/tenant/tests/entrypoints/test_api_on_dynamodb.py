@@ -4,13 +4,14 @@ idempotency table, and the record and its outbox event are written once."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
-from tenant_testkit import SYSTEM_ADMIN, call
+from tenant_testkit import SYSTEM_ADMIN, LambdaContext, call, rest_event
 
 from tenant_service.container import Container, Settings, use_container
 
@@ -65,6 +66,40 @@ def test_a_repeated_request_is_answered_from_the_idempotency_table(
     assert _count(ddb, "saas-tenants") == 1
     assert _count(ddb, "saas-tenant-service") == 1  # one outbox item: TenantRegistered
     assert _count(ddb, "saas-tenant-idempotency") == 1
+
+
+def test_a_retry_while_the_first_attempt_is_in_progress_is_told_to_wait(
+    wired: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client that retries while its first attempt still runs (or before a crashed attempt's
+    hold on the key has expired) gets a 409 with Retry-After, not API Gateway's 502; once the
+    first attempt has answered, the retry gets its answer."""
+    api, ddb = wired
+    headers = {"Idempotency-Key": "onboard-acme"}
+    service = api.container().tenants
+    register = service.register
+    during: list[Any] = []
+
+    def register_and_retry_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        during.append(api.handler(rest_event_of(headers), LambdaContext()))
+        return register(*args, **kwargs)
+
+    monkeypatch.setattr(service, "register", register_and_retry_meanwhile)
+    first = call(api, "POST", "/tenants", caller=SYSTEM_ADMIN, body=BODY, headers=headers)
+    monkeypatch.setattr(service, "register", register)
+    again = call(api, "POST", "/tenants", caller=SYSTEM_ADMIN, body=BODY, headers=headers)
+
+    [meanwhile] = during
+    assert meanwhile["statusCode"] == 409
+    assert meanwhile["multiValueHeaders"]["Retry-After"] == ["5"]
+    assert "still in progress" in json.loads(meanwhile["body"])["message"]
+    assert first[0] == 202
+    assert again == first
+    assert _count(ddb, "saas-tenants") == 1
+
+
+def rest_event_of(headers: dict[str, str]) -> dict[str, Any]:
+    return rest_event("POST", "/tenants", caller=SYSTEM_ADMIN, body=BODY, headers=headers)
 
 
 def test_the_record_reads_back_through_the_api(wired: tuple[Any, Any]) -> None:

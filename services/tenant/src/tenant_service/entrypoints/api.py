@@ -26,7 +26,10 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -176,7 +179,8 @@ PROBLEMS = {
     "refused to the caller's scoped credentials, is not found either)",
     409: "The tenant's status does not allow this, it changed meanwhile, the user exists, or "
     "the user's state does not allow this (an admin acting on itself, an invitation to a user "
-    "who has signed in or is disabled)",
+    "who has signed in or is disabled), or a request with the same Idempotency-Key is still in "
+    "progress (Retry-After says when to send it again)",
     422: "A field is missing or breaks its rule, or an Idempotency-Key was reused with another "
     "body",
 }
@@ -256,6 +260,25 @@ def _domain_error(error: Exception) -> Response[str]:
     return _problem(status, message)
 
 
+# A crashed or timed-out attempt holds its key until the function's timeout has passed (Powertools
+# records the remaining time as the in-progress expiry); the client's retry waits that long.
+IN_PROGRESS_RETRY_AFTER_S = 5
+
+
+@app.exception_handler(IdempotencyAlreadyInProgressError)  # type: ignore[untyped-decorator]
+def _in_progress(_: IdempotencyAlreadyInProgressError) -> Response[str]:
+    return Response(
+        status_code=HTTPStatus.CONFLICT,
+        content_type=content_types.APPLICATION_JSON,
+        body=problem_json(
+            HTTPStatus.CONFLICT,
+            "a request with this Idempotency-Key is still in progress; send it again after "
+            f"{IN_PROGRESS_RETRY_AFTER_S} s to get its answer",
+        ),
+        headers={"Retry-After": str(IN_PROGRESS_RETRY_AFTER_S)},
+    )
+
+
 @app.exception_handler(OutsideTheTenant)  # type: ignore[untyped-decorator]
 def _outside_the_tenant(error: OutsideTheTenant) -> Response[str]:
     """A key of another tenant was asked for (a bug): AWS refused it, the caller gets a 404."""
@@ -294,7 +317,7 @@ def _register(request: dict[str, Any]) -> dict[str, Any]:
 
 @app.post(
     "/tenants",
-    responses=_responses(202, "Accepted: the tenant is PROVISIONING", Accepted, 400, 415),
+    responses=_responses(202, "Accepted: the tenant is PROVISIONING", Accepted, 400, 409, 415),
 )
 def register_tenant(body: NewTenant) -> Response[Accepted]:
     caller = _caller()
