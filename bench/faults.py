@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -80,7 +81,11 @@ def run() -> list[Row]:
     saga_broken = _violations(saga.violations, saga_events.violations)
     tenant_broken = _violations(tenants.violations, tenant_events.violations)
     silent = unexplained(letters, log)
-    letters_note = f"dead letters {len(letters)} ({len(silent)} without a reason)"
+    per_queue = Counter(letter.queue for letter in letters)
+    letters_note = (
+        f"dead letters {len(letters)} ({_counts(dict(per_queue))}; {len(silent)} without a "
+        "reason)"
+    )
     return [
         Row(
             "faults (local platform)",

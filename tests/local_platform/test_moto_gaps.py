@@ -655,6 +655,103 @@ def test_revoke_token_workaround_revokes_the_refresh_token(aws, monkeypatch):
         )
 
 
+# --- SQS_RECEIVE_RACE -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sqs_queue(monkeypatch):
+    """(moto's SQS backend, a queue whose one message is past maxReceiveCount, its DLQ's name),
+    in this process's moto; SQSBackend.receive_message is restored after the test."""
+    from moto import mock_aws
+    from moto.sqs.models import SQSBackend, sqs_backends
+
+    monkeypatch.setattr(SQSBackend, "receive_message", SQSBackend.receive_message)
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name=REGION)
+        dlq = sqs.create_queue(QueueName="race-dlq")["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])
+        policy = {"deadLetterTargetArn": dlq_arn["Attributes"]["QueueArn"], "maxReceiveCount": 1}
+        url = sqs.create_queue(QueueName="race", Attributes={"RedrivePolicy": json.dumps(policy)})[
+            "QueueUrl"
+        ]
+        sqs.send_message(QueueUrl=url, MessageBody="once")
+        sqs.receive_message(QueueUrl=url, VisibilityTimeout=0)  # received once: visible again
+        yield sqs_backends[templates.ACCOUNT_ID][REGION], sqs
+
+
+def _receive_together(backend, monkeypatch, pause):
+    """Two receivers of the queue at once, each pausing `pause` after reading the visible
+    messages (`pause` is given the thread's turn); the errors they raised."""
+    import threading
+
+    from moto.sqs.models import Queue
+
+    visible = Queue.messages.fget
+    monkeypatch.setattr(Queue, "messages", property(lambda q: pause(visible(q))))
+    errors: list[BaseException] = []
+
+    def receive():
+        try:
+            backend.receive_message("race", 1, 0, 30)
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=receive) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    return errors
+
+
+def test_two_receives_at_once_both_move_a_message_to_the_dlq(sqs_queue, monkeypatch):
+    import threading
+
+    backend, _ = sqs_queue
+    both_read = threading.Barrier(2, timeout=5)
+
+    def pause(messages):
+        both_read.wait()  # each receiver has read the message before either moved it
+        return messages
+
+    errors = _receive_together(backend, monkeypatch, pause)
+
+    assert [str(e) for e in errors] == ["list.remove(x): x not in list"]
+
+
+def test_serialized_receives_move_the_message_once(sqs_queue, monkeypatch):
+    import time
+
+    backend, sqs = sqs_queue
+    moto_gaps.serialize_sqs_receives()
+
+    errors = _receive_together(backend, monkeypatch, lambda m: time.sleep(0.2) or m)
+
+    assert errors == []
+    dlq = sqs.get_queue_url(QueueName="race-dlq")["QueueUrl"]
+    assert [
+        m["Body"] for m in sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10)["Messages"]
+    ] == ["once"]
+
+
+def test_a_serialized_long_poll_answers_when_a_message_arrives(sqs_queue):
+    import threading
+    import time
+
+    backend, sqs = sqs_queue
+    moto_gaps.serialize_sqs_receives()
+    sqs.create_queue(QueueName="quiet")
+    url = sqs.get_queue_url(QueueName="quiet")["QueueUrl"]
+    threading.Timer(0.3, lambda: sqs.send_message(QueueUrl=url, MessageBody="late")).start()
+
+    began = time.monotonic()
+    received = backend.receive_message("quiet", 1, 5, 30)
+
+    assert [m.body for m in received] == ["late"]
+    assert time.monotonic() - began < 2
+    assert backend.receive_message("quiet", 1, 1, 30) == []  # in flight: an empty long poll
+
+
 # --- SESSION_TAGS and ASSUMED_ROLE_POLICIES ---------------------------------------------------
 
 TENANT_ACCESS_POLICY = {

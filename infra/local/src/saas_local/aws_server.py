@@ -82,6 +82,7 @@ def main() -> None:
         enforce_assumed_role_policies,
         keep_session_tags,
         lean_transactions,
+        serialize_sqs_receives,
         serve_authorizer_cache_flushes,
         transaction_consumed_capacity,
     )
@@ -90,6 +91,7 @@ def main() -> None:
     lean_transactions()
     transaction_consumed_capacity()
     cognito_revoke_token()
+    serialize_sqs_receives()
     keep_session_tags()
     enforce_assumed_role_policies()  # before serializing: its table lookups run under the lock
     serve_authorizer_cache_flushes()

@@ -78,6 +78,12 @@ Gaps:
   matching log lines to the destination function. Its `AWS::Lambda::Permission` for
   `logs.amazonaws.com` on the function's `live` alias fails create_stack in moto (a 500): it is
   left out, as the permissions for API Gateway are.
+- SQS_RECEIVE_RACE: moto's ReceiveMessage takes no lock. Two receivers of one queue at once (the
+  pumps poll each queue with several threads, as Lambda's pollers do) can both take a visible
+  message (a second delivery within its visibility timeout, which SQS does not make), and both
+  move a message past `maxReceiveCount` to the dead-letter queue: the second fails with
+  "list.remove(x): x not in list" (a 500 to the poller). moto's server process serializes the
+  receives of each queue (a long poll waits outside the lock).
 
 Not a gap: moto's server answers a browser's CORS (the preflight and every answer, errors too,
 for any origin), so the console calls Cognito there from its own origin; a test holds it.
@@ -708,6 +714,47 @@ def cache_event_path_parsing() -> None:
     parse = jsonpath_ng.ext.parse  # type: ignore[attr-defined]
     if not hasattr(parse, "cache_info"):
         jsonpath_ng.ext.parse = functools.lru_cache(maxsize=512)(parse)  # type: ignore[attr-defined]
+
+
+# --- SQS_RECEIVE_RACE -------------------------------------------------------------------------
+
+
+def serialize_sqs_receives() -> None:
+    """One ReceiveMessage at a time per queue in this process's moto (its server process); a
+    long poll tries again each time a message arrives, or each second, until its wait is over."""
+    import time
+
+    from moto.sqs.models import SQSBackend
+
+    receive = SQSBackend.receive_message
+    if getattr(receive, "serialized", False):
+        return
+    locks: dict[tuple[int, str], threading.Lock] = {}
+    locks_lock = threading.Lock()
+
+    def receive_message(
+        self: Any,
+        queue_name: str,
+        count: int,
+        wait_seconds_timeout: int,
+        visibility_timeout: int,
+        message_attribute_names: list[str] | None = None,
+    ) -> Any:
+        with locks_lock:
+            lock = locks.setdefault((id(self), queue_name), threading.Lock())
+        deadline = time.monotonic() + wait_seconds_timeout
+        while True:
+            with lock:
+                result = receive(
+                    self, queue_name, count, 0, visibility_timeout, message_attribute_names
+                )
+            left = deadline - time.monotonic()
+            if result or left <= 0:
+                return result
+            self.get_queue(queue_name).wait_for_messages(min(1.0, left))
+
+    receive_message.serialized = True  # type: ignore[attr-defined]
+    SQSBackend.receive_message = receive_message  # type: ignore[method-assign]
 
 
 # --- COGNITO_REVOKE_TOKEN ---------------------------------------------------------------------
