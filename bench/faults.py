@@ -57,6 +57,7 @@ def run() -> list[Row]:
         onboarding_under_faults,
         platform_parameters,
         saga_under_faults,
+        unexpected_failures,
         unexplained,
     )
 
@@ -81,6 +82,9 @@ def run() -> list[Row]:
     saga_broken = _violations(saga.violations, saga_events.violations)
     tenant_broken = _violations(tenants.violations, tenant_events.violations)
     silent = unexplained(letters, log)
+    foreign = unexpected_failures(log)
+    if foreign:  # a function failed on its own under faults: a bug, whichever run it was in
+        tenant_broken.append(f"failures no fault explains: {foreign}")
     per_queue = Counter(letter.queue for letter in letters)
     letters_note = (
         f"dead letters {len(letters)} ({_counts(dict(per_queue))}; {len(silent)} without a "

@@ -12,7 +12,8 @@ Then it reads what the platform holds and lists every broken promise (an empty l
   they occurred from the stock it was created with, never go below 0 either.
 - onboarding/offboarding: every tenant ends ACTIVE, or PROVISIONING_FAILED with its reason and
   then ACTIVE after POST /tenants/{id}/retry-provisioning; one live stack per tenant while it is
-  active, none left after offboarding.
+  active, none left after offboarding, and none of its items left in the order and product
+  services' pooled tables (their purge is their effect of TenantDeprovisioned).
 - events: every outbox item (the services' tables) is in the event log (so it was published); the
   event log holds each event_id once; each consumer's effect happened once per event, counted
   from the events the effects themselves publish: one stock decision per OrderPlaced (by
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import re
 import time
 import uuid
 from collections import Counter
@@ -93,8 +95,7 @@ def call(
     function behind the gateway), or a 409 saying the resource changed meanwhile (a DynamoDB
     TransactionConflict is answered so: "changed concurrently; retry") or that the same
     Idempotency-Key is still in progress (a crashed attempt holds it until its timeout); a POST
-    carries one
-    Idempotency-Key across its retries."""
+    carries one Idempotency-Key across its retries."""
     headers = {"Idempotency-Key": str(uuid.uuid4())} if idempotent else None
     deadline = time.monotonic() + timeout
     while True:
@@ -448,7 +449,30 @@ def onboarding_under_faults(
     run.stacks_left = sum(_stacks(platform, ids).values())
     if run.stacks_left:
         run.violations.append(f"{run.stacks_left} stacks left after offboarding")
+    left = _purge_left(platform, ids, settle_bound)
+    if left:
+        run.violations.append(f"items of offboarded tenants left (table: items): {left}")
     return run
+
+
+# The pooled tables whose services purge a tenant on TenantDeprovisioned.
+PURGED_TABLES = ("saas-orders", "saas-products")
+
+
+def _purge_left(platform: Any, ids: set[str], bound: float) -> dict[str, int]:
+    """Items of these (offboarded) tenants still in the pooled tables once the consumers have
+    had `bound` seconds: each service's purge is its effect of TenantDeprovisioned."""
+    client = observer(platform, "dynamodb")
+    keys = {f"TENANT#{t}" for t in ids}
+    deadline = time.monotonic() + bound
+    while True:
+        left: Counter[str] = Counter()
+        for table in PURGED_TABLES:
+            for page in client.get_paginator("scan").paginate(TableName=table):
+                left[table] += sum(1 for i in page["Items"] if i.get("pk", {}).get("S") in keys)
+        if not +left or time.monotonic() > deadline:
+            return dict(+left)
+        time.sleep(1.0)
 
 
 # -- events: none lost, none applied twice -------------------------------------------------------
@@ -662,6 +686,44 @@ def dead_letters(platform: Any, function_log: Path | None = None) -> list[DeadLe
         for handle in handles:
             sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
     return found
+
+
+# What a function may fail with while the plan injects its faults: the errors the faults answer
+# (past the SDK's retries) and the services' own error for a PutEvents entry refused.
+INJECTED_ERRORS = frozenset(
+    {
+        "ThrottlingException",
+        "ProvisionedThroughputExceededException",
+        "TransactionCanceledException",
+        "TransactionConflictException",
+        "Throttling",
+        "InternalFailure",
+        "PublishFailed",
+    }
+)
+_ERROR_CODE = re.compile(r"An error occurred \((\w+)\)")
+
+
+def unexpected_failures(function_log: Path | None) -> dict[str, int]:
+    """Failures the functions logged that no injected fault explains ("service: error: message"
+    -> how many): a consumer failing on its own (a bug) under faults is caught here at once,
+    before its message has been received often enough to reach a dead-letter queue."""
+    found: Counter[str] = Counter()
+    if function_log is None or not function_log.is_file():
+        return {}
+    for line in function_log.read_text(errors="replace").splitlines():
+        if '"exception_name"' not in line:
+            continue
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        name = str(entry.get("exception_name"))
+        code = _ERROR_CODE.search(str(entry.get("exception", "")))
+        if (code.group(1) if name == "ClientError" and code else name) in INJECTED_ERRORS:
+            continue
+        found[f"{entry.get('service')}: {name}: {str(entry.get('message'))[:80]}"] += 1
+    return dict(found)
 
 
 def unexplained(letters: Iterable[DeadLetter], function_log: Path | None) -> list[DeadLetter]:

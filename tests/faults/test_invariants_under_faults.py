@@ -15,6 +15,7 @@ from invariants import (
     mixed_plan,
     onboarding_under_faults,
     saga_under_faults,
+    unexpected_failures,
     unexplained,
 )
 
@@ -44,7 +45,8 @@ def test_the_saga_decides_every_order_once_and_never_oversells(faulty_platform: 
     assert events.violations == []
     assert events.decisions_per_order_placed == {1: ORDERS}
     assert events.outbox_items >= 1 + ORDERS * 2  # ProductCreated, OrderPlaced, outcome each
-    # And whatever was dead-lettered says why
+    # And no function failed but for the faults; whatever was dead-lettered says why
+    assert unexpected_failures(faulty_platform.function_log) == {}
     letters = dead_letters(faulty_platform, faulty_platform.function_log)
     assert unexplained(letters, faulty_platform.function_log) == []
 
@@ -66,5 +68,8 @@ def test_every_tenant_comes_in_and_goes_out_with_one_stack(faulty_platform: Any)
     runs = dict.fromkeys(run.tenant_ids, 1)
     events = check_events(faulty_platform, run.tenant_ids, provisioning_runs=runs)
     assert events.violations == []
+    # And no function failed but for the faults (a premium tenant's purge once failed on its
+    # table, gone with its stack: every TenantDeprovisioned dead-lettered); all dead letters say why
+    assert unexpected_failures(faulty_platform.function_log) == {}
     letters = dead_letters(faulty_platform, faulty_platform.function_log)
     assert unexplained(letters, faulty_platform.function_log) == []

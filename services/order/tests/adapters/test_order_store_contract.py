@@ -380,6 +380,22 @@ def test_purge_removes_the_tenants_orders_and_markers_and_nothing_else(adapters,
     assert adapters.repository.is_processed(other, "cause-1")
 
 
+def test_a_premium_purge_after_its_stack_is_gone_purges_the_pooled_items():
+    """Offboarding deletes a premium tenant's stack while the consumers purge: a table already
+    deleted with the stack is nothing left to purge, not an event that fails until its DLQ."""
+    with contextlib.contextmanager(_dynamodb)() as adapters:
+        adapters.place(PREMIUM, new_order())
+        with adapters.unit_of_work(PREMIUM, Cause(event_id="cause-1")) as uow:
+            uow.commit()
+        boto3.client("dynamodb", region_name="us-east-1").delete_table(
+            TableName=f"tenant-{PREMIUM.tenant_id}-orders"
+        )
+
+        adapters.repository.purge(PREMIUM)
+
+        assert adapters.outbox() == []  # its outbox items, in the pooled table, are purged
+
+
 def test_an_order_read_twice_in_a_unit_of_work_is_one_order(adapters, ctx):
     adapters.place(ctx, new_order())
 

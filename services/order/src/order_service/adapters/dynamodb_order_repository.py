@@ -73,8 +73,14 @@ class DynamoDBOrderRepository:
         return "Item" in response
 
     def purge(self, ctx: TenantContext) -> int:
-        tables = {self._tables.data_table(ctx), self._tables.pooled_table}
-        return sum(self._purge_table(ctx, table) for table in sorted(tables))
+        pooled, own = self._tables.pooled_table, self._tables.data_table(ctx)
+        purged = self._purge_table(ctx, pooled)
+        if own != pooled:
+            try:
+                purged += self._purge_table(ctx, own)
+            except self._tables.client(ctx).exceptions.ResourceNotFoundException:
+                pass  # the tenant's stack, and its table with it, is already gone
+        return purged
 
     def _purge_table(self, ctx: TenantContext, table: str) -> int:
         client = self._tables.client(ctx)
