@@ -55,7 +55,7 @@ check-deployable:
 ifeq ($(SERVICE),)
 test: lint console chromium ## lint, then every test (SERVICE=order: that service's tests alone, in its own environment)
 	cd web && npm test
-	$(BIN)/pytest shared/tenant-context/tests $(wildcard $(foreach s,$(SERVICES),services/$(s)/tests)) tests
+	$(BIN)/pytest --durations=40 shared/tenant-context/tests $(wildcard $(foreach s,$(SERVICES),services/$(s)/tests)) tests
 else
 test: check-service uv
 	UV_PROJECT_ENVIRONMENT=$(CURDIR)/.venvs/$(SERVICE) $(UV) sync --locked --package $(call distribution_of,$(SERVICE)) --quiet

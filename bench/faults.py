@@ -87,8 +87,7 @@ def run() -> list[Row]:
         tenant_broken.append(f"failures no fault explains: {foreign}")
     per_queue = Counter(letter.queue for letter in letters)
     letters_note = (
-        f"dead letters {len(letters)} ({_counts(dict(per_queue))}; {len(silent)} without a "
-        "reason)"
+        f"dead letters {len(letters)} ({_counts(dict(per_queue))}; {len(silent)} without a reason)"
     )
     return [
         Row(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,7 +100,10 @@ def translate(
     translated = _translate(sam, region)
     if cache_file is not None:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
-        cache_file.write_text(json.dumps(translated))
+        # Written aside, then renamed: another platform (a test run in parallel) reads it whole.
+        partial = cache_file.with_name(f"{cache_file.name}.{os.getpid()}.tmp")
+        partial.write_text(json.dumps(translated))
+        os.replace(partial, cache_file)
     return translated
 
 
