@@ -32,8 +32,13 @@ class _Sqs:
     def __init__(self) -> None:
         self.deleted: list[str] = []
 
+        self.released: list[tuple[str, int]] = []
+
     def delete_message_batch(self, QueueUrl, Entries):
         self.deleted.extend(entry["ReceiptHandle"] for entry in Entries)
+
+    def change_message_visibility_batch(self, QueueUrl, Entries):
+        self.released.extend((e["ReceiptHandle"], e["VisibilityTimeout"]) for e in Entries)
 
 
 def _messages(count: int) -> list[dict]:
@@ -310,3 +315,35 @@ def test_the_tally_fixture_counts_what_it_is_given(tally):
     assert _counts(platform, table)["once"] == 1
     assert platform.platform.faults.counts() == {}
     assert json.dumps(platform.platform.faults.plan.to_json()) == '{"seed": 0, "faults": []}'
+
+
+def test_a_batch_the_stopping_platform_refused_is_handed_back_at_once():
+    """A stop under a batch: the messages the function could not take are visible again at
+    once, so the next start picks them up instead of waiting out the visibility timeout (a
+    restart under a stream of orders once left accepted orders PENDING past 120 s); those done
+    are deleted, and no duplicate is delivered after the stop."""
+    from saas_local.workers import InvocationError
+
+    faults = FaultInjector(_plan("delivery.duplicate", source="orders"))
+    pump = None
+    batches: list[int] = []
+
+    def invoke(event):
+        batches.append(len(event["Records"]))
+        pump.signal_stop()  # the platform stops while the batch is on its way
+        if len(event["Records"]) == 12:
+            raise InvocationError("Runtime.Stopped", "the local platform is stopping")
+        return {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+
+    pump = _sqs_pump(QUEUE_ARN, faults, invoke)
+    sqs = _Sqs()
+    pump.process(sqs, _messages(12))
+    assert sqs.released == [(f"h{n}", 0) for n in range(12)]  # in two calls (10 at most each)
+    assert sqs.deleted == []
+
+    sqs = _Sqs()
+    pump.process(sqs, _messages(3))  # the function took this batch but for m1
+    assert sqs.released == [("h1", 0)]
+    assert sqs.deleted == ["h0", "h2"]
+    assert batches == [12, 3]  # the plan duplicates every message: not after the stop
+

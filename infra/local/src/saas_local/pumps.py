@@ -209,7 +209,11 @@ class SqsPump(_Poller):
         done = list(dropped)
         duplicates = [r for r in records if self._fault("delivery.duplicate", self.queue_name)]
         if records:
-            done += self._deliver(self._reordered(records))
+            handled = self._deliver(self._reordered(records))
+            done += handled
+            if self._stop.is_set():  # the platform stops under this batch: see _release
+                self._release(sqs, [r["receiptHandle"] for r in records], set(handled))
+                duplicates = []
         if done:
             sqs.delete_message_batch(
                 QueueUrl=self._url,
@@ -218,6 +222,21 @@ class SqsPump(_Poller):
         if duplicates:  # the same messages received once more, as at-least-once delivery allows
             log.info("%s: %d messages delivered again (injected)", self.name, len(duplicates))
             self._deliver([_received_again(r) for r in duplicates])
+
+    def _release(self, sqs: Any, handles: Sequence[str], done: set[str]) -> None:
+        """Make the batch's messages that are not done visible again at once. The platform
+        stopped under them (its functions refuse new invocations): the start after picks them up
+        at once instead of after the queue's visibility timeout (180 s for the consumer queues),
+        as a consumer that shuts down hands back what it had not processed."""
+        left = [h for h in handles if h not in done]
+        for start in range(0, len(left), 10):
+            entries = [
+                {"Id": str(i), "ReceiptHandle": h, "VisibilityTimeout": 0}
+                for i, h in enumerate(left[start : start + 10])
+            ]
+            sqs.change_message_visibility_batch(QueueUrl=self._url, Entries=entries)
+        if left:
+            log.info("%s: %d messages handed back at stop", self.name, len(left))
 
     def _deliver(self, records: list[dict[str, Any]]) -> list[str]:
         """Invoke with the batch; the receipt handles of the messages that are done."""

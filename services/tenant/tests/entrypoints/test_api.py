@@ -552,7 +552,7 @@ def test_every_route_documents_each_status_it_answers(api: Any) -> None:
     }
 
     assert documented == {
-        ("POST", "/tenants"): {"202", "400", "401", "403", "415", "422"},
+        ("POST", "/tenants"): {"202", "400", "401", "403", "409", "415", "422"},
         ("GET", "/tenants"): {"200", "400", "401", "403", "422"},
         ("GET", "/tenants/{tenant_id}"): {"200", "401", "403", "404", "422"},
         ("PATCH", "/tenants/{tenant_id}"): {"200", "400", "401", "403", "404", "409", "415", "422"},
