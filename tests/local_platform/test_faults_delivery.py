@@ -346,4 +346,3 @@ def test_a_batch_the_stopping_platform_refused_is_handed_back_at_once():
     assert sqs.released == [("h1", 0)]
     assert sqs.deleted == ["h0", "h2"]
     assert batches == [12, 3]  # the plan duplicates every message: not after the stop
-
