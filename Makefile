@@ -52,10 +52,15 @@ check-service:
 check-deployable:
 	@test -z "$(SERVICE)" || [[ " $(DEPLOYABLES) " == *" $(SERVICE) "* ]] || { echo "SERVICE must be one of: $(DEPLOYABLES)"; exit 2; }
 
+# pytest processes for `make test` (pytest-xdist; a test file stays in one, so its module's
+# platform is started once). Most of the time is spent waiting on local platforms, so two
+# processes finish sooner even on two cores; TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 2
+
 ifeq ($(SERVICE),)
-test: lint console chromium ## lint, then every test (SERVICE=order: that service's tests alone, in its own environment)
+test: lint console chromium ## lint, then every test (SERVICE=order: that service's tests alone, in its own environment; TEST_WORKERS=N)
 	cd web && npm test
-	$(BIN)/pytest --durations=40 shared/tenant-context/tests $(wildcard $(foreach s,$(SERVICES),services/$(s)/tests)) tests
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=40 shared/tenant-context/tests $(wildcard $(foreach s,$(SERVICES),services/$(s)/tests)) tests
 else
 test: check-service uv
 	UV_PROJECT_ENVIRONMENT=$(CURDIR)/.venvs/$(SERVICE) $(UV) sync --locked --package $(call distribution_of,$(SERVICE)) --quiet

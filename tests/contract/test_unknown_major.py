@@ -94,6 +94,10 @@ def test_an_unknown_major_version_goes_to_the_dlq_with_its_reason_and_raises_not
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "contract-tests")
     consumer = importlib.import_module(module)
+    # Built from the environment above, whatever container an earlier test left in the process
+    # (and the one it left is back after this test)
+    composition = importlib.import_module(f"{module.partition('.')[0]}.container")
+    monkeypatch.setattr(composition, "_container", None)
     lines = io.StringIO()
     handler: logging.StreamHandler[Any] = consumer.logger.registered_handler
     previous = handler.setStream(lines)

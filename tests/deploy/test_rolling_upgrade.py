@@ -96,11 +96,12 @@ def test_the_order_service_is_redeployed_under_a_stream_of_orders(tmp_path: Path
 
         thread = threading.Thread(target=orders)
         thread.start()
-        try:
-            time.sleep(2.0)
+        try:  # orders before, during and after the swap (counted, not timed: CI is loaded)
+            platform.wait_until(lambda: len(answers) >= 5, timeout=SETTLE_TIMEOUT)
             _add_the_channel_field(order / "src" / "order_service")
             result = platform.platform.redeploy("order")
-            time.sleep(2.0)
+            swapped = len(answers)
+            platform.wait_until(lambda: len(answers) >= swapped + 5, timeout=SETTLE_TIMEOUT)
         finally:
             stop.set()
             thread.join()

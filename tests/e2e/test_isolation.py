@@ -51,6 +51,20 @@ class Planted:
     order_id: str  # B's order
 
 
+@pytest.fixture(autouse=True)
+def _handlers_imported_here_leave_with_the_test() -> Iterator[None]:
+    """The handlers these tests import in a deployed environment (their Metrics and CORS read
+    it at import) are forgotten after the test, so a later test in the same process (another
+    file, when `make test` runs files in parallel processes) imports them afresh in its own."""
+    before = {name for name in sys.modules if ".entrypoints" in name}
+    yield
+    for name in [n for n in sys.modules if ".entrypoints" in n and n not in before]:
+        del sys.modules[name]
+        parent, _, child = name.rpartition(".")
+        if parent in sys.modules and hasattr(sys.modules[parent], child):
+            delattr(sys.modules[parent], child)
+
+
 @pytest.fixture(scope="module")
 def platform() -> Iterator[Any]:
     from saas_local.testing import start_platform
