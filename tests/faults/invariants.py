@@ -10,7 +10,8 @@ Then it reads what the platform holds and lists every broken promise (an empty l
   "Never below 0": the reservation is a conditional write that refuses to go below 0, and the
   event log's stock movements of the product (StockReserved, StockReleased), summed in the order
   they occurred from the stock it was created with, never go below 0 either.
-- onboarding/offboarding: every tenant ends ACTIVE, or PROVISIONING_FAILED with its reason and
+- onboarding/offboarding: each POST /tenants registers one tenant however often it is retried
+  (no tenant of the run's requests that no answer named); every tenant ends ACTIVE, or PROVISIONING_FAILED with its reason and
   then ACTIVE after POST /tenants/{id}/retry-provisioning; one live stack per tenant while it is
   active, none left after offboarding, and none of its items left in the order and product
   services' pooled tables (their purge is their effect of TenantDeprovisioned).
@@ -331,6 +332,20 @@ def _tenant_items(platform: Any, ids: set[str]) -> dict[str, dict[str, Any]]:
     return found
 
 
+def _registered_unanswered(platform: Any, emails: set[str], answered: set[str]) -> list[str]:
+    """Tenants of these requests (by their admin's email, one per request) that no answer named:
+    an attempt that committed and died, then a retry that registered the tenant again."""
+    client = observer(platform, "dynamodb")
+    found = []
+    for page in client.get_paginator("scan").paginate(TableName=TENANT_TABLE):
+        for item in page["Items"]:
+            email = item.get("admin_email", {}).get("S")
+            tenant_id = item.get("tenant_id", {}).get("S")
+            if email in emails and tenant_id not in answered:
+                found.append(str(tenant_id))
+    return found
+
+
 def _statuses(platform: Any, ids: set[str]) -> dict[str, str]:
     return {t: item["status"]["S"] for t, item in _tenant_items(platform, ids).items()}
 
@@ -370,6 +385,7 @@ def onboarding_under_faults(
     """`tenants` tenants registered and later offboarded under `plan`."""
     run = OnboardingRun(tenants)
     root = platform.login(*platform.system_admin)
+    emails: set[str] = set()
 
     def register(n: int) -> str:
         suffix = uuid.uuid4().hex[:8]
@@ -379,6 +395,7 @@ def onboarding_under_faults(
             "region_group": "us",
             "admin_email": f"admin-{suffix}@faults.test",
         }
+        emails.add(body["admin_email"])
         answer = call(platform, "POST", "/tenants", token=root, json_body=body, idempotent=True)
         assert answer.status == 202, answer.text
         return str(answer.json()["id"])
@@ -388,6 +405,9 @@ def onboarding_under_faults(
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
         run.tenant_ids = list(pool.map(register, range(tenants)))
     ids = set(run.tenant_ids)
+    twice = _registered_unanswered(platform, emails, ids)
+    if twice:
+        run.violations.append(f"tenants registered by a retried request but not answered: {twice}")
     settled = {"ACTIVE", "PROVISIONING_FAILED"}
     statuses = _wait_statuses(
         platform, ids, lambda s: len(s) == tenants and set(s.values()) <= settled, settle_bound

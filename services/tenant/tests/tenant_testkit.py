@@ -49,10 +49,16 @@ class FakeClock:
 class SequentialIds:
     def __init__(self) -> None:
         self.n = 0
+        self.keyed: dict[str, str] = {}
 
     def new_id(self) -> str:
         self.n += 1
         return f"t{self.n}"
+
+    def id_for(self, key: str) -> str:
+        if key not in self.keyed:
+            self.keyed[key] = self.new_id()
+        return self.keyed[key]
 
 
 class Wiring:

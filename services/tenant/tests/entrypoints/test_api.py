@@ -86,6 +86,45 @@ def test_a_key_reused_with_another_body_is_refused(api: Any, wiring: Wiring) -> 
     assert list(wiring.repository.tenants) == ["t1"]
 
 
+def test_a_retry_after_an_attempt_that_died_finds_the_tenant_it_registered(
+    api: Any, wiring: Wiring
+) -> None:
+    """An attempt committed the tenant and died before answering: its idempotency record was
+    never completed and has expired. The retry (same key, same body) registers nothing more."""
+    headers = {"Idempotency-Key": "onboard-acme-1"}
+    first = call(api, "POST", "/tenants", caller=SYSTEM_ADMIN, body=NEW_TENANT, headers=headers)
+    wiring.idempotency.records.clear()  # as if the attempt had never recorded its answer
+
+    again = call(api, "POST", "/tenants", caller=SYSTEM_ADMIN, body=NEW_TENANT, headers=headers)
+
+    assert again == first
+    assert list(wiring.repository.tenants) == ["t1"]
+    assert _details(wiring) == ["TenantRegistered"]
+
+
+def test_a_key_that_registered_another_tenant_is_refused_even_past_its_record(
+    api: Any, wiring: Wiring
+) -> None:
+    headers = {"Idempotency-Key": "k"}
+    call(api, "POST", "/tenants", caller=SYSTEM_ADMIN, body=NEW_TENANT, headers=headers)
+    wiring.idempotency.records.clear()
+
+    status, answer = call(
+        api,
+        "POST",
+        "/tenants",
+        caller=SYSTEM_ADMIN,
+        body={**NEW_TENANT, "name": "B"},
+        headers=headers,
+    )
+
+    assert status == 422
+    assert (
+        answer["message"] == "this Idempotency-Key already registered tenant 't1' with another body"
+    )
+    assert list(wiring.repository.tenants) == ["t1"]
+
+
 def test_without_a_key_each_request_is_a_new_tenant(api: Any, wiring: Wiring) -> None:
     call(api, "POST", "/tenants", caller=SYSTEM_ADMIN, body=NEW_TENANT)
     call(api, "POST", "/tenants", caller=SYSTEM_ADMIN, body=NEW_TENANT)

@@ -9,7 +9,11 @@ from pydantic import BaseModel
 from tenant_context import Cause, Principal, Role, TenantContext
 from tenant_context import RegionGroup as ContextRegionGroup
 from tenant_context import Tier as ContextTier
-from tenant_service.domain.errors import ConcurrentModification, TenantNotFound
+from tenant_service.domain.errors import (
+    ConcurrentModification,
+    RequestKeyReused,
+    TenantNotFound,
+)
 from tenant_service.domain.tenant import RegionGroup, Tenant, Tier
 from tenant_service.ports.clock import Clock, IdGenerator
 from tenant_service.ports.tenant_repository import Page, TenantRepository
@@ -29,6 +33,10 @@ class RegisterTenant:
     region_group: RegionGroup
     admin_email: str
     config: dict[str, str]
+    # The caller's Idempotency-Key (with its user id): the tenant's id is derived from it, so a
+    # retry registers the same tenant once even when an earlier attempt committed and then died
+    # before it could answer (its Powertools record left in progress, then expired).
+    request_key: str | None = None
 
 
 def tenant_context(tenant: Tenant) -> TenantContext:
@@ -62,8 +70,9 @@ class TenantUseCases:
 
     def register(self, caller: Principal, command: RegisterTenant) -> Tenant:
         require_system_admin(caller)
+        key = command.request_key
         tenant, event = Tenant.register(
-            tenant_id=self._ids.new_id(),
+            tenant_id=self._ids.new_id() if key is None else self._ids.id_for(key),
             name=command.name,
             tier=command.tier,
             region_group=command.region_group,
@@ -71,10 +80,27 @@ class TenantUseCases:
             config=command.config,
             now=self._clock.now(),
         )
-        with self._uow(tenant_context(tenant), Cause()) as uow:
-            uow.tenants.add(tenant)
-            uow.emit(event)
-            uow.commit()
+        try:
+            with self._uow(tenant_context(tenant), Cause()) as uow:
+                uow.tenants.add(tenant)
+                uow.emit(event)
+                uow.commit()
+        except ConcurrentModification:
+            before = None if key is None else self._repository.get(tenant.id)
+            if before is None:  # not a tenant this key registered: a conflict, answered 409
+                raise
+            return self._registered_before(before, command)
+        return tenant
+
+    @staticmethod
+    def _registered_before(tenant: Tenant, command: RegisterTenant) -> Tenant:
+        """The tenant this request's key registered already (an earlier attempt), as it is now;
+        RequestKeyReused when that attempt asked for another tenant. What a tenant keeps for
+        life is compared (its tier and config may have been changed since: the retry of the
+        original request is still that request)."""
+        asked = (command.name, command.region_group, command.admin_email)
+        if (tenant.name, tenant.region_group, tenant.admin_email) != asked:
+            raise RequestKeyReused(tenant.id)
         return tenant
 
     def get(self, caller: Principal, tenant_id: str) -> Tenant:

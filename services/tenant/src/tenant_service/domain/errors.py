@@ -13,6 +13,16 @@ class TenantNotFound(TenantError):
         self.tenant_id = tenant_id
 
 
+class RequestKeyReused(TenantError):
+    """An Idempotency-Key that already registered a tenant, sent with another request (422)."""
+
+    def __init__(self, tenant_id: str) -> None:
+        super().__init__(
+            f"this Idempotency-Key already registered tenant {tenant_id!r} with another body"
+        )
+        self.tenant_id = tenant_id
+
+
 class TransitionNotAllowed(TenantError):
     """The lifecycle does not allow this change from the tenant's current status (409)."""
 

@@ -48,6 +48,7 @@ from tenant_service.domain.errors import (
     ConcurrentModification,
     InvalidPageToken,
     OutsideTheTenant,
+    RequestKeyReused,
     TenantError,
     TenantNotFound,
     TransitionNotAllowed,
@@ -219,6 +220,7 @@ _STATUS: dict[type[Exception], HTTPStatus] = {
     Forbidden: HTTPStatus.FORBIDDEN,
     InvalidTenantContext: HTTPStatus.FORBIDDEN,
     IdempotencyValidationError: HTTPStatus.UNPROCESSABLE_ENTITY,
+    RequestKeyReused: HTTPStatus.UNPROCESSABLE_ENTITY,
 }
 
 
@@ -309,6 +311,7 @@ def _register(request: dict[str, Any]) -> dict[str, Any]:
             region_group=body.region_group,
             admin_email=str(body.admin_email),
             config=body.config,
+            request_key=request.get("key"),
         ),
     )
     metrics.add_metric(name="TenantsRegistered", unit=MetricUnit.Count, value=1)

@@ -14,3 +14,7 @@ class Clock(Protocol):
 
 class IdGenerator(Protocol):
     def new_id(self) -> str: ...
+
+    def id_for(self, key: str) -> str:
+        """The same id for the same key, every time (a request's idempotency key)."""
+        ...
