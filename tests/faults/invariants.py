@@ -11,8 +11,9 @@ Then it reads what the platform holds and lists every broken promise (an empty l
   event log's stock movements of the product (StockReserved, StockReleased), summed in the order
   they occurred from the stock it was created with, never go below 0 either.
 - onboarding/offboarding: each POST /tenants registers one tenant however often it is retried
-  (no tenant of the run's requests that no answer named); every tenant ends ACTIVE, or PROVISIONING_FAILED with its reason and
-  then ACTIVE after POST /tenants/{id}/retry-provisioning; one live stack per tenant while it is
+  (no tenant of the run's requests that no answer named); every tenant ends ACTIVE, or
+  PROVISIONING_FAILED with its reason and then ACTIVE after
+  POST /tenants/{id}/retry-provisioning; one live stack per tenant while it is
   active, none left after offboarding, and none of its items left in the order and product
   services' pooled tables (their purge is their effect of TenantDeprovisioned).
 - events: every outbox item (the services' tables) is in the event log (so it was published); the
