@@ -75,8 +75,12 @@ describe("sign-in", () => {
     saveSession(sessionOf(admin));
     start({ "GET /tenants": () => ({ status: 401, body: { message: "Unauthorized" } }) }, "/tenants");
     await waitFor(() => expect(window.location.pathname).toBe("/sign-in"));
-    expect(await screen.findByRole("heading", { name: "Sign in" })).toBeInTheDocument();
-    expect(screen.getByRole("status")).toHaveTextContent(SESSION_ENDED);
+    // Checked together once the page has settled: it may render twice on the way (the session's
+    // end, then the redirect), and an element found in the first render is gone after the second.
+    await waitFor(() => {
+      expect(screen.getByRole("heading", { name: "Sign in" })).toBeInTheDocument();
+      expect(screen.getByRole("status")).toHaveTextContent(SESSION_ENDED);
+    });
     expect(sessionStorage.length).toBe(0);
   });
 

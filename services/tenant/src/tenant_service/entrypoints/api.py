@@ -262,8 +262,9 @@ def _domain_error(error: Exception) -> Response[str]:
     return _problem(status, message)
 
 
-# A crashed or timed-out attempt holds its key until the function's timeout has passed (Powertools
-# records the remaining time as the in-progress expiry); the client's retry waits that long.
+# A running attempt holds its key; a crashed or timed-out one until the function's timeout has
+# passed (Powertools records the remaining time as the in-progress expiry). The client is told to
+# come back in a few seconds, as often as it takes.
 IN_PROGRESS_RETRY_AFTER_S = 5
 
 
