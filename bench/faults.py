@@ -55,13 +55,12 @@ def run() -> list[Row]:
         dead_letters,
         mixed_plan,
         onboarding_under_faults,
-        platform_parameters,
         saga_under_faults,
         unexpected_failures,
         unexplained,
     )
 
-    from saas_local.testing import start_platform
+    from saas_local.testing import platform_parameters, start_platform
 
     log = fresh_function_log()
     with start_platform(

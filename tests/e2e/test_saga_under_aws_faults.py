@@ -44,11 +44,11 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def platform() -> Iterator[Any]:
-    from saas_local.testing import UNTHROTTLED, start_platform
+    from saas_local.testing import platform_parameters, start_platform
 
     # A consumer's message that failed on a fault (past the SDK's retries) comes back after
     # 10 s, not the deployed 180 s (one such message once held this test for 200 s).
-    parameters = {"platform": {**UNTHROTTLED, "ConsumerVisibilityTimeout": "10"}}
+    parameters = platform_parameters(visibility_timeout=10)
     with start_platform(ROOT, region_map={"us": "us-east-1"}, parameters=parameters) as running:
         yield running
 

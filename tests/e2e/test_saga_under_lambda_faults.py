@@ -44,9 +44,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def platform() -> Iterator[Any]:
-    from saas_local.testing import UNTHROTTLED, start_platform
+    from saas_local.testing import platform_parameters, start_platform
 
-    parameters = {"platform": {**UNTHROTTLED, "ConsumerVisibilityTimeout": "30"}}
+    parameters = platform_parameters(visibility_timeout=30)
     with start_platform(ROOT, region_map={"us": "us-east-1"}, parameters=parameters) as running:
         yield running
 

@@ -12,12 +12,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from invariants import ROOT, platform_parameters
+from invariants import ROOT
 
 
 @pytest.fixture(scope="module")
 def faulty_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from saas_local.testing import start_platform
+    from saas_local.testing import platform_parameters, start_platform
 
     log = tmp_path_factory.mktemp("faults") / "functions.log"
     with start_platform(

@@ -71,15 +71,6 @@ def mixed_plan(seed: int = 15) -> FaultPlan:
     return FaultPlan(seed, tuple(FaultRule(kind, share) for kind, share in MIXED_SHARES))
 
 
-def platform_parameters(visibility_timeout: int = 10) -> dict[str, dict[str, str]]:
-    """The platform stack's parameters for a run under faults: no tier limits in the way, and a
-    consumer queue's visibility timeout short enough that a message a crashed function left
-    comes back within seconds (180 s by default)."""
-    from saas_local.testing import UNTHROTTLED
-
-    return {"platform": {**UNTHROTTLED, "ConsumerVisibilityTimeout": str(visibility_timeout)}}
-
-
 # -- a client that retries as clients do --------------------------------------------------------
 
 

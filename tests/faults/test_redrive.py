@@ -29,12 +29,10 @@ RELAY_FAILURES = "saas-tenant-relay-failures"
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from saas_local.testing import UNTHROTTLED, start_platform
+    from saas_local.testing import platform_parameters, start_platform
 
     log = tmp_path_factory.mktemp("redrive") / "functions.log"
-    parameters = {
-        "platform": {**UNTHROTTLED, "ConsumerVisibilityTimeout": "10", "MaxReceiveCount": "2"}
-    }
+    parameters = platform_parameters(visibility_timeout=10, MaxReceiveCount="2")
     with start_platform(
         ROOT,
         [ROOT / "services" / "tenant" / "template.yaml"],

@@ -194,6 +194,20 @@ UNTHROTTLED = {
 }
 
 
+def platform_parameters(visibility_timeout: int = 10, **platform: str) -> dict[str, dict[str, str]]:
+    """Parameters for a run that injects failures: no tier limits in the way, and a consumer
+    queue's visibility timeout short enough that a message a failed or crashed function left
+    comes back within seconds (180 s as deployed); `platform` sets more of the platform stack's
+    parameters (MaxReceiveCount...)."""
+    return {
+        "platform": {
+            **UNTHROTTLED,
+            "ConsumerVisibilityTimeout": str(visibility_timeout),
+            **platform,
+        }
+    }
+
+
 @contextlib.contextmanager
 def start_platform(
     root: Path | None = None,

@@ -81,7 +81,8 @@ def test_a_retry_while_the_first_attempt_is_in_progress_is_told_to_wait(
     during: list[Any] = []
 
     def register_and_retry_meanwhile(*args: Any, **kwargs: Any) -> Any:
-        during.append(api.handler(rest_event_of(headers), LambdaContext()))
+        retry = rest_event("POST", "/tenants", caller=SYSTEM_ADMIN, body=BODY, headers=headers)
+        during.append(api.handler(retry, LambdaContext()))
         return register(*args, **kwargs)
 
     monkeypatch.setattr(service, "register", register_and_retry_meanwhile)
@@ -96,10 +97,6 @@ def test_a_retry_while_the_first_attempt_is_in_progress_is_told_to_wait(
     assert first[0] == 202
     assert again == first
     assert _count(ddb, "saas-tenants") == 1
-
-
-def rest_event_of(headers: dict[str, str]) -> dict[str, Any]:
-    return rest_event("POST", "/tenants", caller=SYSTEM_ADMIN, body=BODY, headers=headers)
 
 
 def test_the_record_reads_back_through_the_api(wired: tuple[Any, Any]) -> None:
