@@ -5,7 +5,7 @@ API key created by its lifecycle, the gateway enforcing them as API Gateway does
 A basic tenant sends at five times its rate while a premium tenant works at a steady rate: the
 basic tenant gets API Gateway's 429 and none of its excess reaches a handler; the premium
 tenant gets no 429 and keeps its latency (median and p95 within 1.5x of its latency alone,
-measured in the same run).
+measured in the same run, in windows interleaved with the noisy ones, while no other test runs).
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ def test_each_tenant_gets_its_own_key_in_its_tiers_plans(
         assert {p["tags"]["saas:tier"] for p in plans} == {tier}
 
 
+@pytest.mark.alone  # its latencies are its own, not another test's load (conftest.py)
 def test_a_noisy_basic_tenant_is_throttled_and_a_premium_tenant_keeps_its_latency(
     platform: Any, tenants: dict[str, tuple[str, str]]
 ) -> None:
@@ -73,9 +74,8 @@ def test_a_noisy_basic_tenant_is_throttled_and_a_premium_tenant_keeps_its_latenc
     assert figures.basic_retry_after == {"1"}
     # And none of its excess reached a handler: only what the bucket admitted was invoked
     admitted = figures.basic_statuses.count(200)
-    ceiling = noisy_neighbour.BASIC_BURST + noisy_neighbour.BASIC_RATE * figures.noise_seconds
     assert figures.basic_invocations == admitted
-    assert admitted <= ceiling + 1
+    assert admitted <= noisy_neighbour.ceiling(figures) + 1
     # And the premium tenant got no 429 and kept its latency
     assert figures.premium_statuses.count(429) == 0
     assert set(figures.premium_statuses) == {200}
@@ -85,6 +85,7 @@ def test_a_noisy_basic_tenant_is_throttled_and_a_premium_tenant_keeps_its_latenc
         f"p95 alone {_p95(figures.alone) * 1000:.1f} ms, noisy {_p95(figures.noisy) * 1000:.1f}"
         f" ms; basic {figures.basic_statuses.count(429)}/{len(figures.basic_statuses)} 429, "
         f"{figures.basic_invocations} handler calls in {figures.noise_seconds:.1f} s"
+        f" ({figures.noise_runs} noisy segments)"
     )
     assert noisy <= 1.5 * alone
     assert _p95(figures.noisy) <= 1.5 * _p95(figures.alone)
