@@ -57,18 +57,27 @@ _FOLDER = pytest.StashKey[Path]()
 _locks: _Locks | None = None
 
 
-def pytest_configure_node(node: Any) -> None:
-    """In the controlling process: one folder of locks for the run, handed to every worker."""
-    config = node.config
-    if _FOLDER not in config.stash:
-        config.stash[_FOLDER] = Path(tempfile.mkdtemp(prefix="saas-tests-"))
-    node.workerinput["saas_test_locks"] = str(config.stash[_FOLDER])
+class _Controller:
+    """In the controlling process of a pytest-xdist run: one folder of locks for the run,
+    handed to every worker. A plugin of its own, registered only where xdist is: its hook is
+    unknown to a pytest without it (a service's own environment)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_configure_node(self, node: Any) -> None:
+        stash = self.config.stash
+        if _FOLDER not in stash:
+            stash[_FOLDER] = Path(tempfile.mkdtemp(prefix="saas-tests-"))
+        node.workerinput["saas_test_locks"] = str(stash[_FOLDER])
 
 
 def pytest_configure(config: pytest.Config) -> None:
     global _locks
-    worker: dict[str, Any] = getattr(config, "workerinput", {})
-    if "saas_test_locks" in worker:
+    worker: dict[str, Any] | None = getattr(config, "workerinput", None)
+    if worker is None and config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_Controller(config), "saas-test-locks")
+    elif worker is not None and "saas_test_locks" in worker:
         _locks = _Locks(Path(worker["saas_test_locks"]))
 
 

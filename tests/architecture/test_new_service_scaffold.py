@@ -88,7 +88,9 @@ def test_a_scaffolded_fifth_service_passes_lint_and_its_tests(tmp_path):
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "PYTHONPATH"}
+        # MAKEFLAGS: a `make -s test` around this run would silence the commands checked below
+        if key not in {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "PYTHONPATH", "MAKEFLAGS"}
+        and key != "MAKELEVEL"
     }
     env["PATH"] = os.pathsep.join([str(Path(_uv()).parent), env.get("PATH", "")])
     offline = {**env, "UV_OFFLINE": "1"}

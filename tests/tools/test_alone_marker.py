@@ -37,7 +37,9 @@ def test_other(n):
 """
 
 
-def _run(folder: Path, *, with_conftest: bool) -> list[tuple[str, float, float]]:
+def _run(
+    folder: Path, *, with_conftest: bool, options: tuple[str, ...] = XDIST
+) -> list[tuple[str, float, float]]:
     folder.mkdir()
     (folder / "tmp").mkdir()
     (folder / "pytest.ini").write_text("[pytest]\nmarkers =\n    alone: alone\n")
@@ -50,7 +52,7 @@ def _run(folder: Path, *, with_conftest: bool) -> list[tuple[str, float, float]]
     (folder / "test_c_others.py").write_text(OTHERS)
     (folder / "test_d_others.py").write_text(OTHERS)
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *XDIST],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *options],
         cwd=folder,
         env={**os.environ, "TMPDIR": str(folder / "tmp")},
         capture_output=True,
@@ -81,3 +83,9 @@ def test_no_other_test_runs_during_an_alone_tests_call(tmp_path: Path) -> None:
 def test_without_the_conftest_the_same_tests_overlap(tmp_path: Path) -> None:
     windows = _run(tmp_path / "without", with_conftest=False)
     assert _overlapping_alone(windows) > 0
+
+
+def test_without_xdist_the_conftest_stands_aside(tmp_path: Path) -> None:
+    # as in a service's own environment (make test SERVICE=...), which has no pytest-xdist
+    windows = _run(tmp_path / "plain", with_conftest=True, options=("-p", "no:xdist"))
+    assert len(windows) == 25
